@@ -1,0 +1,57 @@
+//! Reading the shipped files from disk, with the path in every error.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use ssam::{Dataset, Forest, format};
+
+use super::Result;
+
+/// File name of the shipped index, in the assets folder.
+pub const INDEX: &str = "index.ssam.gz";
+
+/// Which half of MNIST.
+#[derive(Clone, Copy)]
+pub enum Split {
+    Train,
+    Test,
+}
+
+pub fn read(path: &Path) -> Result<Vec<u8>> {
+    fs::read(path).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+pub fn mnist_paths(assets: &Path, split: Split) -> (PathBuf, PathBuf) {
+    let stem = match split {
+        Split::Train => "train",
+        Split::Test => "t10k",
+    };
+    let dir = assets.join("mnist");
+    (
+        dir.join(format!("{stem}-images-idx3-ubyte.gz")),
+        dir.join(format!("{stem}-labels-idx1-ubyte.gz")),
+    )
+}
+
+pub fn dataset(assets: &Path, split: Split) -> Result<Dataset> {
+    let (images, labels) = mnist_paths(assets, split);
+    Dataset::from_idx(
+        &images.display().to_string(),
+        &read(&images)?,
+        &labels.display().to_string(),
+        &read(&labels)?,
+    )
+    .map_err(|e| e.to_string())
+}
+
+pub fn forest(path: &Path, data: &Dataset) -> Result<Forest> {
+    format::from_bytes(&path.display().to_string(), &read(path)?, data).map_err(|e| e.to_string())
+}
+
+/// Peak resident memory of this process in bytes, where the system tells it.
+pub fn peak_rss() -> Option<u64> {
+    let status = fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
+}

@@ -1,0 +1,56 @@
+//! Arguments and dispatch.
+
+mod assets;
+mod bench;
+mod build;
+mod plot;
+mod query;
+mod table;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Similar-image search over MNIST: build the index, query it, benchmark it.
+#[derive(Parser)]
+#[command(name = "ssam", version, about)]
+struct Cli {
+    /// Folder holding mnist/*.gz and the index.
+    #[arg(long, global = true, default_value = "assets")]
+    assets: PathBuf,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Build the forest over the training images and write the index file.
+    Build(build::Args),
+    /// Print the training images nearest to a PNG picture or an IDX item.
+    Query(query::Args),
+    /// Measure recall, speed and accuracy over the test images for a sweep of settings.
+    Bench(bench::Args),
+    /// Redraw the SVG plot and print the table of a results CSV (after peers added rows).
+    Plot(plot::Args),
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Build(args) => build::run(&cli.assets, args),
+        Command::Query(args) => query::run(&cli.assets, args),
+        Command::Bench(args) => bench::run(&cli.assets, args),
+        Command::Plot(args) => plot::run(args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Errors of the CLI are messages for the user; the engine's errors already name the file.
+pub type Result<T = ()> = std::result::Result<T, String>;

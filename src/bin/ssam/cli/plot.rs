@@ -1,0 +1,99 @@
+//! `ssam plot` and the SVG every bench writes: recall@10 across, queries per second up
+//! (log scale), one curve per system and structure, as ann-benchmarks draws it.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use plotters::prelude::*;
+
+use super::Result;
+use super::table::{self, Row};
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// The results CSV.
+    #[arg(default_value = "bench/out/results.csv")]
+    csv: PathBuf,
+    /// Where to write the plot (default: the CSV's name with .svg).
+    #[arg(long)]
+    svg: Option<PathBuf>,
+}
+
+pub fn run(args: Args) -> Result {
+    let rows = table::read_csv(&args.csv)?;
+    let svg = args.svg.unwrap_or_else(|| args.csv.with_extension("svg"));
+    draw(&svg, &rows)?;
+    print!("{}", table::render(&rows));
+    println!("plot: {}", svg.display());
+    Ok(())
+}
+
+pub fn draw(path: &Path, rows: &[Row]) -> Result {
+    let err = |e: String| format!("{}: {e}", path.display());
+    let mut series: BTreeMap<String, Vec<(f64, f64)>> = BTreeMap::new();
+    for r in rows.iter().filter(|r| r.qps > 0.0) {
+        series
+            .entry(r.series())
+            .or_default()
+            .push((r.recall10, r.qps));
+    }
+    let x_min = rows
+        .iter()
+        .map(|r| r.recall10)
+        .fold(1.0, f64::min)
+        .min(0.9)
+        .max(0.0);
+    let y_min = rows
+        .iter()
+        .map(|r| r.qps)
+        .filter(|&q| q > 0.0)
+        .fold(f64::MAX, f64::min)
+        .min(100.0)
+        * 0.8;
+    let y_max = rows.iter().map(|r| r.qps).fold(0.0, f64::max).max(1000.0) * 1.25;
+
+    let root = SVGBackend::new(path, (900, 600)).into_drawing_area();
+    root.fill(&WHITE).map_err(|e| err(e.to_string()))?;
+    let mut chart = ChartBuilder::on(&root)
+        .caption(
+            "MNIST, 60,000 x 784, euclidean, top 10, one thread",
+            ("sans-serif", 20),
+        )
+        .margin(16)
+        .x_label_area_size(44)
+        .y_label_area_size(64)
+        .build_cartesian_2d(x_min..1.0, (y_min..y_max).log_scale())
+        .map_err(|e| err(e.to_string()))?;
+    chart
+        .configure_mesh()
+        .x_desc("recall@10")
+        .y_desc("queries per second (log)")
+        .draw()
+        .map_err(|e| err(e.to_string()))?;
+    for (i, (name, mut points)) in series.into_iter().enumerate() {
+        points.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let colour = Palette99::pick(i).to_rgba();
+        chart
+            .draw_series(LineSeries::new(points.clone(), colour.stroke_width(2)))
+            .map_err(|e| err(e.to_string()))?
+            .label(name)
+            .legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 18, y)], colour.stroke_width(2))
+            });
+        chart
+            .draw_series(
+                points
+                    .into_iter()
+                    .map(|p| Circle::new(p, 3, colour.filled())),
+            )
+            .map_err(|e| err(e.to_string()))?;
+    }
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::LowerLeft)
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .draw()
+        .map_err(|e| err(e.to_string()))?;
+    root.present().map_err(|e| err(e.to_string()))
+}

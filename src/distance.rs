@@ -1,0 +1,258 @@
+//! The two hot loops of the engine on `u8` pixels: squared euclidean distance, and the
+//! side of a split hyperplane, `x.p - x.q`. Each has a plain scalar version, which is the
+//! reference, and SIMD versions for x86-64 (AVX2, picked at run time) and wasm32 (simd128,
+//! picked at compile time); tests check that they agree bit for bit.
+//!
+//! Both are exact integer arithmetic, so results are the same on every platform. Vectors
+//! may have at most [`MAX_DIM`] elements, which keeps every sum inside 32 bits.
+
+/// Longest vector the kernels accept: `MAX_DIM * 255 * 255` fits in an `i32`.
+pub const MAX_DIM: usize = 16_384;
+
+/// Squared euclidean distance between two vectors of equal length.
+#[inline]
+pub fn l2_sq(a: &[u8], b: &[u8]) -> u32 {
+    assert_eq!(a.len(), b.len(), "vectors of different lengths");
+    #[cfg(target_arch = "x86_64")]
+    if std::is_x86_feature_detected!("avx2") {
+        // SAFETY: AVX2 is present, checked just above.
+        return unsafe { x86::l2_sq(a, b) };
+    }
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    return wasm::l2_sq(a, b);
+    #[allow(unreachable_code)]
+    scalar::l2_sq(a, b)
+}
+
+/// `x.p - x.q`: positive when `x` leans towards `p` along the direction `p - q`.
+#[inline]
+pub fn margin(x: &[u8], p: &[u8], q: &[u8]) -> i32 {
+    assert!(
+        x.len() == p.len() && x.len() == q.len(),
+        "vectors of different lengths"
+    );
+    #[cfg(target_arch = "x86_64")]
+    if std::is_x86_feature_detected!("avx2") {
+        // SAFETY: AVX2 is present, checked just above.
+        return unsafe { x86::margin(x, p, q) };
+    }
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    return wasm::margin(x, p, q);
+    #[allow(unreachable_code)]
+    scalar::margin(x, p, q)
+}
+
+/// Squared norm of a vector.
+pub fn norm_sq(a: &[u8]) -> u32 {
+    a.iter().map(|&v| u32::from(v) * u32::from(v)).sum()
+}
+
+/// The reference versions: obviously right, and what the SIMD versions are tested against.
+pub mod scalar {
+    /// Squared euclidean distance.
+    pub fn l2_sq(a: &[u8], b: &[u8]) -> u32 {
+        a.iter()
+            .zip(b)
+            .map(|(&x, &y)| {
+                let d = u32::from(x.abs_diff(y));
+                d * d
+            })
+            .sum()
+    }
+
+    /// `x.p - x.q`.
+    pub fn margin(x: &[u8], p: &[u8], q: &[u8]) -> i32 {
+        x.iter()
+            .zip(p.iter().zip(q))
+            .map(|(&x, (&p, &q))| i32::from(x) * (i32::from(p) - i32::from(q)))
+            .sum()
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+mod x86 {
+    use std::arch::x86_64::*;
+
+    /// Horizontal sum of eight 32-bit lanes.
+    #[target_feature(enable = "avx2")]
+    fn hsum(v: __m256i) -> i32 {
+        let s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256::<1>(v));
+        let s = _mm_add_epi32(s, _mm_shuffle_epi32::<0b01_00_11_10>(s));
+        let s = _mm_add_epi32(s, _mm_shuffle_epi32::<0b10_11_00_01>(s));
+        _mm_cvtsi128_si32(s)
+    }
+
+    /// 32 bytes at a time: |a - b| as bytes, widened to 16 bits, squared and paired by madd.
+    #[target_feature(enable = "avx2")]
+    pub unsafe fn l2_sq(a: &[u8], b: &[u8]) -> u32 {
+        let n = a.len();
+        let (pa, pb) = (a.as_ptr(), b.as_ptr());
+        let zero = _mm256_setzero_si256();
+        let mut acc = zero;
+        let mut i = 0;
+        while i + 32 <= n {
+            // SAFETY: i + 32 <= n and both slices have n bytes.
+            let (va, vb) = unsafe {
+                (
+                    _mm256_loadu_si256(pa.add(i).cast()),
+                    _mm256_loadu_si256(pb.add(i).cast()),
+                )
+            };
+            let d = _mm256_or_si256(_mm256_subs_epu8(va, vb), _mm256_subs_epu8(vb, va));
+            let lo = _mm256_unpacklo_epi8(d, zero);
+            let hi = _mm256_unpackhi_epi8(d, zero);
+            acc = _mm256_add_epi32(acc, _mm256_madd_epi16(lo, lo));
+            acc = _mm256_add_epi32(acc, _mm256_madd_epi16(hi, hi));
+            i += 32;
+        }
+        if i + 16 <= n {
+            // SAFETY: i + 16 <= n.
+            let (va, vb) = unsafe {
+                (
+                    _mm256_cvtepu8_epi16(_mm_loadu_si128(pa.add(i).cast())),
+                    _mm256_cvtepu8_epi16(_mm_loadu_si128(pb.add(i).cast())),
+                )
+            };
+            let d = _mm256_sub_epi16(va, vb);
+            acc = _mm256_add_epi32(acc, _mm256_madd_epi16(d, d));
+            i += 16;
+        }
+        hsum(acc) as u32 + super::scalar::l2_sq(&a[i..], &b[i..])
+    }
+
+    /// 16 bytes at a time: x and p - q widened to 16 bits, multiplied and paired by madd.
+    #[target_feature(enable = "avx2")]
+    pub unsafe fn margin(x: &[u8], p: &[u8], q: &[u8]) -> i32 {
+        let n = x.len();
+        let (px, pp, pq) = (x.as_ptr(), p.as_ptr(), q.as_ptr());
+        let mut acc = _mm256_setzero_si256();
+        let mut i = 0;
+        while i + 16 <= n {
+            // SAFETY: i + 16 <= n and all three slices have n bytes.
+            let (vx, vp, vq) = unsafe {
+                (
+                    _mm256_cvtepu8_epi16(_mm_loadu_si128(px.add(i).cast())),
+                    _mm256_cvtepu8_epi16(_mm_loadu_si128(pp.add(i).cast())),
+                    _mm256_cvtepu8_epi16(_mm_loadu_si128(pq.add(i).cast())),
+                )
+            };
+            acc = _mm256_add_epi32(acc, _mm256_madd_epi16(vx, _mm256_sub_epi16(vp, vq)));
+            i += 16;
+        }
+        hsum(acc) + super::scalar::margin(&x[i..], &p[i..], &q[i..])
+    }
+}
+
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+mod wasm {
+    use core::arch::wasm32::*;
+
+    fn hsum(v: v128) -> i32 {
+        i32x4_extract_lane::<0>(v)
+            + i32x4_extract_lane::<1>(v)
+            + i32x4_extract_lane::<2>(v)
+            + i32x4_extract_lane::<3>(v)
+    }
+
+    /// 16 bytes at a time: |a - b| as bytes, widened to 16 bits, squared and paired by dot.
+    pub fn l2_sq(a: &[u8], b: &[u8]) -> u32 {
+        let n = a.len();
+        let mut acc = i32x4_splat(0);
+        let mut i = 0;
+        while i + 16 <= n {
+            // SAFETY: i + 16 <= n and both slices have n bytes; v128_load is unaligned.
+            let (va, vb) = unsafe {
+                (
+                    v128_load(a.as_ptr().add(i).cast()),
+                    v128_load(b.as_ptr().add(i).cast()),
+                )
+            };
+            let d = v128_or(u8x16_sub_sat(va, vb), u8x16_sub_sat(vb, va));
+            let lo = u16x8_extend_low_u8x16(d);
+            let hi = u16x8_extend_high_u8x16(d);
+            acc = i32x4_add(
+                acc,
+                i32x4_add(i32x4_dot_i16x8(lo, lo), i32x4_dot_i16x8(hi, hi)),
+            );
+            i += 16;
+        }
+        hsum(acc) as u32 + super::scalar::l2_sq(&a[i..], &b[i..])
+    }
+
+    /// 16 bytes at a time: x and p - q widened to 16 bits, multiplied and paired by dot.
+    pub fn margin(x: &[u8], p: &[u8], q: &[u8]) -> i32 {
+        let n = x.len();
+        let mut acc = i32x4_splat(0);
+        let mut i = 0;
+        while i + 16 <= n {
+            // SAFETY: i + 16 <= n and all three slices have n bytes.
+            let (vx, vp, vq) = unsafe {
+                (
+                    v128_load(x.as_ptr().add(i).cast()),
+                    v128_load(p.as_ptr().add(i).cast()),
+                    v128_load(q.as_ptr().add(i).cast()),
+                )
+            };
+            let dlo = i16x8_sub(u16x8_extend_low_u8x16(vp), u16x8_extend_low_u8x16(vq));
+            let dhi = i16x8_sub(u16x8_extend_high_u8x16(vp), u16x8_extend_high_u8x16(vq));
+            acc = i32x4_add(acc, i32x4_dot_i16x8(u16x8_extend_low_u8x16(vx), dlo));
+            acc = i32x4_add(acc, i32x4_dot_i16x8(u16x8_extend_high_u8x16(vx), dhi));
+            i += 16;
+        }
+        hsum(acc) + super::scalar::margin(&x[i..], &p[i..], &q[i..])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::{RngExt, SeedableRng};
+    use rand_chacha::ChaCha8Rng;
+
+    fn vector(rng: &mut ChaCha8Rng, n: usize) -> Vec<u8> {
+        (0..n).map(|_| rng.random()).collect()
+    }
+
+    #[test]
+    fn simd_and_scalar_agree_on_every_length_and_extreme_values() {
+        let mut rng = ChaCha8Rng::seed_from_u64(1);
+        for n in (0..100).chain([784, 785, 1000]) {
+            let (x, p, q) = (
+                vector(&mut rng, n),
+                vector(&mut rng, n),
+                vector(&mut rng, n),
+            );
+            assert_eq!(l2_sq(&x, &p), scalar::l2_sq(&x, &p), "l2 at length {n}");
+            assert_eq!(
+                margin(&x, &p, &q),
+                scalar::margin(&x, &p, &q),
+                "margin at length {n}"
+            );
+            let (full, empty) = (vec![255u8; n], vec![0u8; n]);
+            assert_eq!(l2_sq(&full, &empty), 65025 * n as u32);
+            assert_eq!(margin(&full, &full, &empty), 65025 * n as i32);
+            assert_eq!(margin(&full, &empty, &full), -65025 * n as i32);
+        }
+    }
+
+    #[test]
+    fn the_longest_vectors_do_not_overflow() {
+        let (full, empty) = (vec![255u8; MAX_DIM], vec![0u8; MAX_DIM]);
+        assert_eq!(l2_sq(&full, &empty), scalar::l2_sq(&full, &empty));
+        assert_eq!(
+            margin(&full, &empty, &full),
+            scalar::margin(&full, &empty, &full)
+        );
+    }
+
+    #[test]
+    fn margin_is_the_side_of_the_bisector() {
+        let (p, q, x) = ([10u8, 0], [0u8, 0], [9u8, 0]);
+        // |x-q|^2 - |x-p|^2 = 2 x.(p-q) - |p|^2 + |q|^2
+        let lhs = l2_sq(&x, &q) as i32 - l2_sq(&x, &p) as i32;
+        assert_eq!(
+            lhs,
+            2 * margin(&x, &p, &q) - norm_sq(&p) as i32 + norm_sq(&q) as i32
+        );
+    }
+}

@@ -1,0 +1,117 @@
+//! The one error type of the engine: each variant says what went wrong, where, and with
+//! which value, so that a user reading it knows which file to fix.
+
+use thiserror::Error;
+
+/// Everything that can go wrong when reading data or an index, or when asking a query.
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+pub enum Error {
+    /// A gzip stream that does not inflate.
+    #[error("{file}: not a valid gzip stream ({reason})")]
+    Gzip {
+        /// The file being read.
+        file: String,
+        /// What the decompressor reported.
+        reason: String,
+    },
+    /// An IDX file with a header or length that does not fit the format.
+    #[error("{file}: {what}")]
+    Idx {
+        /// The file being read.
+        file: String,
+        /// What is wrong, with the values found.
+        what: String,
+    },
+    /// Images and labels that do not belong together.
+    #[error("{images} has {image_count} images but {labels} has {label_count} labels")]
+    CountMismatch {
+        /// The images file.
+        images: String,
+        /// Number of images in it.
+        image_count: usize,
+        /// The labels file.
+        labels: String,
+        /// Number of labels in it.
+        label_count: usize,
+    },
+    /// A label outside 0..=9.
+    #[error("{file}: label {value} at item {item} is not a digit 0-9")]
+    BadLabel {
+        /// The labels file.
+        file: String,
+        /// The item with the bad label.
+        item: usize,
+        /// The value found.
+        value: u8,
+    },
+    /// An index file that is not an SSAM index at all.
+    #[error("{file}: not an SSAM index (the file does not start with the SSAM magic bytes)")]
+    NotAnIndex {
+        /// The file being read.
+        file: String,
+    },
+    /// An index written by another version of the format.
+    #[error(
+        "{file}: index format version {found} is not supported (this build reads version {supported}); rebuild it with `ssam build`"
+    )]
+    UnsupportedVersion {
+        /// The file being read.
+        file: String,
+        /// The version in the file.
+        found: u32,
+        /// The version this build reads.
+        supported: u32,
+    },
+    /// An index that ends before its header says it should.
+    #[error("{file}: truncated: {what}")]
+    Truncated {
+        /// The file being read.
+        file: String,
+        /// Which part is missing.
+        what: String,
+    },
+    /// An index whose body does not match its checksum.
+    #[error("{file}: corrupted: body checksum is {found:016x}, header says {expected:016x}")]
+    Checksum {
+        /// The file being read.
+        file: String,
+        /// Checksum stored in the header.
+        expected: u64,
+        /// Checksum of the bytes read.
+        found: u64,
+    },
+    /// An index whose structure is inconsistent although its checksum matched.
+    #[error("{file}: corrupted: {what}")]
+    Corrupt {
+        /// The file being read.
+        file: String,
+        /// What is inconsistent.
+        what: String,
+    },
+    /// An index built from other data than the data loaded beside it.
+    #[error(
+        "{file}: built for another dataset (fingerprint {index:016x}, {index_items} items of {index_dim} values) but the loaded data has fingerprint {data:016x}, {data_items} items of {data_dim} values; rebuild the index with `ssam build`"
+    )]
+    DatasetMismatch {
+        /// The index file.
+        file: String,
+        /// Fingerprint stored in the index.
+        index: u64,
+        /// Items the index was built over.
+        index_items: usize,
+        /// Dimensions the index was built over.
+        index_dim: usize,
+        /// Fingerprint of the loaded data.
+        data: u64,
+        /// Items in the loaded data.
+        data_items: usize,
+        /// Dimensions of the loaded data.
+        data_dim: usize,
+    },
+    /// A query or parameter the engine cannot use.
+    #[error("{0}")]
+    InvalidInput(String),
+}
+
+/// Shorthand for results of the engine.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

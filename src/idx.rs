@@ -1,0 +1,211 @@
+//! Reading IDX files, the format MNIST is published in: a magic number that gives the
+//! element type and the number of dimensions, big-endian dimension sizes, then the data.
+//! Gzip-compressed files are inflated on the fly; every header field is checked against
+//! the bytes that follow before anything is allocated from it.
+
+use std::io::Read;
+
+use flate2::read::MultiGzDecoder;
+
+use crate::error::{Error, Result};
+
+/// IDX element type code for unsigned bytes, the only type MNIST uses.
+const TYPE_U8: u8 = 0x08;
+/// Refuse to inflate more than this: no MNIST-like file comes near it, and a corrupt or
+/// hostile gzip stream must not be able to take all the memory there is.
+const MAX_BYTES: u64 = 512 << 20;
+
+/// An n-dimensional array of bytes read from an IDX file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdxArray {
+    /// Sizes of the dimensions, outermost first (`[60000, 28, 28]` for MNIST images).
+    pub dims: Vec<usize>,
+    /// The elements, row-major.
+    pub data: Vec<u8>,
+}
+
+/// True when `bytes` start with the gzip magic number.
+pub fn is_gzip(bytes: &[u8]) -> bool {
+    bytes.starts_with(&[0x1f, 0x8b])
+}
+
+/// Inflates `bytes` when they are gzip, up to `MAX_BYTES`; returns raw bytes unchanged.
+pub fn gunzip(file: &str, bytes: &[u8]) -> Result<Vec<u8>> {
+    if !is_gzip(bytes) {
+        return Ok(bytes.to_vec());
+    }
+    let mut out = Vec::with_capacity(bytes.len().saturating_mul(4));
+    MultiGzDecoder::new(bytes)
+        .take(MAX_BYTES + 1)
+        .read_to_end(&mut out)
+        .map_err(|e| Error::Gzip {
+            file: file.to_owned(),
+            reason: e.to_string(),
+        })?;
+    if out.len() as u64 > MAX_BYTES {
+        return Err(Error::Gzip {
+            file: file.to_owned(),
+            reason: format!("inflates to more than {} MiB", MAX_BYTES >> 20),
+        });
+    }
+    Ok(out)
+}
+
+/// Parses an IDX file of unsigned bytes, gzip-compressed or raw.
+///
+/// `file` names the source in error messages.
+pub fn parse(file: &str, bytes: &[u8]) -> Result<IdxArray> {
+    let raw = gunzip(file, bytes)?;
+    let err = |what: String| Error::Idx {
+        file: file.to_owned(),
+        what,
+    };
+    if raw.len() < 4 {
+        return Err(err(format!(
+            "{} bytes is too short for an IDX header",
+            raw.len()
+        )));
+    }
+    if raw[0] != 0 || raw[1] != 0 {
+        return Err(err(format!(
+            "not an IDX file: magic starts {:02x} {:02x}, expected 00 00",
+            raw[0], raw[1]
+        )));
+    }
+    if raw[2] != TYPE_U8 {
+        return Err(err(format!(
+            "element type 0x{:02x} is not supported (only unsigned bytes, 0x08)",
+            raw[2]
+        )));
+    }
+    let ndims = usize::from(raw[3]);
+    if ndims == 0 {
+        return Err(err("header declares zero dimensions".to_owned()));
+    }
+    let header = 4 + 4 * ndims;
+    if raw.len() < header {
+        return Err(err(format!(
+            "truncated header: {ndims} dimensions need {header} bytes, file has {}",
+            raw.len()
+        )));
+    }
+    let dims: Vec<usize> = raw[4..header]
+        .chunks_exact(4)
+        .map(|c| u32::from_be_bytes([c[0], c[1], c[2], c[3]]) as usize)
+        .collect();
+    let expected = dims
+        .iter()
+        .try_fold(1usize, |acc, &d| acc.checked_mul(d))
+        .filter(|&n| n as u64 <= MAX_BYTES)
+        .ok_or_else(|| err(format!("dimensions {dims:?} are too large")))?;
+    let found = raw.len() - header;
+    if found < expected {
+        return Err(err(format!(
+            "truncated: dimensions {dims:?} need {expected} data bytes, file has {found}"
+        )));
+    }
+    if found > expected {
+        return Err(err(format!(
+            "{} unexpected bytes after the {expected} data bytes of dimensions {dims:?}",
+            found - expected
+        )));
+    }
+    let mut data = raw;
+    data.drain(..header);
+    Ok(IdxArray { dims, data })
+}
+
+/// Serializes an array as a raw IDX file of unsigned bytes (for tests and tools).
+pub fn to_bytes(array: &IdxArray) -> Vec<u8> {
+    let mut out = vec![0, 0, TYPE_U8, array.dims.len() as u8];
+    for &d in &array.dims {
+        out.extend_from_slice(&(d as u32).to_be_bytes());
+    }
+    out.extend_from_slice(&array.data);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> IdxArray {
+        IdxArray {
+            dims: vec![2, 2, 3],
+            data: (0..12).collect(),
+        }
+    }
+
+    #[test]
+    fn raw_round_trip() {
+        let a = sample();
+        assert_eq!(parse("a", &to_bytes(&a)).unwrap(), a);
+    }
+
+    #[test]
+    fn gzip_round_trip() {
+        use std::io::Write;
+        let a = sample();
+        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        enc.write_all(&to_bytes(&a)).unwrap();
+        let gz = enc.finish().unwrap();
+        assert!(is_gzip(&gz));
+        assert_eq!(parse("a.gz", &gz).unwrap(), a);
+    }
+
+    #[test]
+    fn every_truncation_is_an_error_naming_the_file() {
+        let bytes = to_bytes(&sample());
+        for len in 0..bytes.len() {
+            let e = parse("cut.idx", &bytes[..len]).unwrap_err();
+            assert!(e.to_string().starts_with("cut.idx: "), "{e}");
+        }
+    }
+
+    #[test]
+    fn trailing_bytes_wrong_type_and_magic_are_errors() {
+        let mut bytes = to_bytes(&sample());
+        bytes.push(0);
+        assert!(
+            parse("x", &bytes)
+                .unwrap_err()
+                .to_string()
+                .contains("unexpected bytes")
+        );
+        let mut bytes = to_bytes(&sample());
+        bytes[2] = 0x0d;
+        assert!(
+            parse("x", &bytes)
+                .unwrap_err()
+                .to_string()
+                .contains("element type 0x0d")
+        );
+        let mut bytes = to_bytes(&sample());
+        bytes[0] = 1;
+        assert!(
+            parse("x", &bytes)
+                .unwrap_err()
+                .to_string()
+                .contains("not an IDX file")
+        );
+    }
+
+    #[test]
+    fn huge_declared_dimensions_do_not_allocate() {
+        let bytes = [
+            0, 0, 8, 3, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 9,
+        ];
+        assert!(
+            parse("x", &bytes)
+                .unwrap_err()
+                .to_string()
+                .contains("too large")
+        );
+    }
+
+    #[test]
+    fn corrupt_gzip_is_an_error() {
+        let e = parse("bad.gz", &[0x1f, 0x8b, 8, 0, 1, 2, 3]).unwrap_err();
+        assert!(matches!(e, Error::Gzip { .. }), "{e}");
+    }
+}

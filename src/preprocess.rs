@@ -1,0 +1,326 @@
+//! Turning any picture of a digit into a query that looks like MNIST, made the way MNIST
+//! was made: grey levels, light ink on a dark ground, cropped to the ink, the longer side
+//! scaled to 20 pixels by area averaging with the aspect ratio kept, and placed in a
+//! 28x28 field so that its centre of mass is in the middle.
+
+use crate::error::{Error, Result};
+
+/// Side of the square the digit is placed in.
+pub const SIDE: usize = 28;
+/// Side of the box the digit's longer side is scaled to.
+pub const BOX: usize = 20;
+/// Largest picture accepted, in pixels (a 8000 x 8000 photo): more is surely a mistake
+/// and would take seconds and hundreds of megabytes.
+pub const MAX_PIXELS: usize = 64_000_000;
+/// Share of the ink range below which a pixel counts as ground (paper grain, noise).
+const GROUND: f32 = 0.15;
+
+/// A query made from a picture.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Prepared {
+    /// 28 x 28 grey levels, row-major, 0 = ground, 255 = ink: what the engine searches with.
+    pub pixels: Vec<u8>,
+    /// True when the picture was dark ink on a light ground and so was inverted.
+    pub inverted: bool,
+    /// The part of the picture that held ink: x, y, width, height.
+    pub ink_box: (usize, usize, usize, usize),
+}
+
+/// Prepares an RGBA picture (`width * height * 4` bytes, as a canvas gives it).
+/// Transparent pixels count as ground. A picture without ink is an error that says so.
+pub fn prepare_rgba(width: usize, height: usize, rgba: &[u8]) -> Result<Prepared> {
+    let n = check_size(width, height)?;
+    if rgba.len() != n * 4 {
+        return Err(Error::InvalidInput(format!(
+            "a {width}x{height} RGBA picture has {} bytes, not {}",
+            n * 4,
+            rgba.len()
+        )));
+    }
+    let grey: Vec<f32> = rgba
+        .chunks_exact(4)
+        .map(|p| 0.299 * f32::from(p[0]) + 0.587 * f32::from(p[1]) + 0.114 * f32::from(p[2]))
+        .collect();
+    let alpha: Vec<f32> = rgba
+        .chunks_exact(4)
+        .map(|p| f32::from(p[3]) / 255.0)
+        .collect();
+    if alpha.iter().all(|&a| a >= 1.0) {
+        return prepare_grey(width, height, &grey);
+    }
+    // See-through pictures: lay them on the ground that contrasts with their ink.
+    let (ink, weight) = grey
+        .iter()
+        .zip(&alpha)
+        .fold((0.0, 0.0), |(s, w), (&g, &a)| (s + g * a, w + a));
+    let ground = if weight > 0.0 && ink / weight < 128.0 {
+        255.0
+    } else {
+        0.0
+    };
+    let laid: Vec<f32> = grey
+        .iter()
+        .zip(&alpha)
+        .map(|(&g, &a)| g * a + ground * (1.0 - a))
+        .collect();
+    prepare_grey(width, height, &laid)
+}
+
+/// Prepares a grey picture (`width * height` levels 0 to 255, any ground).
+pub fn prepare_grey(width: usize, height: usize, grey: &[f32]) -> Result<Prepared> {
+    let n = check_size(width, height)?;
+    if grey.len() != n {
+        return Err(Error::InvalidInput(format!(
+            "a {width}x{height} picture has {n} pixels, not {}",
+            grey.len()
+        )));
+    }
+    // The ground is what the border mostly is; a light ground means dark ink.
+    let ground = median(border(width, height, grey));
+    let inverted = ground > 127.0;
+    let ink: Vec<f32> = grey
+        .iter()
+        .map(|&g| if inverted { 255.0 - g } else { g })
+        .collect();
+    let ground = if inverted { 255.0 - ground } else { ground };
+    let top = ink.iter().copied().fold(0.0, f32::max);
+    if top - ground < 16.0 {
+        return Err(no_ink());
+    }
+    let floor = ground + GROUND * (top - ground);
+    let ink: Vec<f32> = ink
+        .iter()
+        .map(|&v| ((v - floor) / (top - floor)).max(0.0) * 255.0)
+        .collect();
+
+    let (x0, y0, w, h) = ink_box(width, height, &ink).ok_or_else(no_ink)?;
+    let scale = BOX as f32 / w.max(h) as f32;
+    let (sw, sh) = (
+        ((w as f32 * scale).round() as usize).max(1),
+        ((h as f32 * scale).round() as usize).max(1),
+    );
+    let cropped: Vec<f32> = (y0..y0 + h)
+        .flat_map(|y| ink[y * width + x0..y * width + x0 + w].iter().copied())
+        .collect();
+    let small = resample(&cropped, w, h, sw, sh);
+    let peak = small.iter().copied().fold(0.0, f32::max);
+    if peak <= 0.0 {
+        return Err(no_ink());
+    }
+
+    // Centre of mass to the middle of the field, at whole-pixel offsets as MNIST did.
+    let (mut mass, mut mx, mut my) = (0.0f64, 0.0f64, 0.0f64);
+    for y in 0..sh {
+        for x in 0..sw {
+            let v = f64::from(small[y * sw + x]);
+            mass += v;
+            mx += v * (x as f64 + 0.5);
+            my += v * (y as f64 + 0.5);
+        }
+    }
+    let half = SIDE as f64 / 2.0;
+    let dx = (half - mx / mass).round() as isize;
+    let dy = (half - my / mass).round() as isize;
+    let mut pixels = vec![0u8; SIDE * SIDE];
+    for y in 0..sh {
+        for x in 0..sw {
+            let (tx, ty) = (x as isize + dx, y as isize + dy);
+            if (0..SIDE as isize).contains(&tx) && (0..SIDE as isize).contains(&ty) {
+                pixels[ty as usize * SIDE + tx as usize] =
+                    (small[y * sw + x] / peak * 255.0).round() as u8;
+            }
+        }
+    }
+    Ok(Prepared {
+        pixels,
+        inverted,
+        ink_box: (x0, y0, w, h),
+    })
+}
+
+fn no_ink() -> Error {
+    Error::InvalidInput("the picture has no ink: nothing stands out from its background".into())
+}
+
+fn check_size(width: usize, height: usize) -> Result<usize> {
+    let n = width.checked_mul(height).unwrap_or(usize::MAX);
+    if n == 0 {
+        return Err(Error::InvalidInput(format!(
+            "a {width}x{height} picture is empty"
+        )));
+    }
+    if n > MAX_PIXELS {
+        return Err(Error::InvalidInput(format!(
+            "a {width}x{height} picture is too large (at most {} megapixels)",
+            MAX_PIXELS / 1_000_000
+        )));
+    }
+    Ok(n)
+}
+
+/// The pixels of the outermost ring.
+fn border(width: usize, height: usize, grey: &[f32]) -> Vec<f32> {
+    (0..height)
+        .flat_map(|y| (0..width).map(move |x| (x, y)))
+        .filter(|&(x, y)| x == 0 || y == 0 || x + 1 == width || y + 1 == height)
+        .map(|(x, y)| grey[y * width + x])
+        .collect()
+}
+
+fn median(mut v: Vec<f32>) -> f32 {
+    let mid = v.len() / 2;
+    *v.select_nth_unstable_by(mid, f32::total_cmp).1
+}
+
+/// The smallest box holding every pixel with ink: x, y, width, height.
+fn ink_box(width: usize, height: usize, ink: &[f32]) -> Option<(usize, usize, usize, usize)> {
+    let (mut x0, mut y0, mut x1, mut y1) = (usize::MAX, usize::MAX, 0, 0);
+    for y in 0..height {
+        for x in 0..width {
+            if ink[y * width + x] > 0.0 {
+                (x0, y0, x1, y1) = (x0.min(x), y0.min(y), x1.max(x), y1.max(y));
+            }
+        }
+    }
+    (x0 != usize::MAX).then(|| (x0, y0, x1 - x0 + 1, y1 - y0 + 1))
+}
+
+/// Area-averaging resize: each output pixel is the mean of the input area it covers,
+/// partly covered input pixels weighted by the part covered. Separable: rows, then columns.
+fn resample(src: &[f32], w: usize, h: usize, ow: usize, oh: usize) -> Vec<f32> {
+    let across = weights(w, ow);
+    let down = weights(h, oh);
+    let mut rows = vec![0.0f32; h * ow];
+    for y in 0..h {
+        for (ox, taps) in across.iter().enumerate() {
+            rows[y * ow + ox] = taps.iter().map(|&(x, wt)| src[y * w + x] * wt).sum();
+        }
+    }
+    let mut out = vec![0.0f32; oh * ow];
+    for (oy, taps) in down.iter().enumerate() {
+        for ox in 0..ow {
+            out[oy * ow + ox] = taps.iter().map(|&(y, wt)| rows[y * ow + ox] * wt).sum();
+        }
+    }
+    out
+}
+
+/// For each of `m` output pixels, the input pixels of `n` it covers and their weights
+/// (summing to 1).
+fn weights(n: usize, m: usize) -> Vec<Vec<(usize, f32)>> {
+    let step = n as f64 / m as f64;
+    (0..m)
+        .map(|o| {
+            let (a, b) = (o as f64 * step, (o + 1) as f64 * step);
+            let first = a.floor() as usize;
+            let last = (b.ceil() as usize).min(n);
+            (first..last)
+                .map(|i| {
+                    let cover = (b.min(i as f64 + 1.0) - a.max(i as f64)).max(0.0);
+                    (i, (cover / step) as f32)
+                })
+                .filter(|&(_, wt)| wt > 0.0)
+                .collect()
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A white picture with a black bar of the given box.
+    fn bar(width: usize, height: usize, bx: (usize, usize, usize, usize)) -> Vec<u8> {
+        let mut rgba = vec![255u8; width * height * 4];
+        for y in bx.1..bx.1 + bx.3 {
+            for x in bx.0..bx.0 + bx.2 {
+                rgba[(y * width + x) * 4..][..3].copy_from_slice(&[0, 0, 0]);
+            }
+        }
+        rgba
+    }
+
+    #[test]
+    fn dark_on_light_is_inverted_cropped_scaled_and_centred() {
+        let p = prepare_rgba(200, 100, &bar(200, 100, (10, 10, 20, 80))).unwrap();
+        assert!(p.inverted);
+        assert_eq!(p.ink_box, (10, 10, 20, 80));
+        // 20x80 becomes 5x20, centred: columns 12..17 of rows 4..24 hold the ink.
+        let lit: Vec<(usize, usize)> = (0..SIDE * SIDE)
+            .filter(|&i| p.pixels[i] > 0)
+            .map(|i| (i % SIDE, i / SIDE))
+            .collect();
+        assert_eq!(lit.len(), 5 * 20);
+        assert!(
+            lit.iter()
+                .all(|&(x, y)| (12..17).contains(&x) && (4..24).contains(&y)),
+            "{lit:?}"
+        );
+        assert!(lit.iter().all(|&(x, y)| p.pixels[y * SIDE + x] == 255));
+    }
+
+    #[test]
+    fn transparent_ground_counts_as_ground_for_dark_and_light_ink() {
+        for ink in [0u8, 255] {
+            let mut rgba = vec![0u8; 50 * 50 * 4];
+            for y in 10..40 {
+                for x in 20..30 {
+                    rgba[(y * 50 + x) * 4..][..4].copy_from_slice(&[ink, ink, ink, 255]);
+                }
+            }
+            let p = prepare_rgba(50, 50, &rgba).unwrap();
+            assert_eq!(p.ink_box, (20, 10, 10, 30), "ink {ink}");
+            assert_eq!(
+                p.pixels.iter().filter(|&&v| v > 0).count(),
+                7 * 20,
+                "ink {ink}"
+            );
+        }
+    }
+
+    #[test]
+    fn an_mnist_digit_comes_back_nearly_unchanged() {
+        // A synthetic 20x20 ring already centred like an MNIST digit.
+        let mut grey = vec![0.0f32; SIDE * SIDE];
+        for y in 4..24 {
+            for x in 4..24 {
+                let r = ((x as f32 - 13.5).powi(2) + (y as f32 - 13.5).powi(2)).sqrt();
+                if (6.0..10.0).contains(&r) {
+                    grey[y * SIDE + x] = 255.0;
+                }
+            }
+        }
+        let p = prepare_grey(SIDE, SIDE, &grey).unwrap();
+        let before: Vec<u8> = grey.iter().map(|&g| g as u8).collect();
+        assert_eq!(p.pixels, before);
+        assert!(!p.inverted);
+    }
+
+    #[test]
+    fn blank_wrong_sized_and_huge_pictures_are_errors() {
+        for e in [
+            prepare_rgba(10, 10, &[255; 400]).unwrap_err(),
+            prepare_rgba(10, 10, &[0; 400]).unwrap_err(),
+        ] {
+            assert!(e.to_string().contains("no ink"), "{e}");
+        }
+        assert!(
+            prepare_rgba(10, 10, &[0; 399])
+                .unwrap_err()
+                .to_string()
+                .contains("not 399")
+        );
+        assert!(
+            prepare_rgba(0, 10, &[])
+                .unwrap_err()
+                .to_string()
+                .contains("empty")
+        );
+        assert!(
+            prepare_rgba(100_000, 100_000, &[])
+                .unwrap_err()
+                .to_string()
+                .contains("too large")
+        );
+    }
+}

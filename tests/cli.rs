@@ -1,0 +1,121 @@
+//! The `ssam` command as a user runs it: build an index, query it, bench it, and get a
+//! clear message instead of a crash when a file is wrong.
+
+#![cfg(not(target_arch = "wasm32"))]
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn ssam(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_ssam"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(args)
+        .output()
+        .expect("the ssam binary runs")
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+#[test]
+fn build_then_query_a_test_digit_finds_its_digit() {
+    let dir = tempfile::tempdir().unwrap();
+    let index = dir.path().join("index.ssam.gz");
+    let index = index.to_str().unwrap();
+    let o = ssam(&["build", "--trees", "3", "--out", index]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("built 3 trees"), "{}", text(&o));
+    // Test image 0 is a 7.
+    let o = ssam(&["query", "test:0", "--index", index, "-k", "5"]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("predicted digit: 7"), "{}", text(&o));
+    assert_eq!(
+        text(&o)
+            .lines()
+            .filter(|l| l.trim_start().starts_with(|c: char| c.is_ascii_digit()))
+            .count(),
+        5
+    );
+}
+
+#[test]
+fn a_png_is_preprocessed_and_searched() {
+    let dir = tempfile::tempdir().unwrap();
+    // A black vertical bar on white, 60x90: a one.
+    let mut img = image::GrayImage::from_pixel(60, 90, image::Luma([255]));
+    for y in 10..80 {
+        for x in 27..35 {
+            img.put_pixel(x, y, image::Luma([0]));
+        }
+    }
+    let png = dir.path().join("one.png");
+    img.save(&png).unwrap();
+    let o = ssam(&["query", png.to_str().unwrap(), "--exact", "-k", "5"]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("dark on light: inverted"), "{}", text(&o));
+    assert!(text(&o).contains("predicted digit: 1"), "{}", text(&o));
+}
+
+#[test]
+fn bench_writes_the_csv_columns_and_a_plot() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().to_str().unwrap();
+    let o = ssam(&[
+        "bench",
+        "--queries",
+        "20",
+        "--trees",
+        "2,3",
+        "--budgets",
+        "100,400",
+        "--exact-queries",
+        "5",
+        "--out",
+        out,
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    let csv = std::fs::read_to_string(dir.path().join("results.csv")).unwrap();
+    let mut lines = csv.lines();
+    assert_eq!(
+        lines.next(),
+        Some("system,trees,leaf_size,budget,build_s,index_bytes,recall10,qps,p50_ms,p99_ms,acc1")
+    );
+    let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
+    assert_eq!(rows.len(), 2 * 2 + 1);
+    assert!(rows.iter().all(|r| r.len() == 11));
+    assert_eq!(rows[4][0], "exact");
+    assert_eq!(rows[4][6], "1.0000");
+    for r in &rows[..4] {
+        let recall: f64 = r[6].parse().unwrap();
+        assert!(
+            (0.0..=1.0).contains(&recall) && r[7].parse::<f64>().unwrap() > 0.0,
+            "{r:?}"
+        );
+    }
+    let svg = std::fs::read_to_string(dir.path().join("results.svg")).unwrap();
+    assert!(svg.contains("<svg") && svg.contains("recall@10"));
+    assert!(Path::new(&dir.path().join("truth.bin")).exists());
+}
+
+#[test]
+fn a_damaged_index_or_missing_file_is_a_message_not_a_crash() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.ssam");
+    std::fs::write(&bad, b"SSAMIDX\0\x01\0\0\0garbage").unwrap();
+    let o = ssam(&["query", "test:1", "--index", bad.to_str().unwrap()]);
+    assert!(!o.status.success());
+    assert!(text(&o).contains("bad.ssam: truncated"), "{}", text(&o));
+    let o = ssam(&["query", "no-such.png"]);
+    assert!(!o.status.success());
+    assert!(text(&o).starts_with("error: no-such.png: "), "{}", text(&o));
+    let o = ssam(&["query", "test:10000"]);
+    assert!(
+        text(&o).contains("item 10000 is out of range, the file has 10000 images"),
+        "{}",
+        text(&o)
+    );
+}
