@@ -35,6 +35,11 @@ pub const VERSION: u32 = 1;
 const TAG_SPLIT: u8 = 0;
 const TAG_LEAF: u8 = 1;
 
+/// The checksum the header holds of the bytes after it.
+pub fn checksum(bytes: &[u8]) -> u64 {
+    xxh3_64(bytes)
+}
+
 /// The forest as raw index bytes.
 pub fn to_bytes(forest: &Forest) -> Vec<u8> {
     let wide = forest.items > 1 << 16;
@@ -91,7 +96,7 @@ pub fn to_bytes(forest: &Forest) -> Vec<u8> {
     out.extend_from_slice(&VERSION.to_le_bytes());
     let mut rest = (body.len() as u64).to_le_bytes().to_vec();
     rest.extend_from_slice(&body);
-    out.extend_from_slice(&xxh3_64(&rest).to_le_bytes());
+    out.extend_from_slice(&checksum(&rest).to_le_bytes());
     out.extend_from_slice(&rest);
     out
 }
@@ -200,7 +205,7 @@ impl Reader<'_> {
                 found as u64 - length
             )));
         }
-        let actual = xxh3_64(rest);
+        let actual = checksum(rest);
         if actual != expected {
             return Err(Error::Checksum {
                 file,

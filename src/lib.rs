@@ -4,9 +4,11 @@
 //! a picture becomes a query ([`preprocess`]); the forest or the exact scan ([`exact`])
 //! turns the query into [`Neighbor`]s; [`metrics`] says how good they are. Nothing here
 //! touches a file system, a clock, threads or a browser, so the same code runs natively
-//! and in WebAssembly.
+//! and in WebAssembly; the browser lives in `app`, compiled for wasm only.
 #![warn(missing_docs)]
 
+#[cfg(target_arch = "wasm32")]
+pub mod app;
 pub mod dataset;
 pub mod distance;
 pub mod error;

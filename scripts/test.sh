@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Sets up what is missing, then runs every test: the engine and the CLI natively, the
+# engine compiled for WebAssembly, and the site built as it ships.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+bash scripts/setup.sh --browser
+source scripts/env.sh
+
+printf '\n== native tests: engine, index format, CLI\n'
+cargo test --release --locked
+
+printf '\n== the engine compiles for wasm32 with SIMD\n'
+cargo build --release --locked --target wasm32-unknown-unknown --lib
+
+printf '\n== the site builds as it ships\n'
+trunk build --release
+test -s dist/index.html && test -s dist/assets/index.ssam.gz && ls dist/*.wasm >/dev/null
+
+printf '\nall tests passed\n'

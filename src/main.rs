@@ -1,0 +1,12 @@
+//! Mounts the web app. Everything it shows lives in `ssam::app`.
+
+#[cfg(target_arch = "wasm32")]
+fn main() {
+    console_error_panic_hook::set_once();
+    leptos::mount::mount_to_body(ssam::app::App);
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+fn main() {
+    eprintln!("ssam-web is the browser app: run `bash scripts/serve.sh`, or `trunk serve`.");
+}
