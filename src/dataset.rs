@@ -57,8 +57,18 @@ impl Dataset {
         labels_file: &str,
         labels: &[u8],
     ) -> Result<Self> {
-        let img = idx::parse(images_file, images)?;
-        let lab = idx::parse(labels_file, labels)?;
+        Dataset::from_idx_owned(images_file, images.to_vec(), labels_file, labels.to_vec())
+    }
+
+    /// As [`Dataset::from_idx`], reusing the buffers of raw (already inflated) files.
+    pub fn from_idx_owned(
+        images_file: &str,
+        images: Vec<u8>,
+        labels_file: &str,
+        labels: Vec<u8>,
+    ) -> Result<Self> {
+        let img = idx::parse_owned(images_file, images)?;
+        let lab = idx::parse_owned(labels_file, labels)?;
         let &[count, rows, cols] = img.dims.as_slice() else {
             return Err(Error::Idx {
                 file: images_file.to_owned(),

@@ -20,6 +20,7 @@ pub mod idx;
 pub mod metrics;
 pub mod neighbors;
 pub mod preprocess;
+pub mod truth;
 
 pub use dataset::Dataset;
 pub use error::{Error, Result};

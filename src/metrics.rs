@@ -11,15 +11,21 @@ pub const RECALL_EPSILON: f64 = 1e-3;
 /// distance plus [`RECALL_EPSILON`]. Ties at the k-th distance count, as in
 /// ann-benchmarks, so any correct answer scores 1.
 pub fn recall(truth: &[Neighbor], found: &[Neighbor], k: usize) -> f64 {
-    if k == 0 || truth.len() < k {
-        return if k == 0 { 1.0 } else { f64::NAN };
+    match k {
+        0 => 1.0,
+        _ if truth.len() < k => f64::NAN,
+        _ => recall_from_kth(truth[k - 1].distance, found, k),
     }
-    let limit = truth[k - 1].euclidean() + RECALL_EPSILON;
-    let hits = found
-        .iter()
-        .take(k)
-        .filter(|n| n.euclidean() <= limit)
-        .count();
+}
+
+/// Recall@k knowing only the true k-th nearest squared distance, which is all the
+/// definition uses.
+pub fn recall_from_kth(kth_distance: u32, found: &[Neighbor], k: usize) -> f64 {
+    if k == 0 {
+        return 1.0;
+    }
+    let limit = f64::from(kth_distance).sqrt() + RECALL_EPSILON;
+    let hits = found.iter().take(k).filter(|n| n.euclidean() <= limit).count();
     hits as f64 / k as f64
 }
 

@@ -9,6 +9,8 @@ use super::Result;
 
 /// File name of the shipped index, in the assets folder.
 pub const INDEX: &str = "index.ssam.gz";
+/// File name of the test set's exact 10th distances, in the assets folder.
+pub const TRUTH: &str = "truth-t10k.bin";
 
 /// Which half of MNIST.
 #[derive(Clone, Copy)]

@@ -14,10 +14,10 @@ use super::Result;
 use super::assets::{self, Split};
 use super::plot;
 use super::table::{self, Row};
+use super::truth;
 
 /// Neighbours per query, as ann-benchmarks measures.
 const K: usize = 10;
-const TRUTH_MAGIC: &[u8; 8] = b"SSAMGT1\0";
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -65,7 +65,7 @@ pub fn run(assets_dir: &Path, args: Args) -> Result {
     if test.is_empty() {
         return Err("--queries must be at least 1".into());
     }
-    let truth = truth(&args.out.join("truth.bin"), &train, &test)?;
+    let truth = truth::answers(&args.out.join("truth.bin"), &train, &test, K)?;
 
     let params = Params::default()
         .trees(max_trees)
@@ -194,90 +194,7 @@ fn measure(
     })
 }
 
-/// The exact 10 nearest of every query: read from `path` when it was made for this data
-/// and covers these queries, otherwise computed on all cores and written there.
-fn truth(path: &Path, train: &Dataset, test: &Dataset) -> Result<Vec<Vec<Neighbor>>> {
-    if let Some(t) = read_truth(path, train, test) {
-        return Ok(t);
-    }
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let bar = progress(test.len(), "exact answers");
-    let chunk = test.len().div_ceil(threads);
-    let mut answers: Vec<Vec<Neighbor>> = Vec::with_capacity(test.len());
-    std::thread::scope(|s| {
-        let handles: Vec<_> = (0..test.len())
-            .step_by(chunk)
-            .map(|from| {
-                let bar = &bar;
-                s.spawn(move || {
-                    (from..(from + chunk).min(test.len()))
-                        .map(|i| {
-                            bar.inc(1);
-                            exact::search(train, test.image(i), K)
-                        })
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        for h in handles {
-            answers.extend(h.join().expect("exact search does not panic"));
-        }
-    });
-    bar.finish_and_clear();
-    write_truth(path, train, test, &answers)?;
-    Ok(answers)
-}
-
-/// Layout: magic, k (u32), queries (u32), train and test fingerprints (u64), then per
-/// query k pairs of (id u32, squared distance u32), little-endian. `bench/peers.py`
-/// reads the same layout.
-fn write_truth(path: &Path, train: &Dataset, test: &Dataset, answers: &[Vec<Neighbor>]) -> Result {
-    let mut b = TRUTH_MAGIC.to_vec();
-    b.extend_from_slice(&(K as u32).to_le_bytes());
-    b.extend_from_slice(&(answers.len() as u32).to_le_bytes());
-    b.extend_from_slice(&train.fingerprint().to_le_bytes());
-    b.extend_from_slice(&test.fingerprint().to_le_bytes());
-    for n in answers.iter().flatten() {
-        b.extend_from_slice(&n.id.to_le_bytes());
-        b.extend_from_slice(&n.distance.to_le_bytes());
-    }
-    std::fs::write(path, b).map_err(|e| format!("{}: {e}", path.display()))
-}
-
-fn read_truth(path: &Path, train: &Dataset, test: &Dataset) -> Option<Vec<Vec<Neighbor>>> {
-    let b = std::fs::read(path).ok()?;
-    let u32_at = |o: usize| Some(u32::from_le_bytes(b.get(o..o + 4)?.try_into().ok()?));
-    let u64_at = |o: usize| Some(u64::from_le_bytes(b.get(o..o + 8)?.try_into().ok()?));
-    let (k, n) = (u32_at(8)? as usize, u32_at(12)? as usize);
-    let fits = b.starts_with(TRUTH_MAGIC)
-        && k == K
-        && n == test.len()
-        && u64_at(16)? == train.fingerprint()
-        && u64_at(24)? == test.fingerprint()
-        && b.len() == 32 + n * k * 8;
-    if !fits {
-        return None;
-    }
-    Some(
-        b[32..]
-            .chunks_exact(k * 8)
-            .map(|q| {
-                q.chunks_exact(8)
-                    .map(|p| Neighbor {
-                        id: u32_at_slice(&p[..4]),
-                        distance: u32_at_slice(&p[4..]),
-                    })
-                    .collect()
-            })
-            .collect(),
-    )
-}
-
-fn u32_at_slice(b: &[u8]) -> u32 {
-    u32::from_le_bytes(b.try_into().expect("4 bytes"))
-}
-
-fn progress(len: usize, what: &str) -> ProgressBar {
+pub fn progress(len: usize, what: &str) -> ProgressBar {
     ProgressBar::new(len as u64).with_style(
         ProgressStyle::with_template(&format!(
             "{what} {{bar:30}} {{pos}}/{{len}}  {{elapsed_precise}}"

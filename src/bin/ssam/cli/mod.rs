@@ -6,6 +6,7 @@ mod build;
 mod plot;
 mod query;
 mod table;
+mod truth;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -31,6 +32,8 @@ enum Command {
     Query(query::Args),
     /// Measure recall, speed and accuracy over the test images for a sweep of settings.
     Bench(bench::Args),
+    /// Write the exact 10th-neighbour distance of every test image, for the app's benchmark.
+    Truth(truth::Args),
     /// Redraw the SVG plot and print the table of a results CSV (after peers added rows).
     Plot(plot::Args),
 }
@@ -41,6 +44,7 @@ pub fn main() -> ExitCode {
         Command::Build(args) => build::run(&cli.assets, args),
         Command::Query(args) => query::run(&cli.assets, args),
         Command::Bench(args) => bench::run(&cli.assets, args),
+        Command::Truth(args) => truth::run(&cli.assets, args),
         Command::Plot(args) => plot::run(args),
     };
     match result {
