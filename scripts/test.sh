@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Sets up what is missing, then runs every test: the engine and the CLI natively, the
-# engine compiled for WebAssembly, and the site built as it ships.
+# engine compiled for WebAssembly, the site built as it ships and driven in Chromium.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash scripts/setup.sh --browser
@@ -15,5 +15,8 @@ cargo build --release --locked --target wasm32-unknown-unknown --lib
 printf '\n== the site builds as it ships\n'
 trunk build --release
 test -s dist/index.html && test -s dist/assets/index.ssam.gz && ls dist/*.wasm >/dev/null
+
+printf '\n== the site in Chromium: draw, upload, damaged index, no requests after loading\n'
+CHROMEDRIVER="${CHROMEDRIVER:-$(command -v chromedriver)}" cargo test --release --locked --test e2e -- --ignored
 
 printf '\nall tests passed\n'

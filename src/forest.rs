@@ -27,10 +27,10 @@ use crate::neighbors::{Neighbor, TopK};
 /// Marks a node reference as a leaf index rather than a split index.
 pub(crate) const LEAF: u32 = 1 << 31;
 /// Items sampled per node to choose its split.
-const SAMPLE: usize = 64;
+const SAMPLE: usize = 32;
 const _: () = assert!(SAMPLE * 255 <= u16::MAX as usize);
 /// Two-means steps per split.
-const STEPS: usize = 3;
+const STEPS: usize = 2;
 /// Attempts at a separating pair before halving a node at random.
 const ATTEMPTS: usize = 3;
 /// Largest leaf a forest may have: leaf lengths are stored in 16 bits.
@@ -460,6 +460,7 @@ impl<'a> Builder<'a> {
             };
             let (img_p, img_q) = (self.data.image(p as usize), self.data.image(q as usize));
             let direction = Direction::between(img_p, img_q);
+            self.margins.clear();
             self.margins.clear();
             self.margins.extend(
                 items

@@ -21,20 +21,35 @@ impl Direction {
     /// The `TERMS` largest differences of `p - q` (ties to the lower pixel), in pixel order.
     pub fn between(p: &[u8], q: &[u8]) -> Direction {
         debug_assert!(p.len() == q.len() && p.len() <= MAX_DIM);
-        let mut order: Vec<u16> = (0..p.len() as u16).collect();
-        let key = |&j: &u16| (std::cmp::Reverse(p[j as usize].abs_diff(q[j as usize])), j);
-        if order.len() > TERMS {
-            order.select_nth_unstable_by_key(TERMS - 1, key);
-            order.truncate(TERMS);
+        // Counting, not sorting: differences are bytes, so a histogram finds the
+        // smallest difference that makes the cut. Building calls this once per node.
+        let mut counts = [0usize; 256];
+        for (&a, &b) in p.iter().zip(q) {
+            counts[usize::from(a.abs_diff(b))] += 1;
         }
-        order.sort_unstable();
+        let (mut cut, mut above) = (255usize, 0usize);
+        while cut > 0 && above + counts[cut] < TERMS {
+            above += counts[cut];
+            cut -= 1;
+        }
+        // Every difference above `cut` is kept, then the first pixels at `cut` fill up.
+        let mut at_cut = TERMS.saturating_sub(above);
         let mut d = Direction {
             index: [0; TERMS],
             weight: [0; TERMS],
         };
-        for (slot, &j) in order.iter().enumerate() {
-            d.index[slot] = j;
-            d.weight[slot] = i16::from(p[j as usize]) - i16::from(q[j as usize]);
+        let mut slot = 0;
+        for (j, (&a, &b)) in p.iter().zip(q).enumerate() {
+            let diff = usize::from(a.abs_diff(b));
+            let keep = diff > cut || (diff == cut && at_cut > 0);
+            if keep && slot < TERMS {
+                if diff == cut {
+                    at_cut -= 1;
+                }
+                d.index[slot] = j as u16;
+                d.weight[slot] = i16::from(a) - i16::from(b);
+                slot += 1;
+            }
         }
         d
     }
@@ -84,6 +99,25 @@ mod tests {
         assert_eq!(d.project(&x), (9..=40).sum::<i32>());
         assert_eq!(d.project(&q), 0);
         assert_eq!(d.midpoint(&p, &q), (9..=40).map(|v| v * v).sum::<i32>() / 2);
+    }
+
+    #[test]
+    fn counting_selects_what_sorting_would() {
+        use rand::{RngExt, SeedableRng};
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(5);
+        for round in 0..200 {
+            // Few distinct values, so that ties at the cut are common.
+            let levels = [2u8, 16, 255][round % 3];
+            let p: Vec<u8> = (0..784).map(|_| rng.random_range(0..=levels)).collect();
+            let q: Vec<u8> = (0..784).map(|_| rng.random_range(0..=levels)).collect();
+            let mut order: Vec<usize> = (0..784).collect();
+            order.sort_by_key(|&j| (std::cmp::Reverse(p[j].abs_diff(q[j])), j));
+            let mut want: Vec<usize> = order[..TERMS].to_vec();
+            want.sort_unstable();
+            let d = Direction::between(&p, &q);
+            let got: Vec<usize> = d.index.iter().map(|&j| j as usize).collect();
+            assert_eq!(got, want, "round {round}");
+        }
     }
 
     #[test]

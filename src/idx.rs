@@ -61,7 +61,11 @@ pub fn parse(file: &str, bytes: &[u8]) -> Result<IdxArray> {
 /// As [`parse`], reusing the buffer of raw input for the data: no second copy of a
 /// 47 MB file, which matters in a browser tab.
 pub fn parse_owned(file: &str, bytes: Vec<u8>) -> Result<IdxArray> {
-    let raw = if is_gzip(&bytes) { gunzip(file, &bytes)? } else { bytes };
+    let raw = if is_gzip(&bytes) {
+        gunzip(file, &bytes)?
+    } else {
+        bytes
+    };
     let err = |what: String| Error::Idx {
         file: file.to_owned(),
         what,

@@ -25,7 +25,11 @@ pub fn recall_from_kth(kth_distance: u32, found: &[Neighbor], k: usize) -> f64 {
         return 1.0;
     }
     let limit = f64::from(kth_distance).sqrt() + RECALL_EPSILON;
-    let hits = found.iter().take(k).filter(|n| n.euclidean() <= limit).count();
+    let hits = found
+        .iter()
+        .take(k)
+        .filter(|n| n.euclidean() <= limit)
+        .count();
     hits as f64 / k as f64
 }
 

@@ -27,7 +27,12 @@ pub struct KthDistances {
 impl KthDistances {
     /// Wraps distances computed for `queries` against `data`.
     pub fn new(k: usize, distances: Vec<u32>, data: &Dataset, queries: &Dataset) -> Self {
-        KthDistances { k, distances, data: data.fingerprint(), queries: queries.fingerprint() }
+        KthDistances {
+            k,
+            distances,
+            data: data.fingerprint(),
+            queries: queries.fingerprint(),
+        }
     }
 
     /// The file's bytes.
@@ -45,23 +50,41 @@ impl KthDistances {
 
     /// Reads a file made for exactly these `data` and `queries`.
     pub fn from_bytes(file: &str, bytes: &[u8], data: &Dataset, queries: &Dataset) -> Result<Self> {
-        let corrupt = |what: String| Error::Corrupt { file: file.to_owned(), what };
+        let corrupt = |what: String| Error::Corrupt {
+            file: file.to_owned(),
+            what,
+        };
         if bytes.len() < HEADER || !bytes.starts_with(MAGIC) {
-            return Err(corrupt("not a k-th distance file (wrong magic or too short)".into()));
+            return Err(corrupt(
+                "not a k-th distance file (wrong magic or too short)".into(),
+            ));
         }
         let u32_at = |o: usize| u32::from_le_bytes(bytes[o..o + 4].try_into().expect("4 bytes"));
         let u64_at = |o: usize| u64::from_le_bytes(bytes[o..o + 8].try_into().expect("8 bytes"));
         let (k, n) = (u32_at(8) as usize, u32_at(12) as usize);
-        if (u64_at(16), u64_at(24), n) != (data.fingerprint(), queries.fingerprint(), queries.len()) {
+        if (u64_at(16), u64_at(24), n) != (data.fingerprint(), queries.fingerprint(), queries.len())
+        {
             return Err(corrupt(format!(
                 "made for other data ({n} queries); rebuild it with `ssam truth`"
             )));
         }
         if bytes.len() != HEADER + 4 * n {
-            return Err(corrupt(format!("{} bytes, expected {}", bytes.len(), HEADER + 4 * n)));
+            return Err(corrupt(format!(
+                "{} bytes, expected {}",
+                bytes.len(),
+                HEADER + 4 * n
+            )));
         }
-        let distances = bytes[HEADER..].chunks_exact(4).map(|c| u32::from_le_bytes(c.try_into().expect("4 bytes"))).collect();
-        Ok(KthDistances { k, distances, data: data.fingerprint(), queries: queries.fingerprint() })
+        let distances = bytes[HEADER..]
+            .chunks_exact(4)
+            .map(|c| u32::from_le_bytes(c.try_into().expect("4 bytes")))
+            .collect();
+        Ok(KthDistances {
+            k,
+            distances,
+            data: data.fingerprint(),
+            queries: queries.fingerprint(),
+        })
     }
 }
 
@@ -75,7 +98,10 @@ mod tests {
         let queries = Dataset::new(1, 2, vec![9, 9], vec![3]).unwrap();
         let t = KthDistances::new(1, vec![77], &data, &queries);
         let bytes = t.to_bytes();
-        assert_eq!(KthDistances::from_bytes("t", &bytes, &data, &queries).unwrap(), t);
+        assert_eq!(
+            KthDistances::from_bytes("t", &bytes, &data, &queries).unwrap(),
+            t
+        );
         let e = KthDistances::from_bytes("t", &bytes, &queries, &queries).unwrap_err();
         assert!(e.to_string().contains("made for other data"), "{e}");
         assert!(KthDistances::from_bytes("t", &bytes[..bytes.len() - 1], &data, &queries).is_err());

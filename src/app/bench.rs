@@ -7,9 +7,9 @@ use std::sync::Arc;
 
 use leptos::prelude::*;
 
+use super::TestDigits;
 use super::engine::{self, Engine};
 use super::fetch::{now, pause};
-use super::TestDigits;
 use crate::metrics;
 
 const BUDGETS: [usize; 5] = [250, 500, 1000, 2000, 4000];
@@ -30,11 +30,22 @@ pub fn wasm_memory_mb() -> f64 {
     use wasm_bindgen::JsCast;
     wasm_bindgen::memory()
         .dyn_into::<js_sys::WebAssembly::Memory>()
-        .map(|m| m.buffer().unchecked_into::<js_sys::ArrayBuffer>().byte_length() as f64 / 1e6)
+        .map(|m| {
+            m.buffer()
+                .unchecked_into::<js_sys::ArrayBuffer>()
+                .byte_length() as f64
+                / 1e6
+        })
         .unwrap_or(0.0)
 }
 
-async fn measure(engine: &Engine, tests: TestDigits, queries: usize, rows: RwSignal<Vec<Row>>, status: RwSignal<String>) -> Result<(), String> {
+async fn measure(
+    engine: &Engine,
+    tests: TestDigits,
+    queries: usize,
+    rows: RwSignal<Vec<Row>>,
+    status: RwSignal<String>,
+) -> Result<(), String> {
     let set = tests.get().await?;
     status.set("fetching the exact answers…".into());
     let truth = engine::load_truth(engine, &set, |_| {}).await?;
@@ -48,7 +59,12 @@ async fn measure(engine: &Engine, tests: TestDigits, queries: usize, rows: RwSig
             let answer = engine.search(set.data.image(i), K, budget)?;
             latencies.push(answer.ms);
             recall += metrics::recall_from_kth(truth.distances[i], &answer.neighbors, K);
-            right += usize::from(answer.neighbors.first().is_some_and(|nb| engine.train.label(nb.id as usize) == set.data.label(i)));
+            right += usize::from(
+                answer
+                    .neighbors
+                    .first()
+                    .is_some_and(|nb| engine.train.label(nb.id as usize) == set.data.label(i)),
+            );
             if now() - slice > 40.0 {
                 // QPS comes from these slices' wall time: over tens of milliseconds the
                 // browser's coarse clock is exact enough.
@@ -62,10 +78,20 @@ async fn measure(engine: &Engine, tests: TestDigits, queries: usize, rows: RwSig
         latencies.sort_by(f64::total_cmp);
         let pct = |p: f64| latencies[((n - 1) as f64 * p).round() as usize];
         rows.update(|r| {
-            r.push(Row { budget, recall: recall / n as f64, qps: n as f64 / (busy / 1e3).max(1e-9), p50: pct(0.5), p99: pct(0.99), acc1: right as f64 / n as f64 })
+            r.push(Row {
+                budget,
+                recall: recall / n as f64,
+                qps: n as f64 / (busy / 1e3).max(1e-9),
+                p50: pct(0.5),
+                p99: pct(0.99),
+                acc1: right as f64 / n as f64,
+            })
         });
     }
-    status.set(format!("done: {n} queries per budget, k = {K}, one thread; WebAssembly memory {:.0} MB", wasm_memory_mb()));
+    status.set(format!(
+        "done: {n} queries per budget, k = {K}, one thread; WebAssembly memory {:.0} MB",
+        wasm_memory_mb()
+    ));
     Ok(())
 }
 
@@ -73,12 +99,21 @@ async fn measure(engine: &Engine, tests: TestDigits, queries: usize, rows: RwSig
 fn plot(rows: &[Row]) -> impl IntoView + use<> {
     let (w, h, pad) = (320.0, 180.0, 28.0);
     let x_min = rows.iter().map(|r| r.recall).fold(1.0, f64::min).min(0.8);
-    let (lo, hi) = rows.iter().fold((f64::MAX, 0.0f64), |(lo, hi), r| (lo.min(r.qps), hi.max(r.qps)));
+    let (lo, hi) = rows.iter().fold((f64::MAX, 0.0f64), |(lo, hi), r| {
+        (lo.min(r.qps), hi.max(r.qps))
+    });
     let (lo, hi) = ((lo * 0.8).max(1.0).log10(), (hi * 1.25).max(10.0).log10());
     let x = move |r: f64| pad + (r - x_min) / (1.0 - x_min).max(1e-9) * (w - 2.0 * pad);
-    let y = move |q: f64| h - pad - (q.max(1.0).log10() - lo) / (hi - lo).max(1e-9) * (h - 2.0 * pad);
-    let points: String = rows.iter().map(|r| format!("{:.1},{:.1} ", x(r.recall), y(r.qps))).collect();
-    let dots = rows.iter().map(|r| view! { <circle cx=x(r.recall) cy=y(r.qps) r="3"></circle> }).collect_view();
+    let y =
+        move |q: f64| h - pad - (q.max(1.0).log10() - lo) / (hi - lo).max(1e-9) * (h - 2.0 * pad);
+    let points: String = rows
+        .iter()
+        .map(|r| format!("{:.1},{:.1} ", x(r.recall), y(r.qps)))
+        .collect();
+    let dots = rows
+        .iter()
+        .map(|r| view! { <circle cx=x(r.recall) cy=y(r.qps) r="3"></circle> })
+        .collect_view();
     view! {
         <svg class="plot" viewBox=format!("0 0 {w} {h}") role="img" aria-label="recall at 10 against queries per second">
             <line x1=pad y1=h - pad x2=w - pad y2=h - pad class="axis"></line>

@@ -10,13 +10,19 @@ use crate::preprocess::SIDE;
 
 /// Paints `pixels` (28x28 grey levels) into `canvas`.
 pub fn paint(canvas: &web_sys::HtmlCanvasElement, pixels: &[u8]) {
-    let Ok(Some(ctx)) = canvas.get_context("2d") else { return };
-    let Ok(ctx) = ctx.dyn_into::<CanvasRenderingContext2d>() else { return };
+    let Ok(Some(ctx)) = canvas.get_context("2d") else {
+        return;
+    };
+    let Ok(ctx) = ctx.dyn_into::<CanvasRenderingContext2d>() else {
+        return;
+    };
     let mut rgba = Vec::with_capacity(SIDE * SIDE * 4);
     for &v in pixels.iter().take(SIDE * SIDE) {
         rgba.extend_from_slice(&[v, v, v, 255]);
     }
-    if let Ok(img) = ImageData::new_with_u8_clamped_array_and_sh(Clamped(&rgba), SIDE as u32, SIDE as u32) {
+    if let Ok(img) =
+        ImageData::new_with_u8_clamped_array_and_sh(Clamped(&rgba), SIDE as u32, SIDE as u32)
+    {
         let _ = ctx.put_image_data(&img, 0.0, 0.0);
     }
 }

@@ -33,7 +33,9 @@ fn redraw(canvas: &HtmlCanvasElement, strokes: &[Stroke]) {
     ctx.set_line_cap("round");
     ctx.set_line_join("round");
     for stroke in strokes {
-        let Some(&(x0, y0)) = stroke.first() else { continue };
+        let Some(&(x0, y0)) = stroke.first() else {
+            continue;
+        };
         ctx.begin_path();
         ctx.move_to(x0, y0);
         for &(x, y) in &stroke[1..] {
@@ -50,8 +52,13 @@ fn redraw(canvas: &HtmlCanvasElement, strokes: &[Stroke]) {
 /// The pad's pixels as the query the engine searches with; None for a blank pad.
 fn read(canvas: &HtmlCanvasElement) -> Option<Result<preprocess::Prepared, String>> {
     let ctx = context(canvas)?;
-    let data = ctx.get_image_data(0.0, 0.0, f64::from(PAD), f64::from(PAD)).ok()?;
-    Some(preprocess::prepare_rgba(PAD as usize, PAD as usize, &data.data()).map_err(|e| e.to_string()))
+    let data = ctx
+        .get_image_data(0.0, 0.0, f64::from(PAD), f64::from(PAD))
+        .ok()?;
+    Some(
+        preprocess::prepare_rgba(PAD as usize, PAD as usize, &data.data())
+            .map_err(|e| e.to_string()),
+    )
 }
 
 /// The pad. `on_query` receives each new query; `on_blank` is called when it is emptied.
@@ -73,7 +80,10 @@ pub fn DrawPad(on_query: Callback<Query>, on_blank: Callback<()>) -> impl IntoVi
             return;
         }
         match read(&c) {
-            Some(Ok(p)) => on_query.run(Query { pixels: p.pixels, source: "your drawing".into() }),
+            Some(Ok(p)) => on_query.run(Query {
+                pixels: p.pixels,
+                source: "your drawing".into(),
+            }),
             _ => on_blank.run(()),
         }
     };
@@ -81,7 +91,10 @@ pub fn DrawPad(on_query: Callback<Query>, on_blank: Callback<()>) -> impl IntoVi
         let c = canvas.get_untracked()?;
         let rect = c.get_bounding_client_rect();
         let scale = f64::from(PAD) / rect.width().max(1.0);
-        Some(((f64::from(ev.client_x()) - rect.left()) * scale, (f64::from(ev.client_y()) - rect.top()) * scale))
+        Some((
+            (f64::from(ev.client_x()) - rect.left()) * scale,
+            (f64::from(ev.client_y()) - rect.top()) * scale,
+        ))
     };
     let undo = move || {
         strokes.update(|s| {

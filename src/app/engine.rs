@@ -52,25 +52,50 @@ impl Engine {
         let labels = download(TRAIN_LABELS, report.clone()).await?;
         let images = download(TRAIN_IMAGES, report.clone()).await?;
         let train = unpack(TRAIN_IMAGES, images, TRAIN_LABELS, labels, report.clone()).await?;
-        report(Progress { stage: "indexing", file: INDEX, done: 0, total: Some(index_gz.len() as u64) });
+        report(Progress {
+            stage: "indexing",
+            file: INDEX,
+            done: 0,
+            total: Some(index_gz.len() as u64),
+        });
         fetch::pause().await;
         let forest = format::from_bytes(INDEX, &index_gz, &train).map_err(|e| e.to_string())?;
-        Ok(Engine { train, forest, scratch: Mutex::new(Scratch::new()), ready_at: now() })
+        Ok(Engine {
+            train,
+            forest,
+            scratch: Mutex::new(Scratch::new()),
+            ready_at: now(),
+        })
     }
 
     /// The `k` nearest by the forest with `budget` candidates.
     pub fn search(&self, query: &[u8], k: usize, budget: usize) -> Result<Answer, String> {
-        let mut scratch = self.scratch.lock().map_err(|_| "the search state is poisoned".to_string())?;
+        let mut scratch = self
+            .scratch
+            .lock()
+            .map_err(|_| "the search state is poisoned".to_string())?;
         let start = now();
-        let neighbors = self.forest.search(&self.train, query, k, budget, &mut scratch).map_err(|e| e.to_string())?.to_vec();
-        Ok(Answer { neighbors, ms: now() - start, candidates: scratch.candidates() })
+        let neighbors = self
+            .forest
+            .search(&self.train, query, k, budget, &mut scratch)
+            .map_err(|e| e.to_string())?
+            .to_vec();
+        Ok(Answer {
+            neighbors,
+            ms: now() - start,
+            candidates: scratch.candidates(),
+        })
     }
 
     /// The `k` nearest by scanning every training image.
     pub fn exact(&self, query: &[u8], k: usize) -> Answer {
         let start = now();
         let neighbors = crate::exact::search(&self.train, query, k);
-        Answer { neighbors, ms: now() - start, candidates: self.train.len() }
+        Answer {
+            neighbors,
+            ms: now() - start,
+            candidates: self.train.len(),
+        }
     }
 }
 
@@ -83,19 +108,38 @@ impl TestSet {
     pub async fn load(report: impl Fn(Progress) + Clone) -> Result<TestSet, String> {
         let labels = download(TEST_LABELS, report.clone()).await?;
         let images = download(TEST_IMAGES, report.clone()).await?;
-        Ok(TestSet { data: unpack(TEST_IMAGES, images, TEST_LABELS, labels, report).await? })
+        Ok(TestSet {
+            data: unpack(TEST_IMAGES, images, TEST_LABELS, labels, report).await?,
+        })
     }
 }
 
 /// Fetches the exact 10th distances of the test digits.
-pub async fn load_truth(engine: &Engine, test: &TestSet, report: impl Fn(Progress) + Clone) -> Result<KthDistances, String> {
+pub async fn load_truth(
+    engine: &Engine,
+    test: &TestSet,
+    report: impl Fn(Progress) + Clone,
+) -> Result<KthDistances, String> {
     let bytes = download(TRUTH, report).await?;
     KthDistances::from_bytes(TRUTH, &bytes, &engine.train, &test.data).map_err(|e| e.to_string())
 }
 
 async fn download(file: &'static str, report: impl Fn(Progress)) -> Result<Vec<u8>, String> {
-    report(Progress { stage: "downloading", file, done: 0, total: None });
-    fetch::fetch(file, |done, total| report(Progress { stage: "downloading", file, done, total })).await
+    report(Progress {
+        stage: "downloading",
+        file,
+        done: 0,
+        total: None,
+    });
+    fetch::fetch(file, |done, total| {
+        report(Progress {
+            stage: "downloading",
+            file,
+            done,
+            total,
+        })
+    })
+    .await
 }
 
 async fn unpack(
@@ -107,7 +151,12 @@ async fn unpack(
 ) -> Result<Dataset, String> {
     let expected = Some(images.len() as u64 * 48 / 10);
     let images = fetch::inflate(images_file, images, |done| {
-        report(Progress { stage: "unpacking", file: images_file, done, total: expected })
+        report(Progress {
+            stage: "unpacking",
+            file: images_file,
+            done,
+            total: expected,
+        })
     })
     .await?;
     let labels = fetch::inflate(labels_file, labels, |_| {}).await?;

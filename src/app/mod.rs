@@ -36,7 +36,10 @@ pub struct TestDigits {
 
 impl TestDigits {
     fn new() -> Self {
-        TestDigits { set: RwSignal::new(None), progress: RwSignal::new(None) }
+        TestDigits {
+            set: RwSignal::new(None),
+            progress: RwSignal::new(None),
+        }
     }
 
     /// The test set, fetching it if this is the first call.
@@ -60,7 +63,10 @@ impl TestDigits {
 pub fn install_panic_hook() {
     std::panic::set_hook(Box::new(|info| {
         console_error_panic_hook::hook(info);
-        if let Some(body) = web_sys::window().and_then(|w| w.document()).and_then(|d| d.body()) {
+        if let Some(body) = web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|d| d.body())
+        {
             let message = info.to_string().replace('&', "&amp;").replace('<', "&lt;");
             let _ = body.insert_adjacent_html(
                 "afterbegin",
@@ -99,7 +105,9 @@ pub fn App() -> impl IntoView {
     let tell = Callback::new(move |m: String| message.set(Some(m)));
     let blank = Callback::new(move |()| {
         query.set(None);
-        message.set(Some("Draw a digit, 0 to 9, to see the training digits most like it.".into()));
+        message.set(Some(
+            "Draw a digit, 0 to 9, to see the training digits most like it.".into(),
+        ));
     });
     let outcome = Memo::new(move |_| {
         let e = engine.get()?;

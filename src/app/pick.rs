@@ -10,11 +10,18 @@ use super::{Query, TestDigits};
 
 /// The query for test digit `i`.
 pub fn test_query(set: &TestSet, i: usize) -> Query {
-    Query { pixels: set.data.image(i).to_vec(), source: format!("test digit #{i} (a {})", set.data.label(i)) }
+    Query {
+        pixels: set.data.image(i).to_vec(),
+        source: format!("test digit #{i} (a {})", set.data.label(i)),
+    }
 }
 
 #[component]
-pub fn Pick(tests: TestDigits, on_query: Callback<Query>, on_error: Callback<String>) -> impl IntoView {
+pub fn Pick(
+    tests: TestDigits,
+    on_query: Callback<Query>,
+    on_error: Callback<String>,
+) -> impl IntoView {
     let number = RwSignal::new(String::from("0"));
     let ask = move |which: Option<usize>| {
         leptos::task::spawn_local(async move {
@@ -25,7 +32,10 @@ pub fn Pick(tests: TestDigits, on_query: Callback<Query>, on_error: Callback<Str
             let n = set.data.len();
             let i = which.unwrap_or_else(|| (js_sys::Math::random() * n as f64) as usize % n);
             if i >= n {
-                return on_error.run(format!("there are {n} test digits: choose a number from 0 to {}", n - 1));
+                return on_error.run(format!(
+                    "there are {n} test digits: choose a number from 0 to {}",
+                    n - 1
+                ));
             }
             number.set(i.to_string());
             on_query.run(test_query(&set, i));
@@ -33,9 +43,17 @@ pub fn Pick(tests: TestDigits, on_query: Callback<Query>, on_error: Callback<Str
     };
     let by_number = move || match number.get_untracked().trim().parse::<usize>() {
         Ok(i) => ask(Some(i)),
-        Err(_) => on_error.run(format!("{:?} is not a test digit number", number.get_untracked())),
+        Err(_) => on_error.run(format!(
+            "{:?} is not a test digit number",
+            number.get_untracked()
+        )),
     };
-    let loading = move || tests.progress.get().map(|p: Progress| format!("fetching test digits… {} kB", p.done / 1000));
+    let loading = move || {
+        tests
+            .progress
+            .get()
+            .map(|p: Progress| format!("fetching test digits… {} kB", p.done / 1000))
+    };
     view! {
         <div class="pick">
             <button class="primary" on:click=move |_| ask(None)>"Random test digit"</button>

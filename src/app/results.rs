@@ -19,7 +19,13 @@ pub struct Outcome {
 }
 
 /// Runs the query with the current settings.
-pub fn run(engine: &Engine, query: &Query, k: usize, budget: usize, compare: bool) -> Result<Outcome, String> {
+pub fn run(
+    engine: &Engine,
+    query: &Query,
+    k: usize,
+    budget: usize,
+    compare: bool,
+) -> Result<Outcome, String> {
     let approx = engine.search(&query.pixels, k, budget)?;
     let exact = compare.then(|| engine.exact(&query.pixels, k));
     Ok(Outcome { approx, exact })
@@ -30,7 +36,11 @@ pub const BUDGETS: [usize; 7] = [250, 500, 1000, 2000, 4000, 8000, 16000];
 pub const DEFAULT_BUDGET: usize = 2000;
 
 #[component]
-pub fn Controls(k: RwSignal<usize>, budget: RwSignal<usize>, compare: RwSignal<bool>) -> impl IntoView {
+pub fn Controls(
+    k: RwSignal<usize>,
+    budget: RwSignal<usize>,
+    compare: RwSignal<bool>,
+) -> impl IntoView {
     view! {
         <div class="controls">
             <label>
@@ -85,7 +95,13 @@ pub fn Results(
             </p>
         }
     });
-    let timing = format!("{} nearest of {} in {:.2} ms, {} candidates measured", k, train.len(), approx.ms, approx.candidates);
+    let timing = format!(
+        "{} nearest of {} in {:.2} ms, {} candidates measured",
+        k,
+        train.len(),
+        approx.ms,
+        approx.candidates
+    );
     let hits = approx
         .neighbors
         .iter()

@@ -41,9 +41,17 @@ pub fn Status(
         let p = progress.get();
         let (label, fraction) = match &p {
             Some(p) => {
-                let total = p.total.map(|t| format!(" of {:.1} MB", t as f64 / 1e6)).unwrap_or_default();
+                let total = p
+                    .total
+                    .map(|t| format!(" of {:.1} MB", t as f64 / 1e6))
+                    .unwrap_or_default();
                 (
-                    format!("{} {}: {:.1} MB{total}", p.stage, p.file.rsplit('/').next().unwrap_or(p.file), p.done as f64 / 1e6),
+                    format!(
+                        "{} {}: {:.1} MB{total}",
+                        p.stage,
+                        p.file.rsplit('/').next().unwrap_or(p.file),
+                        p.done as f64 / 1e6
+                    ),
                     p.total.map(|t| (p.done as f64 / t.max(1) as f64).min(1.0)),
                 )
             }

@@ -24,32 +24,45 @@ pub async fn prepare(file: &File) -> Result<Query, String> {
         return Err(format!("{name} is empty"));
     }
     if file.size() > MAX_FILE_BYTES {
-        return Err(format!("{name} is {:.0} MB; pictures up to 20 MB are accepted", file.size() / 1e6));
+        return Err(format!(
+            "{name} is {:.0} MB; pictures up to 20 MB are accepted",
+            file.size() / 1e6
+        ));
     }
     let kind = file.type_();
     if !kind.is_empty() && !kind.starts_with("image/") {
         return Err(format!("{name} is not a picture (its type is {kind})"));
     }
-    let url = Url::create_object_url_with_blob(file).map_err(|_| format!("{name} could not be opened"))?;
+    let url = Url::create_object_url_with_blob(file)
+        .map_err(|_| format!("{name} could not be opened"))?;
     let result = decode(&name, &url).await;
     let _ = Url::revoke_object_url(&url);
     let (w, h, rgba) = result?;
-    let prepared = preprocess::prepare_rgba(w as usize, h as usize, &rgba).map_err(|e| format!("{name}: {e}"))?;
-    Ok(Query { pixels: prepared.pixels, source: name })
+    let prepared = preprocess::prepare_rgba(w as usize, h as usize, &rgba)
+        .map_err(|e| format!("{name}: {e}"))?;
+    Ok(Query {
+        pixels: prepared.pixels,
+        source: name,
+    })
 }
 
 async fn decode(name: &str, url: &str) -> Result<(u32, u32, Vec<u8>), String> {
     let not_picture = || format!("{name} is not a picture this browser can decode");
     let img = HtmlImageElement::new().map_err(|_| not_picture())?;
     img.set_src(url);
-    JsFuture::from(img.decode()).await.map_err(|_| not_picture())?;
+    JsFuture::from(img.decode())
+        .await
+        .map_err(|_| not_picture())?;
     // An SVG without a size has none: give it the pad's.
     let (mut w, mut h) = (img.natural_width(), img.natural_height());
     if w == 0 || h == 0 {
         (w, h) = (280, 280);
     }
     let scale = (f64::from(MAX_SIDE) / f64::from(w.max(h))).min(1.0);
-    let (w, h) = (((f64::from(w) * scale).round() as u32).max(1), ((f64::from(h) * scale).round() as u32).max(1));
+    let (w, h) = (
+        ((f64::from(w) * scale).round() as u32).max(1),
+        ((f64::from(h) * scale).round() as u32).max(1),
+    );
     let canvas: HtmlCanvasElement = web_sys::window()
         .and_then(|w| w.document())
         .and_then(|d| d.create_element("canvas").ok())
@@ -57,9 +70,23 @@ async fn decode(name: &str, url: &str) -> Result<(u32, u32, Vec<u8>), String> {
         .ok_or_else(not_picture)?;
     canvas.set_width(w);
     canvas.set_height(h);
-    let ctx: CanvasRenderingContext2d = canvas.get_context("2d").ok().flatten().and_then(|c| c.dyn_into().ok()).ok_or_else(not_picture)?;
-    ctx.draw_image_with_html_image_element_and_dw_and_dh(&img, 0.0, 0.0, f64::from(w), f64::from(h)).map_err(|_| not_picture())?;
-    let data = ctx.get_image_data(0.0, 0.0, f64::from(w), f64::from(h)).map_err(|_| not_picture())?;
+    let ctx: CanvasRenderingContext2d = canvas
+        .get_context("2d")
+        .ok()
+        .flatten()
+        .and_then(|c| c.dyn_into().ok())
+        .ok_or_else(not_picture)?;
+    ctx.draw_image_with_html_image_element_and_dw_and_dh(
+        &img,
+        0.0,
+        0.0,
+        f64::from(w),
+        f64::from(h),
+    )
+    .map_err(|_| not_picture())?;
+    let data = ctx
+        .get_image_data(0.0, 0.0, f64::from(w), f64::from(h))
+        .map_err(|_| not_picture())?;
     Ok((w, h, data.data().0))
 }
 
@@ -77,7 +104,10 @@ pub fn Upload(on_query: Callback<Query>, on_error: Callback<String>) -> impl Int
         });
     };
     let paste = window_event_listener(leptos::ev::paste, move |ev| {
-        let file = ev.clipboard_data().and_then(|d| d.files()).and_then(|f| f.get(0));
+        let file = ev
+            .clipboard_data()
+            .and_then(|d| d.files())
+            .and_then(|f| f.get(0));
         if file.is_some() {
             ev.prevent_default();
             take(file);

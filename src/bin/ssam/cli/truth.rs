@@ -28,17 +28,31 @@ pub fn run(assets_dir: &Path, args: Args) -> Result {
     let train = assets::dataset(assets_dir, Split::Train)?;
     let test = assets::dataset(assets_dir, Split::Test)?;
     let answers = compute(&train, &test, args.k);
-    let kth = answers.iter().map(|a| a.last().map_or(u32::MAX, |n| n.distance)).collect();
+    let kth = answers
+        .iter()
+        .map(|a| a.last().map_or(u32::MAX, |n| n.distance))
+        .collect();
     let out = args.out.unwrap_or_else(|| assets_dir.join(assets::TRUTH));
     let bytes = KthDistances::new(args.k, kth, &train, &test).to_bytes();
     std::fs::write(&out, &bytes).map_err(|e| format!("{}: {e}", out.display()))?;
-    println!("wrote {} ({} bytes): the exact {}th distance of {} test images", out.display(), bytes.len(), args.k, test.len());
+    println!(
+        "wrote {} ({} bytes): the exact {}th distance of {} test images",
+        out.display(),
+        bytes.len(),
+        args.k,
+        test.len()
+    );
     Ok(())
 }
 
 /// The exact k nearest of every query: read from `path` when it was made for this data
 /// and covers these queries, otherwise computed on all cores and written there.
-pub fn answers(path: &Path, train: &Dataset, test: &Dataset, k: usize) -> Result<Vec<Vec<Neighbor>>> {
+pub fn answers(
+    path: &Path,
+    train: &Dataset,
+    test: &Dataset,
+    k: usize,
+) -> Result<Vec<Vec<Neighbor>>> {
     if let Some(t) = read_truth(path, train, test, k) {
         return Ok(t);
     }
@@ -79,7 +93,13 @@ fn compute(train: &Dataset, test: &Dataset, k: usize) -> Vec<Vec<Neighbor>> {
 /// Layout: magic, k (u32), queries (u32), train and test fingerprints (u64), then per
 /// query k pairs of (id u32, squared distance u32), little-endian. `bench/peers.py`
 /// reads the same layout.
-fn write_truth(path: &Path, train: &Dataset, test: &Dataset, k: usize, answers: &[Vec<Neighbor>]) -> Result {
+fn write_truth(
+    path: &Path,
+    train: &Dataset,
+    test: &Dataset,
+    k: usize,
+    answers: &[Vec<Neighbor>],
+) -> Result {
     let mut b = TRUTH_MAGIC.to_vec();
     b.extend_from_slice(&(k as u32).to_le_bytes());
     b.extend_from_slice(&(answers.len() as u32).to_le_bytes());
@@ -92,7 +112,12 @@ fn write_truth(path: &Path, train: &Dataset, test: &Dataset, k: usize, answers: 
     std::fs::write(path, b).map_err(|e| format!("{}: {e}", path.display()))
 }
 
-fn read_truth(path: &Path, train: &Dataset, test: &Dataset, want: usize) -> Option<Vec<Vec<Neighbor>>> {
+fn read_truth(
+    path: &Path,
+    train: &Dataset,
+    test: &Dataset,
+    want: usize,
+) -> Option<Vec<Vec<Neighbor>>> {
     let b = std::fs::read(path).ok()?;
     let u32_at = |o: usize| Some(u32::from_le_bytes(b.get(o..o + 4)?.try_into().ok()?));
     let u64_at = |o: usize| Some(u64::from_le_bytes(b.get(o..o + 8)?.try_into().ok()?));
@@ -124,4 +149,3 @@ fn read_truth(path: &Path, train: &Dataset, test: &Dataset, want: usize) -> Opti
 fn u32_at_slice(b: &[u8]) -> u32 {
     u32::from_le_bytes(b.try_into().expect("4 bytes"))
 }
-
