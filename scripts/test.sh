@@ -12,6 +12,9 @@ cargo test --release --locked
 printf '\n== the engine compiles for wasm32 with SIMD\n'
 cargo build --release --locked --target wasm32-unknown-unknown --lib
 
+printf '\n== browser-only code in Chromium (wasm-bindgen-test): picture decoding, simd128 kernels\n'
+CHROMEDRIVER="${CHROMEDRIVER:-$(command -v chromedriver)}" cargo test --release --locked --target wasm32-unknown-unknown --test web
+
 printf '\n== the site builds as it ships\n'
 trunk build --release
 test -s dist/index.html && test -s dist/assets/index.ssam.gz && ls dist/*.wasm >/dev/null

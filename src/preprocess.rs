@@ -87,10 +87,18 @@ pub fn prepare_grey(width: usize, height: usize, grey: &[f32]) -> Result<Prepare
     if top - ground < 16.0 {
         return Err(no_ink());
     }
+    // Levels are kept (anti-aliased edges are part of MNIST's look); only what is
+    // fainter than the ground threshold, paper grain and noise, becomes ground.
     let floor = ground + GROUND * (top - ground);
     let ink: Vec<f32> = ink
         .iter()
-        .map(|&v| ((v - floor) / (top - floor)).max(0.0) * 255.0)
+        .map(|&v| {
+            if v > floor {
+                (v - ground) / (top - ground) * 255.0
+            } else {
+                0.0
+            }
+        })
         .collect();
 
     let (x0, y0, w, h) = ink_box(width, height, &ink).ok_or_else(no_ink)?;

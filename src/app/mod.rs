@@ -9,7 +9,7 @@ mod fetch;
 mod pick;
 mod results;
 mod status;
-mod upload;
+pub mod upload;
 
 use std::sync::Arc;
 

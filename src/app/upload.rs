@@ -1,4 +1,4 @@
-//! Asking with a picture: a file picker, drag and drop anywhere on the zone, and paste.
+//! Asking with a picture (public so that browser tests can reach it): a file picker, drag and drop anywhere on the zone, and paste.
 //! The browser decodes the picture (PNG, JPEG, GIF, WebP, BMP, SVG: whatever it can), so
 //! no decoder ships with the app. A file that is not a picture, is empty or is enormous
 //! gets a message and the current query stays as it was.
@@ -90,9 +90,14 @@ async fn decode(name: &str, url: &str) -> Result<(u32, u32, Vec<u8>), String> {
     Ok((w, h, data.data().0))
 }
 
-/// The upload zone. `on_query` gets the prepared picture, `on_error` the message.
+/// The upload zone.
 #[component]
-pub fn Upload(on_query: Callback<Query>, on_error: Callback<String>) -> impl IntoView {
+pub fn Upload(
+    /// Receives the prepared picture.
+    on_query: Callback<Query>,
+    /// Receives what was wrong with a file.
+    on_error: Callback<String>,
+) -> impl IntoView {
     let over = RwSignal::new(false);
     let take = move |file: Option<File>| {
         let Some(file) = file else { return };
