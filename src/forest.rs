@@ -14,6 +14,7 @@
 
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
+use std::sync::OnceLock;
 
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -115,7 +116,7 @@ impl Params {
             forest.push_tree_end(root);
             progress(tree + 1);
         }
-        forest.derive(data);
+        forest.derive();
         Ok(forest)
     }
 }
@@ -131,6 +132,26 @@ pub(crate) struct Split {
     pub children: [u32; 2],
 }
 
+/// A split's direction and `1 / |direction|` (0 for random halvings), which turns a
+/// projection into a distance to the hyperplane.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Aim {
+    pub direction: Direction,
+    pub scale: f32,
+}
+
+impl Aim {
+    fn new(direction: Direction, random: bool) -> Aim {
+        let length = direction.length();
+        let scale = if random || length == 0.0 {
+            0.0
+        } else {
+            1.0 / length
+        };
+        Aim { direction, scale }
+    }
+}
+
 /// Where one tree's nodes end in the forest's arrays, so trees can be dropped from the end.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct TreeEnd {
@@ -141,7 +162,7 @@ pub(crate) struct TreeEnd {
 
 /// A built or loaded forest. It belongs to the dataset it was built from, identified by
 /// its fingerprint; searching it with other data is refused.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct Forest {
     pub(crate) params: Params,
     pub(crate) dim: usize,
@@ -149,13 +170,24 @@ pub struct Forest {
     pub(crate) fingerprint: u64,
     pub(crate) trees: Vec<TreeEnd>,
     pub(crate) splits: Vec<Split>,
-    /// Per split, its direction and `1 / |direction|` (0 for random halvings), which
-    /// turns a projection into a distance to the hyperplane. Derived from the data.
-    pub(crate) directions: Vec<Direction>,
-    pub(crate) scales: Vec<f32>,
+    /// Per split, its direction, derived from the data when a search first reaches it:
+    /// deriving all of them would cost a loading page a third of a second.
+    pub(crate) directions: Vec<OnceLock<Aim>>,
     /// Leaf `i` holds `ids[leaf_starts[i]..leaf_starts[i + 1]]`, sorted.
     pub(crate) leaf_starts: Vec<u32>,
     pub(crate) ids: Vec<u32>,
+}
+
+/// Forests are equal when they hold the same trees; what is derived does not count.
+impl PartialEq for Forest {
+    fn eq(&self, other: &Self) -> bool {
+        (self.params, self.dim, self.items, self.fingerprint)
+            == (other.params, other.dim, other.items, other.fingerprint)
+            && self.trees == other.trees
+            && self.splits == other.splits
+            && self.leaf_starts == other.leaf_starts
+            && self.ids == other.ids
+    }
 }
 
 impl Forest {
@@ -168,7 +200,6 @@ impl Forest {
             trees: Vec::new(),
             splits: Vec::new(),
             directions: Vec::new(),
-            scales: Vec::new(),
             leaf_starts: vec![0],
             ids: Vec::new(),
         }
@@ -194,25 +225,27 @@ impl Forest {
         LEAF | leaf
     }
 
-    /// Computes what is derived from the data rather than stored: directions and scales.
-    pub(crate) fn derive(&mut self, data: &Dataset) {
-        self.directions = self
-            .splits
-            .iter()
-            .map(|s| Direction::between(data.image(s.p as usize), data.image(s.q as usize)))
-            .collect();
-        self.scales = self
-            .directions
-            .iter()
-            .zip(&self.splits)
-            .map(|(d, s)| {
-                if s.p == s.q || d.length() == 0.0 {
-                    0.0
-                } else {
-                    1.0 / d.length()
-                }
-            })
-            .collect();
+    /// Makes room for what is derived from the data rather than stored; each split's
+    /// direction is then computed on first use.
+    pub(crate) fn derive(&mut self) {
+        self.directions
+            .resize_with(self.splits.len(), OnceLock::new);
+        self.splits.shrink_to_fit();
+        self.directions.shrink_to_fit();
+        self.leaf_starts.shrink_to_fit();
+        self.ids.shrink_to_fit();
+    }
+
+    /// The direction of split `i` and its scale.
+    #[inline]
+    fn aim(&self, data: &Dataset, i: usize) -> &Aim {
+        self.directions[i].get_or_init(|| {
+            let s = &self.splits[i];
+            Aim::new(
+                Direction::between(data.image(s.p as usize), data.image(s.q as usize)),
+                s.p == s.q,
+            )
+        })
     }
 
     /// The parameters it was built with.
@@ -259,8 +292,7 @@ impl Forest {
     pub fn memory_bytes(&self) -> usize {
         use std::mem::size_of;
         self.splits.capacity() * size_of::<Split>()
-            + self.directions.capacity() * size_of::<Direction>()
-            + self.scales.capacity() * size_of::<f32>()
+            + self.directions.capacity() * size_of::<OnceLock<Aim>>()
             + self.leaf_starts.capacity() * size_of::<u32>()
             + self.ids.capacity() * size_of::<u32>()
             + self.trees.capacity() * size_of::<TreeEnd>()
@@ -276,14 +308,12 @@ impl Forest {
             f.trees.truncate(keep);
             f.splits.truncate(end.splits as usize);
             f.directions.truncate(end.splits as usize);
-            f.scales.truncate(end.splits as usize);
             f.leaf_starts.truncate(end.leaves as usize + 1);
             f.ids.truncate(*f.leaf_starts.last().unwrap_or(&0) as usize);
             f.params.trees = keep;
         }
         f.splits.shrink_to_fit();
         f.directions.shrink_to_fit();
-        f.scales.shrink_to_fit();
         f.leaf_starts.shrink_to_fit();
         f.ids.shrink_to_fit();
         f
@@ -348,7 +378,8 @@ impl Forest {
                 scratch.splits += 1;
                 let i = node as usize;
                 let s = &self.splits[i];
-                let m = (self.directions[i].project(query) - s.threshold) as f32 * self.scales[i];
+                let aim = self.aim(data, i);
+                let m = (aim.direction.project(query) - s.threshold) as f32 * aim.scale;
                 let (near, far) = if m > 0.0 { (1, 0) } else { (0, 1) };
                 scratch.heap.push(Entry {
                     priority: priority.min(-m.abs()),
@@ -441,18 +472,21 @@ impl<'a> Builder<'a> {
             items.sort_unstable();
             return forest.push_leaf(items);
         }
-        let (split, left) = self.split(items, rng);
+        let (split, left, direction) = self.split(items, rng);
         let at = forest.splits.len();
         forest.splits.push(split);
+        forest
+            .directions
+            .push(OnceLock::from(Aim::new(direction, split.p == split.q)));
         let (l, r) = items.split_at_mut(left);
         let children = [self.grow(forest, l, rng), self.grow(forest, r, rng)];
         forest.splits[at].children = children;
         at as u32
     }
 
-    /// Chooses a split for `items`, moves the left side to the front, returns the split
-    /// and the size of the left side (never 0 nor all).
-    fn split(&mut self, items: &mut [u32], rng: &mut ChaCha8Rng) -> (Split, usize) {
+    /// Chooses a split for `items`, moves the left side to the front, returns the split,
+    /// the size of the left side (never 0 nor all) and the split's direction.
+    fn split(&mut self, items: &mut [u32], rng: &mut ChaCha8Rng) -> (Split, usize, Direction) {
         let n = items.len();
         for _ in 0..ATTEMPTS {
             let Some((p, q)) = self.pivots(items, rng) else {
@@ -460,7 +494,6 @@ impl<'a> Builder<'a> {
             };
             let (img_p, img_q) = (self.data.image(p as usize), self.data.image(q as usize));
             let direction = Direction::between(img_p, img_q);
-            self.margins.clear();
             self.margins.clear();
             self.margins.extend(
                 items
@@ -483,6 +516,7 @@ impl<'a> Builder<'a> {
                     children: [0, 0],
                 },
                 left,
+                direction,
             );
         }
         // Nothing separates these items (they are all alike): halve them at random,
@@ -499,6 +533,7 @@ impl<'a> Builder<'a> {
                 children: [0, 0],
             },
             n / 2,
+            Direction::between(&[], &[]),
         )
     }
 

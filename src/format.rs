@@ -282,7 +282,7 @@ impl Reader<'_> {
                 self.bytes.len() - self.at
             )));
         }
-        forest.derive(data);
+        forest.derive();
         Ok(forest)
     }
 

@@ -1,10 +1,9 @@
 //! Getting the shipped files into memory without freezing the page: a fetch that reports
-//! bytes as they arrive, gzip inflated in slices with a pause for the browser between
-//! them, and a clock.
+//! bytes as they arrive and inflates gzip as it comes, a pause for the browser, a clock.
 
-use std::io::Read;
+use std::io::Write;
 
-use flate2::read::MultiGzDecoder;
+use flate2::write::MultiGzDecoder;
 use js_sys::{Reflect, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
@@ -39,6 +38,8 @@ fn js_error(e: JsValue) -> String {
 }
 
 /// Fetches `url`, calling `progress(bytes so far, total if the server said)` per chunk.
+/// A gzip body is inflated as it arrives, so unpacking overlaps the download and no
+/// compressed copy is kept; other bodies come back as they are.
 pub async fn fetch(
     url: &str,
     mut progress: impl FnMut(u64, Option<u64>),
@@ -59,10 +60,16 @@ pub async fn fetch(
         .get("content-length")
         .and_then(|v| v.parse::<u64>().ok());
     let Some(body) = response.body() else {
-        return response.binary().await.map_err(|e| format!("{url}: {e}"));
+        let bytes = response.binary().await.map_err(|e| format!("{url}: {e}"))?;
+        return Ok(if idx::is_gzip(&bytes) {
+            idx::gunzip(url, &bytes).map_err(|e| e.to_string())?
+        } else {
+            bytes
+        });
     };
     let reader: ReadableStreamDefaultReader = body.get_reader().unchecked_into();
-    let mut out = Vec::with_capacity(total.unwrap_or(0).min(idx::MAX_BYTES) as usize);
+    let mut sink = Sink::Undecided(Vec::new());
+    let mut received = 0u64;
     loop {
         let chunk = JsFuture::from(reader.read())
             .await
@@ -76,53 +83,69 @@ pub async fn fetch(
         }
         let value =
             Reflect::get(&chunk, &"value".into()).map_err(|e| format!("{url}: {}", js_error(e)))?;
-        let bytes = Uint8Array::new(&value);
-        let start = out.len();
-        if (start + bytes.length() as usize) as u64 > idx::MAX_BYTES {
+        let bytes = Uint8Array::new(&value).to_vec();
+        received += bytes.len() as u64;
+        sink.take(url, &bytes, total)?;
+        progress(received, total);
+    }
+    sink.finish(url)
+}
+
+/// Where downloaded bytes go: held until the first two show whether they are gzip, then
+/// inflated on the fly or kept as they are.
+enum Sink {
+    Undecided(Vec<u8>),
+    Raw(Vec<u8>),
+    Gzip(MultiGzDecoder<Vec<u8>>),
+}
+
+impl Sink {
+    fn take(&mut self, url: &str, bytes: &[u8], total: Option<u64>) -> Result<(), String> {
+        if let Sink::Undecided(head) = self {
+            head.extend_from_slice(bytes);
+            if head.len() < 2 {
+                return Ok(());
+            }
+            let head = std::mem::take(head);
+            *self = if idx::is_gzip(&head) {
+                // MNIST's pixels inflate to about five times their gzip size.
+                let guess = total.unwrap_or(0).saturating_mul(5).min(idx::MAX_BYTES) as usize;
+                Sink::Gzip(MultiGzDecoder::new(Vec::with_capacity(guess)))
+            } else {
+                Sink::Raw(Vec::with_capacity(
+                    total.unwrap_or(0).min(idx::MAX_BYTES) as usize
+                ))
+            };
+            return self.take(url, &head, total);
+        }
+        let held = match self {
+            Sink::Raw(out) => {
+                out.extend_from_slice(bytes);
+                out.len()
+            }
+            Sink::Gzip(decoder) => {
+                decoder
+                    .write_all(bytes)
+                    .map_err(|e| format!("{url}: not a valid gzip stream ({e})"))?;
+                decoder.get_ref().len()
+            }
+            Sink::Undecided(_) => unreachable!("decided above"),
+        };
+        if held as u64 > idx::MAX_BYTES {
             return Err(format!(
                 "{url}: larger than {} MiB, not a file this app ships",
                 idx::MAX_BYTES >> 20
             ));
         }
-        out.resize(start + bytes.length() as usize, 0);
-        bytes.copy_to(&mut out[start..]);
-        progress(out.len() as u64, total);
+        Ok(())
     }
-    Ok(out)
-}
 
-/// Inflates gzip bytes (raw bytes pass through), pausing every few milliseconds and
-/// reporting the bytes produced.
-pub async fn inflate(
-    url: &str,
-    bytes: Vec<u8>,
-    mut progress: impl FnMut(u64),
-) -> Result<Vec<u8>, String> {
-    if !idx::is_gzip(&bytes) {
-        return Ok(bytes);
-    }
-    let mut decoder = MultiGzDecoder::new(&bytes[..]);
-    let mut out = Vec::with_capacity(bytes.len() * 5);
-    let mut since = now();
-    loop {
-        let n = (&mut decoder)
-            .take(1 << 20)
-            .read_to_end(&mut out)
-            .map_err(|e| format!("{url}: not a valid gzip stream ({e})"))?;
-        if n == 0 {
-            break;
-        }
-        if out.len() as u64 > idx::MAX_BYTES {
-            return Err(format!(
-                "{url}: inflates to more than {} MiB",
-                idx::MAX_BYTES >> 20
-            ));
-        }
-        progress(out.len() as u64);
-        if now() - since > 12.0 {
-            pause().await;
-            since = now();
+    fn finish(self, url: &str) -> Result<Vec<u8>, String> {
+        match self {
+            Sink::Undecided(bytes) | Sink::Raw(bytes) => Ok(bytes),
+            Sink::Gzip(decoder) => decoder
+                .finish()
+                .map_err(|e| format!("{url}: the gzip stream is cut short or damaged ({e})")),
         }
     }
-    Ok(out)
 }
