@@ -605,10 +605,10 @@ impl<'a> Builder<'a> {
             if counts.contains(&0) {
                 break;
             }
-            for side in 0..2 {
+            for ((centre, sums), count) in self.centres.iter_mut().zip(&self.sums).zip(counts) {
                 // A multiplication, not a division per pixel: this loop is hot when building.
-                let inverse = 1.0 / counts[side] as f32;
-                for (centre, &sum) in self.centres[side].iter_mut().zip(&self.sums[side]) {
+                let inverse = 1.0 / count as f32;
+                for (centre, &sum) in centre.iter_mut().zip(sums) {
                     *centre = (f32::from(sum) * inverse + 0.5) as u8;
                 }
             }

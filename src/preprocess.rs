@@ -151,7 +151,7 @@ fn no_ink() -> Error {
 }
 
 fn check_size(width: usize, height: usize) -> Result<usize> {
-    let n = width.checked_mul(height).unwrap_or(usize::MAX);
+    let n = width.saturating_mul(height);
     if n == 0 {
         return Err(Error::InvalidInput(format!(
             "a {width}x{height} picture is empty"

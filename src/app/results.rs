@@ -111,7 +111,7 @@ pub fn Results(
             let label = train.label(id);
             let pixels = train.image(id).to_vec();
             let q = Query { pixels: pixels.clone(), source: format!("training digit #{id} (a {label})") };
-            let text = format!("#{} · {label} · {:.0}", rank + 1, n.euclidean());
+            let text = format!("#{} · distance {:.0}", rank + 1, n.euclidean());
             view! {
                 <li>
                     <button class="hit" title=format!("training digit #{id}: search for more like it")

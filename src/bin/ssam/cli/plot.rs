@@ -41,8 +41,7 @@ pub fn draw(path: &Path, rows: &[Row]) -> Result {
         .iter()
         .map(|r| r.recall10)
         .fold(1.0, f64::min)
-        .min(0.9)
-        .max(0.0);
+        .clamp(0.0, 0.9);
     let y_min = rows
         .iter()
         .map(|r| r.qps)
