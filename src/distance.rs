@@ -24,11 +24,11 @@ pub fn l2_sq(a: &[u8], b: &[u8]) -> u32 {
     scalar::l2_sq(a, b)
 }
 
-/// Squared euclidean distances from `q` to four vectors at once. Interleaving four rows
-/// keeps four memory streams in flight: ranking candidates waits on memory far more than
-/// it computes, so this is faster than four calls.
+/// Squared euclidean distances from `q` to `N` vectors at once. Interleaving rows keeps
+/// several memory streams in flight: ranking candidates waits on memory far more than
+/// it computes, so this is faster than `N` calls.
 #[inline]
-pub fn l2_sq_4(q: &[u8], rows: [&[u8]; 4]) -> [u32; 4] {
+pub fn l2_sq_many<const N: usize>(q: &[u8], rows: [&[u8]; N]) -> [u32; N] {
     assert!(
         rows.iter().all(|r| r.len() == q.len()),
         "vectors of different lengths"
@@ -36,10 +36,10 @@ pub fn l2_sq_4(q: &[u8], rows: [&[u8]; 4]) -> [u32; 4] {
     #[cfg(target_arch = "x86_64")]
     if std::is_x86_feature_detected!("avx2") {
         // SAFETY: AVX2 is present, checked just above.
-        return unsafe { x86::l2_sq_4(q, rows) };
+        return unsafe { x86::l2_sq_many(q, rows) };
     }
     #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-    return wasm::l2_sq_4(q, rows);
+    return wasm::l2_sq_many(q, rows);
     #[allow(unreachable_code)]
     rows.map(|r| scalar::l2_sq(q, r))
 }
@@ -140,12 +140,12 @@ mod x86 {
         hsum(acc) as u32 + super::scalar::l2_sq(&a[i..], &b[i..])
     }
 
-    /// As `l2_sq`, the query loaded once for four rows.
+    /// As `l2_sq`, the query loaded once for `N` rows.
     #[target_feature(enable = "avx2")]
-    pub unsafe fn l2_sq_4(q: &[u8], rows: [&[u8]; 4]) -> [u32; 4] {
+    pub unsafe fn l2_sq_many<const N: usize>(q: &[u8], rows: [&[u8]; N]) -> [u32; N] {
         let n = q.len();
         let zero = _mm256_setzero_si256();
-        let mut acc = [zero; 4];
+        let mut acc = [zero; N];
         let mut i = 0;
         while i + 32 <= n {
             // SAFETY: i + 32 <= n and every slice has n bytes.
@@ -162,7 +162,7 @@ mod x86 {
             }
             i += 32;
         }
-        let mut out = [0u32; 4];
+        let mut out = [0u32; N];
         for ((o, a), row) in out.iter_mut().zip(acc).zip(rows) {
             *o = hsum(a) as u32 + super::scalar::l2_sq(&q[i..], &row[i..]);
         }
@@ -228,10 +228,10 @@ mod wasm {
         hsum(acc) as u32 + super::scalar::l2_sq(&a[i..], &b[i..])
     }
 
-    /// As `l2_sq`, the query loaded once for four rows.
-    pub fn l2_sq_4(q: &[u8], rows: [&[u8]; 4]) -> [u32; 4] {
+    /// As `l2_sq`, the query loaded once for `N` rows.
+    pub fn l2_sq_many<const N: usize>(q: &[u8], rows: [&[u8]; N]) -> [u32; N] {
         let n = q.len();
-        let mut acc = [i32x4_splat(0); 4];
+        let mut acc = [i32x4_splat(0); N];
         let mut i = 0;
         while i + 16 <= n {
             // SAFETY: i + 16 <= n and every slice has n bytes; v128_load is unaligned.
@@ -248,7 +248,7 @@ mod wasm {
             }
             i += 16;
         }
-        let mut out = [0u32; 4];
+        let mut out = [0u32; N];
         for ((o, a), row) in out.iter_mut().zip(acc).zip(rows) {
             *o = hsum(a) as u32 + super::scalar::l2_sq(&q[i..], &row[i..]);
         }
