@@ -43,5 +43,11 @@ if [ "${1:-}" = "--browser" ] && { ! command -v chromium >/dev/null || ! command
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium chromium-driver
 fi
 
+if [ "${1:-}" = "--browser" ] && [ ! -d target/tools/node_modules/playwright-core ]; then
+    step "installing playwright-core (drives Debian's Chromium for bench/browser.sh; no browser download)"
+    mkdir -p target/tools
+    (cd target/tools && npm install --silent --no-audit --no-fund playwright-core@1)
+fi
+
 step "fetching crates"
 cargo fetch --locked --quiet
