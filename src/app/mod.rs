@@ -15,8 +15,9 @@ use std::sync::Arc;
 
 use leptos::prelude::*;
 
+use crate::forest::DEFAULT_BUDGET;
 use engine::{Engine, Progress, TestSet};
-use results::{Controls, DEFAULT_BUDGET, Results};
+use results::{Controls, Results};
 
 /// A 28x28 query and where it came from.
 #[derive(Debug, Clone, PartialEq)]

@@ -2,6 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
+use ssam::forest::DEFAULT_BUDGET;
 use ssam::preprocess::{self, SIDE};
 use ssam::{Scratch, exact, metrics};
 
@@ -26,9 +27,6 @@ pub struct Args {
     #[arg(long)]
     index: Option<PathBuf>,
 }
-
-/// Candidates measured per query unless told otherwise.
-pub const DEFAULT_BUDGET: usize = 2000;
 
 pub fn run(assets_dir: &Path, args: Args) -> Result {
     let train = assets::dataset(assets_dir, Split::Train)?;
