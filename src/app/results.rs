@@ -111,10 +111,11 @@ pub fn Results(
             let label = train.label(id);
             let pixels = train.image(id).to_vec();
             let q = Query { pixels: pixels.clone(), source: format!("training digit #{id} (a {label})") };
-            let text = format!("#{} · distance {:.0}", rank + 1, n.euclidean());
+            let text = format!("#{} · {:.0}", rank + 1, n.euclidean());
+            let title = format!("rank {}, training digit #{id}, distance {:.1}: click to search for more like it", rank + 1, n.euclidean());
             view! {
                 <li>
-                    <button class="hit" title=format!("training digit #{id}: search for more like it")
+                    <button class="hit" title=title
                         on:click=move |_| on_query.run(q.clone())>
                         <Digit pixels=Signal::stored(pixels) label=format!("training digit {id}, label {label}") />
                         <span class="hit-label">{label}</span>
