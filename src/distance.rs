@@ -62,11 +62,6 @@ pub fn margin(x: &[u8], p: &[u8], q: &[u8]) -> i32 {
     scalar::margin(x, p, q)
 }
 
-/// Squared norm of a vector.
-pub fn norm_sq(a: &[u8]) -> u32 {
-    a.iter().map(|&v| u32::from(v) * u32::from(v)).sum()
-}
-
 /// The reference versions: obviously right, and what the SIMD versions are tested against.
 pub mod scalar {
     /// Squared euclidean distance.
@@ -319,6 +314,10 @@ mod tests {
             margin(&full, &empty, &full),
             scalar::margin(&full, &empty, &full)
         );
+    }
+
+    fn norm_sq(a: &[u8]) -> u32 {
+        a.iter().map(|&v| u32::from(v) * u32::from(v)).sum()
     }
 
     #[test]

@@ -378,7 +378,6 @@ impl Forest {
                 }
                 next = scratch.heap.pop();
             } else {
-                scratch.splits += 1;
                 let i = node as usize;
                 let s = &self.splits[i];
                 let aim = self.aim(data, i);
@@ -421,16 +420,14 @@ impl Forest {
             let ids: [u32; WIDTH] = group.try_into().expect("chunks of WIDTH");
             let distances = l2_sq_many(query, ids.map(|id| data.image(id as usize)));
             for (id, distance) in ids.into_iter().zip(distances) {
-                if distance <= top.bound() {
-                    top.push(Neighbor { id, distance });
-                }
+                top.push(Neighbor { id, distance });
             }
         }
         for &id in groups.remainder() {
-            let distance = l2_sq(query, data.image(id as usize));
-            if distance <= top.bound() {
-                top.push(Neighbor { id, distance });
-            }
+            top.push(Neighbor {
+                id,
+                distance: l2_sq(query, data.image(id as usize)),
+            });
         }
     }
 }
@@ -690,7 +687,6 @@ pub struct Scratch {
     /// Distinct candidates of the current query, in the order found.
     pool: Vec<u32>,
     candidates: usize,
-    splits: usize,
 }
 
 impl Scratch {
@@ -713,16 +709,10 @@ impl Scratch {
         self.top.reset(k);
         self.pool.clear();
         self.candidates = 0;
-        self.splits = 0;
     }
 
     /// Distinct items whose distance the last query measured.
     pub fn candidates(&self) -> usize {
         self.candidates
-    }
-
-    /// Split nodes the last query evaluated.
-    pub fn splits_visited(&self) -> usize {
-        self.splits
     }
 }

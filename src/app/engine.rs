@@ -111,7 +111,7 @@ impl Engine {
     }
 }
 
-/// The test digits and, for the benchmark, their exact 10th distances.
+/// The test digits, fetched when a feature first needs them.
 pub struct TestSet {
     pub data: Dataset,
 }
