@@ -1,5 +1,5 @@
-//! The two hot loops of the engine on `u8` pixels: squared euclidean distance, and the
-//! side of a split hyperplane, `x.p - x.q`. Each has a plain scalar version, which is the
+//! The hot loop of the engine on `u8` pixels: squared euclidean distance, one row or
+//! several at once. Each has a plain scalar version, which is the
 //! reference, and SIMD versions for x86-64 (AVX2, picked at run time) and wasm32 (simd128,
 //! picked at compile time); tests check that they agree bit for bit.
 //!
@@ -44,24 +44,6 @@ pub fn l2_sq_many<const N: usize>(q: &[u8], rows: [&[u8]; N]) -> [u32; N] {
     rows.map(|r| scalar::l2_sq(q, r))
 }
 
-/// `x.p - x.q`: positive when `x` leans towards `p` along the direction `p - q`.
-#[inline]
-pub fn margin(x: &[u8], p: &[u8], q: &[u8]) -> i32 {
-    assert!(
-        x.len() == p.len() && x.len() == q.len(),
-        "vectors of different lengths"
-    );
-    #[cfg(target_arch = "x86_64")]
-    if std::is_x86_feature_detected!("avx2") {
-        // SAFETY: AVX2 is present, checked just above.
-        return unsafe { x86::margin(x, p, q) };
-    }
-    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-    return wasm::margin(x, p, q);
-    #[allow(unreachable_code)]
-    scalar::margin(x, p, q)
-}
-
 /// The reference versions: obviously right, and what the SIMD versions are tested against.
 pub mod scalar {
     /// Squared euclidean distance.
@@ -72,14 +54,6 @@ pub mod scalar {
                 let d = u32::from(x.abs_diff(y));
                 d * d
             })
-            .sum()
-    }
-
-    /// `x.p - x.q`.
-    pub fn margin(x: &[u8], p: &[u8], q: &[u8]) -> i32 {
-        x.iter()
-            .zip(p.iter().zip(q))
-            .map(|(&x, (&p, &q))| i32::from(x) * (i32::from(p) - i32::from(q)))
             .sum()
     }
 }
@@ -163,28 +137,6 @@ mod x86 {
         }
         out
     }
-
-    /// 16 bytes at a time: x and p - q widened to 16 bits, multiplied and paired by madd.
-    #[target_feature(enable = "avx2")]
-    pub unsafe fn margin(x: &[u8], p: &[u8], q: &[u8]) -> i32 {
-        let n = x.len();
-        let (px, pp, pq) = (x.as_ptr(), p.as_ptr(), q.as_ptr());
-        let mut acc = _mm256_setzero_si256();
-        let mut i = 0;
-        while i + 16 <= n {
-            // SAFETY: i + 16 <= n and all three slices have n bytes.
-            let (vx, vp, vq) = unsafe {
-                (
-                    _mm256_cvtepu8_epi16(_mm_loadu_si128(px.add(i).cast())),
-                    _mm256_cvtepu8_epi16(_mm_loadu_si128(pp.add(i).cast())),
-                    _mm256_cvtepu8_epi16(_mm_loadu_si128(pq.add(i).cast())),
-                )
-            };
-            acc = _mm256_add_epi32(acc, _mm256_madd_epi16(vx, _mm256_sub_epi16(vp, vq)));
-            i += 16;
-        }
-        hsum(acc) + super::scalar::margin(&x[i..], &p[i..], &q[i..])
-    }
 }
 
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
@@ -249,29 +201,6 @@ mod wasm {
         }
         out
     }
-
-    /// 16 bytes at a time: x and p - q widened to 16 bits, multiplied and paired by dot.
-    pub fn margin(x: &[u8], p: &[u8], q: &[u8]) -> i32 {
-        let n = x.len();
-        let mut acc = i32x4_splat(0);
-        let mut i = 0;
-        while i + 16 <= n {
-            // SAFETY: i + 16 <= n and all three slices have n bytes.
-            let (vx, vp, vq) = unsafe {
-                (
-                    v128_load(x.as_ptr().add(i).cast()),
-                    v128_load(p.as_ptr().add(i).cast()),
-                    v128_load(q.as_ptr().add(i).cast()),
-                )
-            };
-            let dlo = i16x8_sub(u16x8_extend_low_u8x16(vp), u16x8_extend_low_u8x16(vq));
-            let dhi = i16x8_sub(u16x8_extend_high_u8x16(vp), u16x8_extend_high_u8x16(vq));
-            acc = i32x4_add(acc, i32x4_dot_i16x8(u16x8_extend_low_u8x16(vx), dlo));
-            acc = i32x4_add(acc, i32x4_dot_i16x8(u16x8_extend_high_u8x16(vx), dhi));
-            i += 16;
-        }
-        hsum(acc) + super::scalar::margin(&x[i..], &p[i..], &q[i..])
-    }
 }
 
 #[cfg(test)]
@@ -294,15 +223,13 @@ mod tests {
                 vector(&mut rng, n),
             );
             assert_eq!(l2_sq(&x, &p), scalar::l2_sq(&x, &p), "l2 at length {n}");
-            assert_eq!(
-                margin(&x, &p, &q),
-                scalar::margin(&x, &p, &q),
-                "margin at length {n}"
-            );
             let (full, empty) = (vec![255u8; n], vec![0u8; n]);
             assert_eq!(l2_sq(&full, &empty), 65025 * n as u32);
-            assert_eq!(margin(&full, &full, &empty), 65025 * n as i32);
-            assert_eq!(margin(&full, &empty, &full), -65025 * n as i32);
+            assert_eq!(
+                l2_sq_many(&x, [&p, &q, &full, &empty]),
+                [&p, &q, &full, &empty].map(|r| scalar::l2_sq(&x, r)),
+                "l2_sq_many at length {n}"
+            );
         }
     }
 
@@ -310,24 +237,5 @@ mod tests {
     fn the_longest_vectors_do_not_overflow() {
         let (full, empty) = (vec![255u8; MAX_DIM], vec![0u8; MAX_DIM]);
         assert_eq!(l2_sq(&full, &empty), scalar::l2_sq(&full, &empty));
-        assert_eq!(
-            margin(&full, &empty, &full),
-            scalar::margin(&full, &empty, &full)
-        );
-    }
-
-    fn norm_sq(a: &[u8]) -> u32 {
-        a.iter().map(|&v| u32::from(v) * u32::from(v)).sum()
-    }
-
-    #[test]
-    fn margin_is_the_side_of_the_bisector() {
-        let (p, q, x) = ([10u8, 0], [0u8, 0], [9u8, 0]);
-        // |x-q|^2 - |x-p|^2 = 2 x.(p-q) - |p|^2 + |q|^2
-        let lhs = l2_sq(&x, &q) as i32 - l2_sq(&x, &p) as i32;
-        assert_eq!(
-            lhs,
-            2 * margin(&x, &p, &q) - norm_sq(&p) as i32 + norm_sq(&q) as i32
-        );
     }
 }

@@ -9,21 +9,20 @@
 //! (duplicates), its items are halved at random, so building always terminates.
 //!
 //! Search walks all trees at once, best first, by the distance of the query to each
-//! split's hyperplane (one priority queue), visits each item once, and ranks the visited
-//! items by exact distance until the candidate budget is spent.
+//! split's hyperplane (one priority queue), and collects each item it reaches once until
+//! the candidate budget is spent; [`crate::Index`] ranks them, or enters its graph there.
 
 use std::cmp::Ordering;
-use std::collections::BinaryHeap;
 use std::sync::OnceLock;
 
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use crate::dataset::Dataset;
-use crate::distance::{l2_sq, l2_sq_many};
+use crate::distance::l2_sq;
 use crate::error::{Error, Result};
 use crate::hyperplane::Direction;
-use crate::neighbors::{Neighbor, TopK};
+use crate::search::Scratch;
 
 /// Marks a node reference as a leaf index rather than a split index.
 pub(crate) const LEAF: u32 = 1 << 31;
@@ -38,9 +37,6 @@ const ATTEMPTS: usize = 3;
 pub const MAX_LEAF_SIZE: usize = u16::MAX as usize;
 /// Most trees a forest may have.
 pub const MAX_TREES: usize = 1024;
-/// The candidate budget the app and the CLI use unless told otherwise: with the shipped
-/// 10 trees it gives recall@10 of 0.97 and exact search's 1-NN accuracy on MNIST.
-pub const DEFAULT_BUDGET: usize = 2000;
 
 /// How to build a forest: consuming setters, finished by [`Params::build`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -322,68 +318,54 @@ impl Forest {
         f
     }
 
-    /// The `k` items nearest to `query` among those the forest leads to, nearest first,
-    /// having measured about `budget` distinct candidates (at least `k`). `data` must be
-    /// the dataset the forest was built from; `scratch` is reused between queries.
-    pub fn search<'s>(
+    /// Calls `visit` with the ids of every leaf of every tree.
+    pub(crate) fn for_each_leaf(&self, mut visit: impl FnMut(&[u32])) {
+        for leaf in self.leaf_starts.windows(2) {
+            visit(&self.ids[leaf[0] as usize..leaf[1] as usize]);
+        }
+    }
+
+    /// Walks all trees at once, best first, collecting into `scratch.pool` the items of
+    /// each leaf reached that the query has not visited yet, until `budget` are pooled.
+    /// `data` is what the forest was built over (the caller checked it once), and the
+    /// query has its dimensions.
+    pub(crate) fn candidates(
         &self,
         data: &Dataset,
         query: &[u8],
-        k: usize,
         budget: usize,
-        scratch: &'s mut Scratch,
-    ) -> Result<&'s [Neighbor]> {
-        if data.fingerprint() != self.fingerprint || data.len() != self.items {
-            return Err(Error::DatasetMismatch {
-                file: "index".into(),
-                index: self.fingerprint,
-                index_items: self.items,
-                index_dim: self.dim,
-                data: data.fingerprint(),
-                data_items: data.len(),
-                data_dim: data.dim(),
-            });
-        }
-        if query.len() != self.dim {
-            return Err(Error::InvalidInput(format!(
-                "the query has {} values, the index expects {}",
-                query.len(),
-                self.dim
-            )));
-        }
-        scratch.begin(self.items, k);
-        let budget = budget.max(k);
+        scratch: &mut Scratch,
+    ) {
+        let Scratch {
+            heap,
+            pool,
+            visited,
+            ..
+        } = scratch;
         for tree in &self.trees {
-            scratch.heap.push(Entry {
+            heap.push(Entry {
                 priority: f32::INFINITY,
                 node: tree.root,
             });
         }
-        let mut next = scratch.heap.pop();
+        let mut next = heap.pop();
         while let Some(Entry { priority, node }) = next {
             if node & LEAF != 0 {
                 let leaf = (node & !LEAF) as usize;
                 let ids =
                     &self.ids[self.leaf_starts[leaf] as usize..self.leaf_starts[leaf + 1] as usize];
-                for &id in ids {
-                    let stamp = &mut scratch.stamps[id as usize];
-                    if *stamp != scratch.epoch {
-                        *stamp = scratch.epoch;
-                        scratch.pool.push(id);
-                    }
-                }
-                scratch.candidates = scratch.pool.len();
-                if scratch.candidates >= budget {
+                pool.extend(ids.iter().copied().filter(|&id| visited.visit(id)));
+                if pool.len() >= budget {
                     break;
                 }
-                next = scratch.heap.pop();
+                next = heap.pop();
             } else {
                 let i = node as usize;
                 let s = &self.splits[i];
                 let aim = self.aim(data, i);
                 let m = (aim.direction.project(query) - s.threshold) as f32 * aim.scale;
                 let (near, far) = if m > 0.0 { (1, 0) } else { (0, 1) };
-                scratch.heap.push(Entry {
+                heap.push(Entry {
                     priority: priority.min(-m.abs()),
                     node: s.children[far],
                 });
@@ -393,60 +375,16 @@ impl Forest {
                     priority: priority.min(m.abs()),
                     node: s.children[near],
                 };
-                next = match scratch.heap.peek() {
+                next = match heap.peek() {
                     Some(top) if top.priority > near.priority => {
-                        scratch.heap.push(near);
-                        scratch.heap.pop()
+                        heap.push(near);
+                        heap.pop()
                     }
                     _ => Some(near),
                 };
             }
         }
-        self.rank(data, query, scratch);
-        Ok(scratch.top.as_slice())
     }
-
-    /// Measures the pooled candidates and keeps the k nearest. The rows about to be
-    /// measured are fetched ahead: waiting on memory is most of a query's time.
-    fn rank(&self, data: &Dataset, query: &[u8], scratch: &mut Scratch) {
-        // Rows measured together; more keeps more of memory's latency hidden.
-        const WIDTH: usize = 4;
-        let Scratch { pool, top, .. } = scratch;
-        let mut groups = pool.chunks_exact(WIDTH);
-        for (at, group) in groups.by_ref().enumerate() {
-            for &ahead in pool.iter().skip((at + 1) * WIDTH).take(WIDTH) {
-                prefetch(data.image(ahead as usize));
-            }
-            let ids: [u32; WIDTH] = group.try_into().expect("chunks of WIDTH");
-            let distances = l2_sq_many(query, ids.map(|id| data.image(id as usize)));
-            for (id, distance) in ids.into_iter().zip(distances) {
-                top.push(Neighbor { id, distance });
-            }
-        }
-        for &id in groups.remainder() {
-            top.push(Neighbor {
-                id,
-                distance: l2_sq(query, data.image(id as usize)),
-            });
-        }
-    }
-}
-
-/// Asks the processor to start loading `bytes` into cache; a hint with no effect on
-/// results, and nothing on targets without one.
-#[inline]
-fn prefetch(bytes: &[u8]) {
-    #[cfg(target_arch = "x86_64")]
-    for line in bytes.chunks(64) {
-        // SAFETY: prefetching reads nothing observable and cannot fault.
-        unsafe {
-            std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(
-                line.as_ptr().cast(),
-            )
-        };
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = bytes;
 }
 
 /// Grows one tree at a time, keeping its buffers between nodes.
@@ -648,7 +586,7 @@ fn smaller_side(margins: &[i32], threshold: i32) -> usize {
 
 /// A queue entry: a node and the priority it was reached with (larger is better).
 #[derive(Debug, Clone, Copy)]
-struct Entry {
+pub(crate) struct Entry {
     priority: f32,
     node: u32,
 }
@@ -671,48 +609,5 @@ impl Ord for Entry {
         self.priority
             .total_cmp(&other.priority)
             .then_with(|| other.node.cmp(&self.node))
-    }
-}
-
-/// What a query needs besides the forest, kept between queries so that a query
-/// allocates nothing: the queue, the visited marks and the running top k.
-#[derive(Debug, Default)]
-pub struct Scratch {
-    heap: BinaryHeap<Entry>,
-    /// `stamps[id] == epoch` means item `id` was visited by the current query; a new
-    /// query only increments `epoch`, so the marks never need clearing.
-    stamps: Vec<u32>,
-    epoch: u32,
-    top: TopK,
-    /// Distinct candidates of the current query, in the order found.
-    pool: Vec<u32>,
-    candidates: usize,
-}
-
-impl Scratch {
-    /// An empty scratch; it grows to the forest's size on first use.
-    pub fn new() -> Self {
-        Scratch::default()
-    }
-
-    fn begin(&mut self, items: usize, k: usize) {
-        if self.stamps.len() != items {
-            self.stamps = vec![0; items];
-            self.epoch = 0;
-        }
-        self.epoch = self.epoch.wrapping_add(1);
-        if self.epoch == 0 {
-            self.stamps.fill(0);
-            self.epoch = 1;
-        }
-        self.heap.clear();
-        self.top.reset(k);
-        self.pool.clear();
-        self.candidates = 0;
-    }
-
-    /// Distinct items whose distance the last query measured.
-    pub fn candidates(&self) -> usize {
-        self.candidates
     }
 }

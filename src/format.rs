@@ -1,4 +1,5 @@
-//! The index file: a forest as versioned, checksummed bytes, and back.
+//! The index file: an [`Index`]'s forest and graph as versioned, checksummed bytes, and
+//! back.
 //!
 //! ```text
 //! offset  size  field
@@ -6,17 +7,24 @@
 //!      8     4  format version (u32, little-endian like every number here)
 //!     12     8  xxh3-64 checksum of every byte after this field
 //!     20     8  length of everything after this field
-//!     28     4  dimensions        32  4  items         36  4  trees
-//!     40     4  leaf size         44  8  seed          52  8  dataset fingerprint
-//!     60     4  split nodes       64  4  leaves        68  1  id width (2 or 4 bytes)
-//!     69        trees, one after the other, nodes in pre-order:
+//!     28     4  rows              32  4  columns       36  4  items
+//!     40     8  fingerprint of the original images
+//!     48     4  space (tag and parameters, see crate::space)
+//!     52     4  trees             56  4  leaf size     60  8  seed
+//!     68     4  split nodes       72  4  leaves        76  1  id width (2 or 4 bytes)
+//!     77        trees, one after the other, nodes in pre-order:
 //!               0, p, q, threshold (i32)       a split, its left then right subtree
 //!               1, n (u16), n sorted ids        a leaf
+//!               then the graph:
+//!               0                               none
+//!               1, degree cap (u8), root id, then per item: n (u8), n neighbour ids
 //! ```
 //!
-//! A split costs 9 bytes and an item 2 per tree for MNIST; the file is shipped gzipped.
-//! Reading checks, in order: magic, version, length, checksum, dataset, and then that
-//! every tree holds each item exactly once, so a file that passes is safe to search.
+//! A split costs 9 bytes and an item 2 per tree for MNIST, and 2 per edge; the file is
+//! shipped gzipped. Reading checks, in order: magic, version, length, checksum, that the
+//! file was made for these images, and then that every tree holds each item exactly once
+//! and that every graph edge points at another item, under the degree cap, so a file
+//! that passes is safe to search.
 
 use std::io::Write;
 
@@ -26,22 +34,29 @@ use xxhash_rust::xxh3::xxh3_64;
 use crate::dataset::Dataset;
 use crate::error::{Error, Result};
 use crate::forest::{Forest, LEAF, MAX_LEAF_SIZE, Params, Split};
-use crate::idx;
+use crate::graph::{Graph, MAX_DEGREE};
+use crate::gzip;
+use crate::index::Index;
+use crate::space::Space;
 
 /// First bytes of every index file.
 pub const MAGIC: [u8; 8] = *b"SSAMIDX\0";
 /// The format version this build writes and reads.
-pub const VERSION: u32 = 1;
+pub const VERSION: u32 = 2;
 const TAG_SPLIT: u8 = 0;
 const TAG_LEAF: u8 = 1;
+const NO_GRAPH: u8 = 0;
+const GRAPH: u8 = 1;
 
 /// The checksum the header holds of the bytes after it.
 pub fn checksum(bytes: &[u8]) -> u64 {
     xxh3_64(bytes)
 }
 
-/// The forest as raw index bytes.
-pub fn to_bytes(forest: &Forest) -> Vec<u8> {
+/// The index as raw bytes.
+pub fn to_bytes(index: &Index) -> Vec<u8> {
+    let forest = index.forest();
+    let originals = index.originals();
     let wide = forest.items > 1 << 16;
     let id_width: u8 = if wide { 4 } else { 2 };
     let mut body = Vec::with_capacity(
@@ -49,15 +64,18 @@ pub fn to_bytes(forest: &Forest) -> Vec<u8> {
     );
     let p = forest.params;
     for v in [
-        forest.dim as u32,
-        forest.items as u32,
-        p.trees as u32,
-        p.leaf_size as u32,
+        originals.rows() as u32,
+        originals.cols() as u32,
+        originals.len() as u32,
     ] {
         body.extend_from_slice(&v.to_le_bytes());
     }
+    body.extend_from_slice(&originals.fingerprint().to_le_bytes());
+    body.extend_from_slice(&index.space().to_bytes());
+    for v in [p.trees as u32, p.leaf_size as u32] {
+        body.extend_from_slice(&v.to_le_bytes());
+    }
     body.extend_from_slice(&p.seed.to_le_bytes());
-    body.extend_from_slice(&forest.fingerprint.to_le_bytes());
     body.extend_from_slice(&(forest.splits.len() as u32).to_le_bytes());
     body.extend_from_slice(&(forest.leaf_count() as u32).to_le_bytes());
     body.push(id_width);
@@ -91,6 +109,21 @@ pub fn to_bytes(forest: &Forest) -> Vec<u8> {
             }
         }
     }
+    match index.graph() {
+        None => body.push(NO_GRAPH),
+        Some(graph) => {
+            body.push(GRAPH);
+            body.push(graph.degree() as u8);
+            put_id(&mut body, graph.root());
+            for i in 0..graph.len() {
+                let ids = graph.neighbors(i);
+                body.push(ids.len() as u8);
+                for &id in ids {
+                    put_id(&mut body, id);
+                }
+            }
+        }
+    }
     let mut out = Vec::with_capacity(body.len() + 28);
     out.extend_from_slice(&MAGIC);
     out.extend_from_slice(&VERSION.to_le_bytes());
@@ -101,23 +134,24 @@ pub fn to_bytes(forest: &Forest) -> Vec<u8> {
     out
 }
 
-/// The forest as gzipped index bytes, the form the app ships.
-pub fn to_gzip(forest: &Forest) -> Vec<u8> {
+/// The index as gzipped bytes, the form the app ships.
+pub fn to_gzip(index: &Index) -> Vec<u8> {
     let mut enc = GzEncoder::new(Vec::new(), Compression::best());
-    enc.write_all(&to_bytes(forest))
+    enc.write_all(&to_bytes(index))
         .expect("writing to memory cannot fail");
     enc.finish().expect("writing to memory cannot fail")
 }
 
-/// Reads index bytes (gzipped or raw) built for `data`. `file` names the source in errors.
-pub fn from_bytes(file: &str, bytes: &[u8], data: &Dataset) -> Result<Forest> {
-    let raw = idx::gunzip(file, bytes)?;
+/// Reads index bytes (gzipped or raw) built for the images `originals`, and puts the
+/// index together with them. `file` names the source in errors.
+pub fn from_bytes(file: &str, bytes: &[u8], originals: Dataset) -> Result<Index> {
+    let raw = gzip::gunzip(file, bytes)?;
     Reader {
         file,
         bytes: &raw,
         at: 0,
     }
-    .forest(data)
+    .index(originals)
 }
 
 /// A cursor over index bytes that turns every shortfall into an error naming the file.
@@ -175,7 +209,7 @@ impl Reader<'_> {
         }
     }
 
-    fn forest(mut self, data: &Dataset) -> Result<Forest> {
+    fn index(mut self, originals: Dataset) -> Result<Index> {
         let file = self.file.to_owned();
         if !self.bytes.starts_with(&MAGIC) {
             return Err(Error::NotAnIndex { file });
@@ -213,23 +247,37 @@ impl Reader<'_> {
                 found: actual,
             });
         }
-        let dim = self.u32("dimensions")? as usize;
+        let rows = self.u32("rows")? as usize;
+        let cols = self.u32("columns")? as usize;
         let items = self.u32("item count")? as usize;
-        let trees = self.u32("tree count")? as usize;
-        let leaf_size = self.u32("leaf size")? as usize;
-        let seed = self.u64("seed")?;
         let fingerprint = self.u64("dataset fingerprint")?;
-        if fingerprint != data.fingerprint() || items != data.len() || dim != data.dim() {
+        if fingerprint != originals.fingerprint()
+            || items != originals.len()
+            || (rows, cols) != (originals.rows(), originals.cols())
+        {
             return Err(Error::DatasetMismatch {
                 file,
                 index: fingerprint,
                 index_items: items,
-                index_dim: dim,
-                data: data.fingerprint(),
-                data_items: data.len(),
-                data_dim: data.dim(),
+                index_dim: rows * cols,
+                data: originals.fingerprint(),
+                data_items: originals.len(),
+                data_dim: originals.dim(),
             });
         }
+        let space_bytes: [u8; 4] = self.take(4, "space")?.try_into().expect("4 bytes");
+        let space = Space::from_bytes(space_bytes).map_err(|e| {
+            self.corrupt(format!("built for a space this build does not know ({e})"))
+        })?;
+        let trees = self.u32("tree count")? as usize;
+        let leaf_size = self.u32("leaf size")? as usize;
+        let seed = self.u64("seed")?;
+        // The forest and graph index the images as the space shows them.
+        let transformed = match space {
+            Space::Raw => None,
+            _ => Some(space.apply_all(&originals)?),
+        };
+        let data = transformed.as_ref().unwrap_or(&originals);
         let params = Params {
             trees,
             leaf_size,
@@ -276,14 +324,79 @@ impl Reader<'_> {
                 forest.leaf_count()
             )));
         }
+        forest.derive();
+        let graph = match self.u8("graph tag")? {
+            NO_GRAPH => None,
+            GRAPH => Some(self.graph(data)?),
+            tag => {
+                return Err(self.corrupt(format!(
+                    "graph tag {tag} at byte {} is neither 0 nor 1",
+                    self.at - 1
+                )));
+            }
+        };
         if self.at != self.bytes.len() {
             return Err(self.corrupt(format!(
-                "{} bytes after the last tree",
+                "{} bytes after the graph",
                 self.bytes.len() - self.at
             )));
         }
-        forest.derive();
-        Ok(forest)
+        Index::from_parts(originals, space, transformed, forest, graph)
+    }
+
+    /// Reads the graph: every list under the degree cap, every id another item's.
+    fn graph(&mut self, data: &Dataset) -> Result<Graph> {
+        let items = data.len();
+        let wide = items > 1 << 16;
+        let degree = usize::from(self.u8("graph degree")?);
+        if degree == 0 || degree > MAX_DEGREE {
+            return Err(self.corrupt(format!("graph degree cap {degree}")));
+        }
+        let least = items as u64;
+        let remaining = (self.bytes.len() - self.at) as u64;
+        if least > remaining {
+            return Err(Error::Truncated {
+                file: self.file.to_owned(),
+                what: format!(
+                    "a graph of {items} items needs at least {least} bytes, {remaining} remain"
+                ),
+            });
+        }
+        let root = if wide {
+            self.u32("graph root")?
+        } else {
+            u32::from(self.u16("graph root")?)
+        };
+        if root as usize >= items {
+            return Err(self.corrupt(format!("graph root {root} is not below {items}")));
+        }
+        let mut graph = Graph::empty(items, degree, data.fingerprint(), root);
+        let mut ids = Vec::with_capacity(degree);
+        for i in 0..items {
+            let n = usize::from(self.u8("graph degree of an item")?);
+            if n > degree {
+                return Err(self.corrupt(format!(
+                    "item {i} has {n} graph neighbours, over the cap of {degree}"
+                )));
+            }
+            ids.clear();
+            for _ in 0..n {
+                let v = if wide {
+                    self.u32("graph neighbour")?
+                } else {
+                    u32::from(self.u16("graph neighbour")?)
+                };
+                if v as usize >= items || v as usize == i {
+                    return Err(self.corrupt(format!(
+                        "graph neighbour {v} of item {i} at byte {} is not another of the {items} items",
+                        self.at - if wide { 4 } else { 2 }
+                    )));
+                }
+                ids.push(v);
+            }
+            graph.set(i, &ids);
+        }
+        Ok(graph)
     }
 
     /// Reads one tree in pre-order without recursion, so no input can exhaust the stack.

@@ -1,20 +1,13 @@
 //! Reading IDX files, the format MNIST is published in: a magic number that gives the
 //! element type and the number of dimensions, big-endian dimension sizes, then the data.
-//! Gzip-compressed files are inflated on the fly; every header field is checked against
+//! Gzip-compressed files are inflated first ([`crate::gzip`]); every header field is checked against
 //! the bytes that follow before anything is allocated from it.
 
-use std::io::Read;
-
-use flate2::read::MultiGzDecoder;
-
 use crate::error::{Error, Result};
+use crate::gzip;
 
 /// IDX element type code for unsigned bytes, the only type MNIST uses.
 const TYPE_U8: u8 = 0x08;
-/// Refuse to inflate more than this: no MNIST-like file comes near it, and a corrupt or
-/// hostile gzip stream must not be able to take all the memory there is.
-pub const MAX_BYTES: u64 = 512 << 20;
-
 /// An n-dimensional array of bytes read from an IDX file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IdxArray {
@@ -22,33 +15,6 @@ pub struct IdxArray {
     pub dims: Vec<usize>,
     /// The elements, row-major.
     pub data: Vec<u8>,
-}
-
-/// True when `bytes` start with the gzip magic number.
-pub fn is_gzip(bytes: &[u8]) -> bool {
-    bytes.starts_with(&[0x1f, 0x8b])
-}
-
-/// Inflates `bytes` when they are gzip, up to `MAX_BYTES`; returns raw bytes unchanged.
-pub fn gunzip(file: &str, bytes: &[u8]) -> Result<Vec<u8>> {
-    if !is_gzip(bytes) {
-        return Ok(bytes.to_vec());
-    }
-    let mut out = Vec::with_capacity(bytes.len().saturating_mul(4));
-    MultiGzDecoder::new(bytes)
-        .take(MAX_BYTES + 1)
-        .read_to_end(&mut out)
-        .map_err(|e| Error::Gzip {
-            file: file.to_owned(),
-            reason: e.to_string(),
-        })?;
-    if out.len() as u64 > MAX_BYTES {
-        return Err(Error::Gzip {
-            file: file.to_owned(),
-            reason: format!("inflates to more than {} MiB", MAX_BYTES >> 20),
-        });
-    }
-    Ok(out)
 }
 
 /// Parses an IDX file of unsigned bytes, gzip-compressed or raw.
@@ -61,11 +27,7 @@ pub fn parse(file: &str, bytes: &[u8]) -> Result<IdxArray> {
 /// As [`parse`], reusing the buffer of raw input for the data: no second copy of a
 /// 47 MB file, which matters in a browser tab.
 pub fn parse_owned(file: &str, bytes: Vec<u8>) -> Result<IdxArray> {
-    let raw = if is_gzip(&bytes) {
-        gunzip(file, &bytes)?
-    } else {
-        bytes
-    };
+    let raw = gzip::gunzip_owned(file, bytes)?;
     let err = |what: String| Error::Idx {
         file: file.to_owned(),
         what,
@@ -106,7 +68,7 @@ pub fn parse_owned(file: &str, bytes: Vec<u8>) -> Result<IdxArray> {
     let expected = dims
         .iter()
         .try_fold(1usize, |acc, &d| acc.checked_mul(d))
-        .filter(|&n| n as u64 <= MAX_BYTES)
+        .filter(|&n| n as u64 <= gzip::MAX_BYTES)
         .ok_or_else(|| err(format!("dimensions {dims:?} are too large")))?;
     let found = raw.len() - header;
     if found < expected {
@@ -159,7 +121,7 @@ mod tests {
         let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
         enc.write_all(&to_bytes(&a)).unwrap();
         let gz = enc.finish().unwrap();
-        assert!(is_gzip(&gz));
+        assert!(gzip::is_gzip(&gz));
         assert_eq!(parse("a.gz", &gz).unwrap(), a);
     }
 

@@ -1,10 +1,12 @@
-//! SSAM: similar-image search over MNIST with a forest of random-projection trees.
+//! SSAM: similar-image search over MNIST with a forest of random-projection trees and a
+//! neighbour graph.
 //!
-//! Data flows one way: bytes ([`idx`], [`format`]) become a [`Dataset`] and a [`Forest`];
-//! a picture becomes a query ([`preprocess`]); the forest or the exact scan ([`exact`])
-//! turns the query into [`Neighbor`]s; [`metrics`] says how good they are. Nothing here
-//! touches a file system, a clock, threads or a browser, so the same code runs natively
-//! and in WebAssembly; the browser lives in `app`, compiled for wasm only.
+//! Data flows one way: bytes ([`gzip`], [`idx`], [`format`]) become a [`Dataset`]; a
+//! [`Space`] says how its images are compared; an [`Index`] owns the images, the forest
+//! and the graph over them; a picture becomes a query ([`preprocess`]); the index turns
+//! the query into [`Neighbor`]s; [`metrics`] says how good they are. Nothing here touches
+//! a file system, a clock, threads or a browser, so the same code runs natively and in
+//! WebAssembly; the browser lives in `app`, compiled for wasm only.
 #![warn(missing_docs)]
 
 #[cfg(target_arch = "wasm32")]
@@ -15,14 +17,23 @@ pub mod error;
 pub mod exact;
 pub mod forest;
 pub mod format;
+pub mod graph;
+pub mod gzip;
 pub mod hyperplane;
 pub mod idx;
+pub mod index;
 pub mod metrics;
 pub mod neighbors;
 pub mod preprocess;
+pub mod search;
+pub mod space;
 pub mod truth;
 
 pub use dataset::Dataset;
 pub use error::{Error, Result};
-pub use forest::{Forest, Params, Scratch};
+pub use forest::{Forest, Params};
+pub use graph::{Graph, GraphParams};
+pub use index::{Effort, Index};
 pub use neighbors::Neighbor;
+pub use search::Scratch;
+pub use space::Space;

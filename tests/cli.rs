@@ -26,20 +26,32 @@ fn build_then_query_a_test_digit_finds_its_digit() {
     let dir = tempfile::tempdir().unwrap();
     let index = dir.path().join("index.ssam.gz");
     let index = index.to_str().unwrap();
-    let o = ssam(&["build", "--trees", "3", "--out", index]);
+    let o = ssam(&["build", "--trees", "3", "--rounds", "2", "--out", index]);
     assert!(o.status.success(), "{}", text(&o));
-    assert!(text(&o).contains("built 3 trees"), "{}", text(&o));
-    // Test image 0 is a 7.
-    let o = ssam(&["query", "test:0", "--index", index, "-k", "5"]);
-    assert!(o.status.success(), "{}", text(&o));
-    assert!(text(&o).contains("predicted digit: 7"), "{}", text(&o));
-    assert_eq!(
-        text(&o)
+    assert!(text(&o).contains(": 3 trees"), "{}", text(&o));
+    assert!(text(&o).contains("graph: degree cap"), "{}", text(&o));
+    // Test image 0 is a 7, by the graph (the default), the forest and exact search.
+    for how in [&[][..], &["--budget", "500"], &["--exact"]] {
+        let mut args = vec!["query", "test:0", "--index", index, "-k", "5"];
+        args.extend_from_slice(how);
+        let o = ssam(&args);
+        assert!(o.status.success(), "{how:?}: {}", text(&o));
+        assert!(
+            text(&o).contains("predicted digit: 7"),
+            "{how:?}: {}",
+            text(&o)
+        );
+        let ranks = text(&o)
             .lines()
             .filter(|l| l.trim_start().starts_with(|c: char| c.is_ascii_digit()))
-            .count(),
-        5
-    );
+            .count();
+        assert_eq!(ranks, 5, "{how:?}: {}", text(&o));
+    }
+    // The index says which space it was built for, and a query asking for another is
+    // refused with a message saying so.
+    let o = ssam(&["query", "test:0", "--index", index, "--space", "raw"]);
+    assert!(!o.status.success());
+    assert!(text(&o).contains("built for the space"), "{}", text(&o));
 }
 
 #[test]
@@ -68,10 +80,20 @@ fn bench_writes_the_csv_columns_and_a_plot() {
         "bench",
         "--queries",
         "20",
-        "--trees",
+        "--forests",
         "2,3",
         "--budgets",
         "100,400",
+        "--efs",
+        "10,20",
+        "--trees",
+        "2",
+        "--degree",
+        "8",
+        "--graph-k",
+        "8",
+        "--rounds",
+        "1",
         "--exact-queries",
         "5",
         "--out",
@@ -85,11 +107,23 @@ fn bench_writes_the_csv_columns_and_a_plot() {
         Some("system,trees,leaf_size,budget,build_s,index_bytes,recall10,qps,p50_ms,p99_ms,acc1")
     );
     let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
-    assert_eq!(rows.len(), 2 * 2 + 1);
+    assert_eq!(rows.len(), 2 * 2 + 2 + 1);
     assert!(rows.iter().all(|r| r.len() == 11));
-    assert_eq!(rows[4][0], "exact");
-    assert_eq!(rows[4][6], "1.0000");
-    for r in &rows[..4] {
+    let systems: Vec<&str> = rows.iter().map(|r| r[0]).collect();
+    assert_eq!(
+        systems,
+        [
+            "ssam-forest",
+            "ssam-forest",
+            "ssam-forest",
+            "ssam-forest",
+            "ssam-graph",
+            "ssam-graph",
+            "exact"
+        ]
+    );
+    assert_eq!(rows[6][6], "1.0000");
+    for r in &rows[..6] {
         let recall: f64 = r[6].parse().unwrap();
         assert!(
             (0.0..=1.0).contains(&recall) && r[7].parse::<f64>().unwrap() > 0.0,
@@ -105,7 +139,7 @@ fn bench_writes_the_csv_columns_and_a_plot() {
 fn a_damaged_index_or_missing_file_is_a_message_not_a_crash() {
     let dir = tempfile::tempdir().unwrap();
     let bad = dir.path().join("bad.ssam");
-    std::fs::write(&bad, b"SSAMIDX\0\x01\0\0\0garbage").unwrap();
+    std::fs::write(&bad, b"SSAMIDX\0\x02\0\0\0garbage").unwrap();
     let o = ssam(&["query", "test:1", "--index", bad.to_str().unwrap()]);
     assert!(!o.status.success());
     assert!(text(&o).contains("bad.ssam: truncated"), "{}", text(&o));

@@ -1,12 +1,12 @@
-//! The engine's promises, one test each: reading MNIST, building the same forest from the
-//! same seed, finding what brute force finds, surviving every damaged index file, and
-//! keeping recall on real digits.
+//! The engine's promises, one test each: reading MNIST, building the same forest and graph
+//! from the same seed, finding what brute force finds, surviving every damaged index
+//! file, and keeping recall on real digits.
 #![cfg(not(target_arch = "wasm32"))]
 
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use ssam::metrics::Tally;
-use ssam::{Dataset, Error, Forest, Params, Scratch, exact, format};
+use ssam::{Dataset, Effort, Error, GraphParams, Index, Params, Scratch, Space, exact, format};
 
 const ASSETS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/assets/mnist");
 
@@ -58,150 +58,196 @@ fn mnist_files_read_with_their_shapes_and_labels() {
     assert_eq!(train.pixels().len(), 60_000 * 784);
 }
 
+/// An index of raw pixels over `data`: `trees` trees of leaves up to `leaf`, and a graph
+/// when `graph` is given.
+fn build(data: &Dataset, trees: usize, leaf: usize, graph: Option<GraphParams>) -> Index {
+    let params = Params::default().trees(trees).leaf_size(leaf);
+    Index::build(data.clone(), Space::Raw, params, graph, &mut |_, _| {}).unwrap()
+}
+
+fn small_graph() -> Option<GraphParams> {
+    Some(GraphParams::default().degree(8).k(8))
+}
+
 #[test]
 fn building_is_deterministic_and_the_seed_matters() {
     let data = synthetic(3000, 1);
     let params = Params::default().trees(4).leaf_size(16).seed(9);
-    let a = format::to_bytes(&params.build(&data, &mut |_| {}).unwrap());
-    let b = format::to_bytes(&params.build(&data, &mut |_| {}).unwrap());
-    let c = format::to_bytes(&params.seed(10).build(&data, &mut |_| {}).unwrap());
-    assert_eq!(a, b);
-    assert_ne!(a, c);
+    let graph = GraphParams::default().degree(12).k(12).seed(9);
+    let make = |p: Params, g: GraphParams| {
+        let index = Index::build(data.clone(), Space::Raw, p, Some(g), &mut |_, _| {}).unwrap();
+        format::to_bytes(&index)
+    };
+    let a = make(params, graph);
+    assert_eq!(a, make(params, graph));
+    assert_ne!(a, make(params.seed(10), graph));
+    assert_ne!(a, make(params, graph.seed(10)));
 }
 
 #[test]
 fn every_leaf_is_small_and_every_tree_holds_every_item_once() {
     let data = synthetic(5000, 2);
-    let forest = Params::default()
-        .trees(3)
-        .leaf_size(20)
-        .build(&data, &mut |_| {})
-        .unwrap();
+    let index = build(&data, 3, 20, None);
     // Reading back runs the full structural check: each item exactly once per tree,
     // leaves no larger than the leaf size.
-    let back = format::from_bytes("f", &format::to_bytes(&forest), &data).unwrap();
-    assert_eq!(back, forest);
-    assert_eq!(forest.tree_count(), 3);
-    assert!(forest.leaf_count() >= 3 * 5000 / 20);
+    let back = format::from_bytes("f", &format::to_bytes(&index), data).unwrap();
+    assert_eq!(back.forest(), index.forest());
+    assert_eq!(index.forest().tree_count(), 3);
+    assert!(index.forest().leaf_count() >= 3 * 5000 / 20);
 }
 
 #[test]
-fn a_large_enough_budget_returns_exactly_what_brute_force_returns() {
-    let data = synthetic(2000, 3);
-    let queries = synthetic(50, 4);
-    let forest = Params::default()
-        .trees(5)
-        .leaf_size(16)
-        .build(&data, &mut |_| {})
-        .unwrap();
-    let mut scratch = Scratch::new();
-    for i in 0..queries.len() {
-        let q = queries.image(i);
-        let found = forest
-            .search(&data, q, 10, data.len(), &mut scratch)
-            .unwrap()
-            .to_vec();
-        assert_eq!(found, exact::search(&data, q, 10), "query {i}");
-        assert_eq!(scratch.candidates(), data.len());
-    }
-}
-
-#[test]
-fn results_are_sorted_distinct_and_exact_distances() {
-    let data = synthetic(3000, 5);
-    let forest = Params::default()
-        .trees(3)
-        .build(&data, &mut |_| {})
-        .unwrap();
-    let mut scratch = Scratch::new();
-    let q = synthetic(1, 6);
-    let found = forest
-        .search(&data, q.image(0), 20, 200, &mut scratch)
-        .unwrap()
-        .to_vec();
-    assert_eq!(found.len(), 20);
-    assert!(found.windows(2).all(|w| w[0] < w[1]));
-    for n in &found {
-        assert_eq!(
-            n.distance,
-            ssam::distance::scalar::l2_sq(q.image(0), data.image(n.id as usize))
+fn the_graph_keeps_its_degree_cap_links_other_items_and_reads_back_the_same() {
+    let data = synthetic(3000, 11);
+    let index = build(&data, 4, 16, Some(GraphParams::default().degree(10).k(16)));
+    let graph = index.graph().unwrap();
+    assert_eq!(graph.len(), data.len());
+    for i in 0..graph.len() {
+        let n = graph.neighbors(i);
+        assert!(
+            !n.is_empty() && n.len() <= 10,
+            "item {i}: {} neighbours",
+            n.len()
+        );
+        assert!(
+            n.iter()
+                .all(|&j| j as usize != i && (j as usize) < data.len())
         );
     }
-    // A budget is a floor on the distinct items measured, not more than a leaf beyond it.
+    // Every item is reachable from the root, which every search enters from.
+    let mut reached = vec![false; graph.len()];
+    let mut stack = vec![graph.root()];
+    reached[graph.root() as usize] = true;
+    while let Some(i) = stack.pop() {
+        for &j in graph.neighbors(i as usize) {
+            if !std::mem::replace(&mut reached[j as usize], true) {
+                stack.push(j);
+            }
+        }
+    }
     assert!(
-        (200..200 + 32).contains(&scratch.candidates()),
+        reached.iter().all(|&r| r),
+        "an item the root does not reach"
+    );
+    let back = format::from_bytes("g", &format::to_bytes(&index), data).unwrap();
+    assert_eq!(back.graph(), index.graph());
+}
+
+#[test]
+fn a_large_enough_budget_or_beam_returns_exactly_what_brute_force_returns() {
+    let data = synthetic(2000, 3);
+    let queries = synthetic(50, 4);
+    let index = build(&data, 5, 16, Some(GraphParams::default()));
+    let mut scratch = Scratch::new();
+    for effort in [
+        Effort::Forest { budget: data.len() },
+        Effort::Graph { ef: data.len() },
+        Effort::Exact,
+    ] {
+        for i in 0..queries.len() {
+            let q = queries.image(i);
+            let found = index.search(q, 10, effort, &mut scratch).unwrap().to_vec();
+            assert_eq!(found, exact::search(&data, q, 10), "{effort:?}, query {i}");
+        }
+    }
+}
+
+#[test]
+fn each_item_is_measured_once_and_results_are_sorted_exact_distances() {
+    let data = synthetic(3000, 5);
+    let index = build(&data, 3, 32, Some(GraphParams::default()));
+    let mut scratch = Scratch::new();
+    let q = synthetic(1, 6);
+    for effort in [Effort::Forest { budget: 200 }, Effort::Graph { ef: 40 }] {
+        let found = index
+            .search(q.image(0), 20, effort, &mut scratch)
+            .unwrap()
+            .to_vec();
+        assert_eq!(found.len(), 20);
+        assert!(found.windows(2).all(|w| w[0] < w[1]), "{effort:?}");
+        for n in &found {
+            assert_eq!(
+                n.distance,
+                ssam::distance::scalar::l2_sq(q.image(0), data.image(n.id as usize))
+            );
+        }
+        assert!(scratch.measured() <= data.len());
+    }
+    // A budget is a floor on the distinct items measured, not more than a leaf beyond it.
+    index
+        .search(q.image(0), 20, Effort::Forest { budget: 200 }, &mut scratch)
+        .unwrap();
+    assert!(
+        (200..200 + 32).contains(&scratch.measured()),
         "{}",
-        scratch.candidates()
+        scratch.measured()
     );
 }
 
 #[test]
-fn duplicate_images_still_build_a_finite_forest() {
+fn duplicate_images_still_build_a_finite_forest_and_a_graph() {
     // 500 copies of one image and 500 of another: no hyperplane separates copies.
     let mut pixels = vec![0u8; 1000 * 64];
     pixels[500 * 64..].fill(200);
     let data = Dataset::new(8, 8, pixels, vec![1; 1000]).unwrap();
-    let forest = Params::default()
-        .trees(2)
-        .leaf_size(10)
-        .build(&data, &mut |_| {})
-        .unwrap();
-    assert!(forest.leaf_count() >= 2 * 100);
+    let index = build(&data, 2, 10, small_graph());
+    assert!(index.forest().leaf_count() >= 2 * 100);
     let mut scratch = Scratch::new();
-    let found = forest
-        .search(&data, data.image(999), 5, 50, &mut scratch)
-        .unwrap();
-    assert!(found.iter().all(|n| n.distance == 0));
+    for effort in [Effort::Forest { budget: 50 }, Effort::Graph { ef: 10 }] {
+        let found = index
+            .search(data.image(999), 5, effort, &mut scratch)
+            .unwrap();
+        assert!(found.iter().all(|n| n.distance == 0), "{effort:?}");
+    }
 }
 
 #[test]
-fn searching_with_other_data_or_a_wrong_sized_query_is_an_error() {
+fn parts_built_for_other_data_and_wrong_sized_queries_are_errors() {
     let data = synthetic(500, 7);
     let other = synthetic(500, 8);
-    let forest = Params::default()
-        .trees(2)
-        .build(&data, &mut |_| {})
-        .unwrap();
-    let mut scratch = Scratch::new();
+    let index = build(&data, 2, 32, small_graph());
+    let forest = index.forest().clone();
+    let graph = index.graph().cloned();
     assert!(matches!(
-        forest.search(&other, data.image(0), 5, 50, &mut scratch),
+        Index::new(other.clone(), Space::Raw, forest.clone(), None),
         Err(Error::DatasetMismatch { .. })
     ));
-    let e = forest
-        .search(&data, &[0; 10], 5, 50, &mut scratch)
+    let theirs = build(&other, 2, 32, small_graph());
+    assert!(matches!(
+        Index::new(data.clone(), Space::Raw, forest, theirs.graph().cloned()),
+        Err(Error::DatasetMismatch { .. })
+    ));
+    assert!(graph.is_some());
+    let mut scratch = Scratch::new();
+    let e = index
+        .search(&[0; 10], 5, Effort::Forest { budget: 50 }, &mut scratch)
         .unwrap_err();
     assert_eq!(
         e.to_string(),
-        "the query has 10 values, the index expects 64"
+        "the query has 10 values, the index expects 64 (8x8)"
     );
+    let no_graph = build(&data, 2, 32, None);
+    let e = no_graph
+        .search(data.image(0), 5, Effort::Graph { ef: 10 }, &mut scratch)
+        .unwrap_err();
+    assert!(e.to_string().contains("no graph"), "{e}");
 }
 
 fn small_index() -> (Dataset, Vec<u8>) {
     let data = synthetic(120, 9);
-    let forest = Params::default()
-        .trees(2)
-        .leaf_size(16)
-        .build(&data, &mut |_| {})
-        .unwrap();
-    let bytes = format::to_bytes(&forest);
+    let bytes = format::to_bytes(&build(&data, 2, 16, small_graph()));
     (data, bytes)
 }
 
 #[test]
 fn index_files_round_trip_raw_and_gzipped() {
     let data = synthetic(1000, 10);
-    let forest = Params::default()
-        .trees(3)
-        .build(&data, &mut |_| {})
-        .unwrap();
-    assert_eq!(
-        format::from_bytes("i", &format::to_bytes(&forest), &data).unwrap(),
-        forest
-    );
-    assert_eq!(
-        format::from_bytes("i.gz", &format::to_gzip(&forest), &data).unwrap(),
-        forest
-    );
+    let index = build(&data, 3, 32, small_graph());
+    let bytes = format::to_bytes(&index);
+    for (name, file) in [("i", bytes.clone()), ("i.gz", format::to_gzip(&index))] {
+        let back = format::from_bytes(name, &file, data.clone()).unwrap();
+        assert_eq!(format::to_bytes(&back), bytes, "{name}");
+    }
 }
 
 #[test]
@@ -211,7 +257,7 @@ fn every_single_byte_corruption_of_an_index_is_detected() {
         for flip in [0x01u8, 0x80, 0xff] {
             let mut bad = bytes.clone();
             bad[at] ^= flip;
-            let e = format::from_bytes("bad.ssam", &bad, &data)
+            let e = format::from_bytes("bad.ssam", &bad, data.clone())
                 .expect_err(&format!("byte {at} ^ {flip:#x} passed"));
             assert!(e.to_string().starts_with("bad.ssam: "), "{e}");
         }
@@ -222,26 +268,67 @@ fn every_single_byte_corruption_of_an_index_is_detected() {
 fn every_truncation_of_an_index_is_detected() {
     let (data, bytes) = small_index();
     for len in 0..bytes.len() {
-        let e = format::from_bytes("cut.ssam", &bytes[..len], &data).unwrap_err();
+        let e = format::from_bytes("cut.ssam", &bytes[..len], data.clone()).unwrap_err();
         assert!(e.to_string().starts_with("cut.ssam: "), "{e}");
     }
     let mut long = bytes.clone();
     long.push(0);
-    assert!(format::from_bytes("long.ssam", &long, &data).is_err());
+    assert!(format::from_bytes("long.ssam", &long, data).is_err());
+}
+
+/// The same bytes with the body changed by `change` and the checksum made right again,
+/// as a writer with a bug would make them.
+fn rewritten(bytes: &[u8], change: impl FnOnce(&mut Vec<u8>)) -> Vec<u8> {
+    let mut body = bytes[28..].to_vec();
+    change(&mut body);
+    let mut out = bytes[..12].to_vec();
+    let mut rest = (body.len() as u64).to_le_bytes().to_vec();
+    rest.extend_from_slice(&body);
+    out.extend_from_slice(&format::checksum(&rest).to_le_bytes());
+    out.extend_from_slice(&rest);
+    out
+}
+
+#[test]
+fn a_graph_with_an_id_out_of_range_or_over_its_degree_cap_is_refused_by_name() {
+    let data = synthetic(120, 9);
+    let index = build(&data, 2, 16, small_graph());
+    let bytes = format::to_bytes(&index);
+    // The graph is last: its cap byte, its root, then item 0's degree and ids (2 bytes
+    // each); `graph_at` is where item 0's degree is, in the body after the length.
+    let first = index.graph().unwrap().neighbors(0).len();
+    let graph_at = bytes.len() - 28 - 120 - 2 * index.graph().unwrap().edges();
+    let out_of_range = rewritten(&bytes, |b| {
+        let at = graph_at + 1;
+        b[at..at + 2].copy_from_slice(&500u16.to_le_bytes());
+    });
+    let e = format::from_bytes("g.ssam", &out_of_range, data.clone()).unwrap_err();
+    assert!(
+        e.to_string()
+            .starts_with("g.ssam: corrupted: graph neighbour 500 of item 0"),
+        "{e}"
+    );
+    let over_cap = rewritten(&bytes, |b| b[graph_at] = 9);
+    let e = format::from_bytes("g.ssam", &over_cap, data.clone()).unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("item 0 has 9 graph neighbours, over the cap of 8"),
+        "{e} (item 0 had {first})"
+    );
+    let self_loop = rewritten(&bytes, |b| {
+        let at = graph_at + 1;
+        b[at..at + 2].copy_from_slice(&0u16.to_le_bytes());
+    });
+    assert!(format::from_bytes("g.ssam", &self_loop, data).is_err());
 }
 
 #[test]
 fn a_truncated_or_corrupted_gzipped_index_is_detected() {
     let data = synthetic(120, 9);
-    let forest = Params::default()
-        .trees(2)
-        .leaf_size(16)
-        .build(&data, &mut |_| {})
-        .unwrap();
-    let gz = format::to_gzip(&forest);
+    let gz = format::to_gzip(&build(&data, 2, 16, small_graph()));
     for len in 0..gz.len() {
         assert!(
-            format::from_bytes("cut.gz", &gz[..len], &data).is_err(),
+            format::from_bytes("cut.gz", &gz[..len], data.clone()).is_err(),
             "gzip cut at {len} passed"
         );
     }
@@ -251,7 +338,7 @@ fn a_truncated_or_corrupted_gzipped_index_is_detected() {
         let mut bad = gz.clone();
         bad[at] ^= 0x55;
         assert!(
-            format::from_bytes("bad.gz", &bad, &data).is_err(),
+            format::from_bytes("bad.gz", &bad, data.clone()).is_err(),
             "gzip byte {at} passed"
         );
     }
@@ -261,7 +348,7 @@ fn a_truncated_or_corrupted_gzipped_index_is_detected() {
 fn an_unknown_version_is_named() {
     let (data, mut bytes) = small_index();
     bytes[8..12].copy_from_slice(&7u32.to_le_bytes());
-    let e = format::from_bytes("new.ssam", &bytes, &data).unwrap_err();
+    let e = format::from_bytes("new.ssam", &bytes, data).unwrap_err();
     assert_eq!(
         e,
         Error::UnsupportedVersion {
@@ -276,11 +363,11 @@ fn an_unknown_version_is_named() {
 fn an_index_built_for_other_data_is_refused() {
     let (_, bytes) = small_index();
     let other = synthetic(120, 99);
-    let e = format::from_bytes("old.ssam", &bytes, &other).unwrap_err();
+    let e = format::from_bytes("old.ssam", &bytes, other.clone()).unwrap_err();
     assert!(matches!(e, Error::DatasetMismatch { .. }), "{e}");
     assert!(e.to_string().contains("built for another dataset"), "{e}");
     assert!(
-        format::from_bytes("x", b"PK\x03\x04 a zip file", &other)
+        format::from_bytes("x", b"PK\x03\x04 a zip file", other)
             .unwrap_err()
             .to_string()
             .contains("not an SSAM index")
@@ -292,25 +379,28 @@ fn on_mnist_recall_and_accuracy_stay_above_their_floors() {
     // 20,000 training images, the first 300 test images: a slice that runs in seconds.
     let train = mnist("train").head(20_000);
     let test = mnist("t10k").head(300);
-    let forest: Forest = Params::default()
-        .trees(8)
-        .build(&train, &mut |_| {})
-        .unwrap();
+    let index = build(&train, 8, 32, Some(GraphParams::default()));
     let mut scratch = Scratch::new();
-    let mut tally = Tally::default();
-    for i in 0..test.len() {
-        let truth = exact::search(&train, test.image(i), 10);
-        let found = forest
-            .search(&train, test.image(i), 10, 1500, &mut scratch)
-            .unwrap();
-        tally.add(&truth, found, 10, test.label(i), |id| {
-            train.label(id as usize)
-        });
+    for effort in [Effort::Forest { budget: 1500 }, Effort::Graph { ef: 32 }] {
+        let mut tally = Tally::default();
+        for i in 0..test.len() {
+            let truth = exact::search(&train, test.image(i), 10);
+            let found = index
+                .search(test.image(i), 10, effort, &mut scratch)
+                .unwrap();
+            tally.add(&truth, found, 10, test.label(i), |id| {
+                train.label(id as usize)
+            });
+        }
+        assert!(
+            tally.recall() > 0.95,
+            "{effort:?}: recall@10 {}",
+            tally.recall()
+        );
+        assert!(
+            tally.accuracy_1nn() > 0.93,
+            "{effort:?}: 1-NN accuracy {}",
+            tally.accuracy_1nn()
+        );
     }
-    assert!(tally.recall() > 0.95, "recall@10 {}", tally.recall());
-    assert!(
-        tally.accuracy_1nn() > 0.93,
-        "1-NN accuracy {}",
-        tally.accuracy_1nn()
-    );
 }

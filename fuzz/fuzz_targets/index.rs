@@ -1,11 +1,11 @@
-//! Any bytes as an index file for a small fixed dataset: an error or a forest that can be
-//! searched, never a panic.
+//! Any bytes as an index file for a small fixed dataset: an error or an index whose forest
+//! and graph can be searched, never a panic.
 #![no_main]
 
 use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
-use ssam::{Dataset, Scratch, format};
+use ssam::{Dataset, Effort, Scratch, format};
 
 fn data() -> &'static Dataset {
     static DATA: OnceLock<Dataset> = OnceLock::new();
@@ -27,9 +27,16 @@ fuzz_target!(|bytes: &[u8]| {
         fixed[12..20].copy_from_slice(&sum.to_le_bytes());
     }
     for input in [bytes, &fixed[..]] {
-        if let Ok(forest) = format::from_bytes("fuzz", input, data) {
+        if let Ok(index) = format::from_bytes("fuzz", input, data.clone()) {
             let mut scratch = Scratch::new();
-            let _ = forest.search(data, data.image(0), 5, 50, &mut scratch).unwrap();
+            index
+                .search(data.image(0), 5, Effort::Forest { budget: 50 }, &mut scratch)
+                .unwrap();
+            if index.graph().is_some() {
+                index
+                    .search(data.image(0), 5, Effort::Graph { ef: 20 }, &mut scratch)
+                    .unwrap();
+            }
         }
     }
 });

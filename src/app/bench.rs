@@ -1,5 +1,5 @@
 //! The benchmark anyone can run: the test digits as queries in this browser, for a few
-//! budgets, scored against the shipped exact 10th distances; recall@10, queries per
+//! settings, scored against the shipped exact 10th distances; recall@10, queries per
 //! second, p50/p99 latency and 1-NN accuracy, in a table and a small plot. The work runs
 //! in slices with pauses between them, so the page stays usable.
 
@@ -10,14 +10,24 @@ use leptos::prelude::*;
 use super::TestDigits;
 use super::engine::{self, Engine};
 use super::fetch::{now, pause};
-use crate::metrics;
+use super::results::effort_name;
+use crate::{Effort, metrics};
 
-const BUDGETS: [usize; 5] = [250, 500, 1000, 2000, 4000];
+/// The settings measured: the graph's beams, then the forest's budgets.
+const EFFORTS: [Effort; 7] = [
+    Effort::Graph { ef: 16 },
+    Effort::Graph { ef: 32 },
+    Effort::Graph { ef: 64 },
+    Effort::Graph { ef: 128 },
+    Effort::Forest { budget: 1000 },
+    Effort::Forest { budget: 2000 },
+    Effort::Forest { budget: 4000 },
+];
 const K: usize = 10;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Row {
-    pub budget: usize,
+    pub setting: String,
     pub recall: f64,
     pub qps: f64,
     pub p50: f64,
@@ -50,26 +60,26 @@ async fn measure(
     status.set("fetching the exact answers…".into());
     let truth = engine::load_truth(engine, &set, |_| {}).await?;
     let n = queries.min(set.data.len());
-    for budget in BUDGETS {
+    for effort in EFFORTS {
         let mut latencies = Vec::with_capacity(n);
         let (mut recall, mut right) = (0.0, 0usize);
         let mut busy = 0.0;
         let mut slice = now();
         for i in 0..n {
-            let answer = engine.search(set.data.image(i), K, budget)?;
+            let answer = engine.search(set.data.image(i), K, effort)?;
             latencies.push(answer.ms);
             recall += metrics::recall_from_kth(truth.distances[i], &answer.neighbors, K);
             right += usize::from(
                 answer
                     .neighbors
                     .first()
-                    .is_some_and(|nb| engine.train.label(nb.id as usize) == set.data.label(i)),
+                    .is_some_and(|nb| engine.train().label(nb.id as usize) == set.data.label(i)),
             );
             if now() - slice > 40.0 {
                 // QPS comes from these slices' wall time: over tens of milliseconds the
                 // browser's coarse clock is exact enough.
                 busy += now() - slice;
-                status.set(format!("budget {budget}: {} of {n} queries", i + 1));
+                status.set(format!("{}: {} of {n} queries", effort_name(effort), i + 1));
                 pause().await;
                 slice = now();
             }
@@ -79,7 +89,7 @@ async fn measure(
         let pct = |p: f64| latencies[((n - 1) as f64 * p).round() as usize];
         rows.update(|r| {
             r.push(Row {
-                budget,
+                setting: effort_name(effort),
                 recall: recall / n as f64,
                 qps: n as f64 / (busy / 1e3).max(1e-9),
                 p50: pct(0.5),
@@ -89,7 +99,7 @@ async fn measure(
         });
     }
     status.set(format!(
-        "done: {n} queries per budget, k = {K}, one thread; WebAssembly memory {:.0} MB",
+        "done: {n} queries per setting, k = {K}, one thread; WebAssembly memory {:.0} MB",
         wasm_memory_mb()
     ));
     Ok(())
@@ -150,7 +160,7 @@ pub fn BenchPanel(engine: Arc<Engine>, tests: TestDigits) -> impl IntoView {
         <section class="card bench" aria-labelledby="bench-title">
             <h2 id="bench-title">"Benchmark in this browser"</h2>
             <p class="muted small">
-                "Runs the MNIST test digits as queries for several budgets and scores them against the exact answers. "
+                "Runs the MNIST test digits as queries for several settings of the graph and the forest and scores them against the exact answers. "
                 "Browsers round timers to 0.1 ms unless the page is cross-origin isolated, so latencies are coarse; QPS is not."
             </p>
             <div class="row">
@@ -166,11 +176,11 @@ pub fn BenchPanel(engine: Arc<Engine>, tests: TestDigits) -> impl IntoView {
             <p class="small" aria-live="polite" data-testid="bench-status">{move || status.get()}</p>
             <Show when=move || !rows.with(Vec::is_empty)>
                 <table>
-                    <thead><tr><th>"budget"</th><th>"recall@10"</th><th>"QPS"</th><th>"p50 ms"</th><th>"p99 ms"</th><th>"1-NN acc"</th></tr></thead>
+                    <thead><tr><th>"search"</th><th>"recall@10"</th><th>"QPS"</th><th>"p50 ms"</th><th>"p99 ms"</th><th>"1-NN acc"</th></tr></thead>
                     <tbody>
                         {move || rows.get().into_iter().map(|r| view! {
                             <tr>
-                                <td>{r.budget}</td><td>{format!("{:.4}", r.recall)}</td><td>{format!("{:.0}", r.qps)}</td>
+                                <td>{r.setting.clone()}</td><td>{format!("{:.4}", r.recall)}</td><td>{format!("{:.0}", r.qps)}</td>
                                 <td>{format!("{:.2}", r.p50)}</td><td>{format!("{:.2}", r.p99)}</td><td>{format!("{:.4}", r.acc1)}</td>
                             </tr>
                         }).collect_view()}

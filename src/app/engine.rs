@@ -4,7 +4,7 @@
 use std::sync::Mutex;
 
 use crate::truth::KthDistances;
-use crate::{Dataset, Forest, Neighbor, Scratch, format};
+use crate::{Dataset, Effort, Index, Neighbor, Scratch, format};
 
 use super::fetch::{self, now};
 
@@ -30,8 +30,7 @@ pub struct Progress {
 
 /// Everything a search needs.
 pub struct Engine {
-    pub train: Dataset,
-    pub forest: Forest,
+    pub index: Index,
     scratch: Mutex<Scratch>,
     /// Milliseconds from navigation to ready.
     pub ready_at: f64,
@@ -64,7 +63,7 @@ impl Engine {
             total: Some(index_gz.len() as u64),
         });
         fetch::pause().await;
-        let forest = format::from_bytes(INDEX, &index_gz, &train).map_err(|e| e.to_string())?;
+        let index = format::from_bytes(INDEX, &index_gz, train).map_err(|e| e.to_string())?;
         let t3 = now();
         let stages = [
             ("download and unpack", t1 - t0),
@@ -72,42 +71,35 @@ impl Engine {
             ("index", t3 - t2),
         ];
         Ok(Engine {
-            train,
-            forest,
+            index,
             scratch: Mutex::new(Scratch::new()),
             ready_at: t3,
             stages,
         })
     }
 
-    /// The `k` nearest by the forest with `budget` candidates.
-    pub fn search(&self, query: &[u8], k: usize, budget: usize) -> Result<Answer, String> {
+    /// The training digits as given.
+    pub fn train(&self) -> &Dataset {
+        self.index.originals()
+    }
+
+    /// The `k` nearest with this effort.
+    pub fn search(&self, query: &[u8], k: usize, effort: Effort) -> Result<Answer, String> {
         let mut scratch = self
             .scratch
             .lock()
             .map_err(|_| "the search state is poisoned".to_string())?;
         let start = now();
         let neighbors = self
-            .forest
-            .search(&self.train, query, k, budget, &mut scratch)
+            .index
+            .search(query, k, effort, &mut scratch)
             .map_err(|e| e.to_string())?
             .to_vec();
         Ok(Answer {
             neighbors,
             ms: now() - start,
-            candidates: scratch.candidates(),
+            candidates: scratch.measured(),
         })
-    }
-
-    /// The `k` nearest by scanning every training image.
-    pub fn exact(&self, query: &[u8], k: usize) -> Answer {
-        let start = now();
-        let neighbors = crate::exact::search(&self.train, query, k);
-        Answer {
-            neighbors,
-            ms: now() - start,
-            candidates: self.train.len(),
-        }
     }
 }
 
@@ -133,7 +125,7 @@ pub async fn load_truth(
     report: impl Fn(Progress) + Clone,
 ) -> Result<KthDistances, String> {
     let bytes = download(TRUTH, report).await?;
-    KthDistances::from_bytes(TRUTH, &bytes, &engine.train, &test.data).map_err(|e| e.to_string())
+    KthDistances::from_bytes(TRUTH, &bytes, engine.train(), &test.data).map_err(|e| e.to_string())
 }
 
 async fn download(file: &'static str, report: impl Fn(Progress)) -> Result<Vec<u8>, String> {

@@ -1,15 +1,12 @@
 //! Getting the shipped files into memory without freezing the page: a fetch that reports
 //! bytes as they arrive and inflates gzip as it comes, a pause for the browser, a clock.
 
-use std::io::Write;
-
-use flate2::write::MultiGzDecoder;
 use js_sys::{Reflect, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::ReadableStreamDefaultReader;
 
-use crate::idx;
+use crate::gzip::{self, Inflater};
 
 /// Milliseconds since the page started loading.
 pub fn now() -> f64 {
@@ -61,14 +58,10 @@ pub async fn fetch(
         .and_then(|v| v.parse::<u64>().ok());
     let Some(body) = response.body() else {
         let bytes = response.binary().await.map_err(|e| format!("{url}: {e}"))?;
-        return Ok(if idx::is_gzip(&bytes) {
-            idx::gunzip(url, &bytes).map_err(|e| e.to_string())?
-        } else {
-            bytes
-        });
+        return gzip::gunzip_owned(url, bytes).map_err(|e| e.to_string());
     };
     let reader: ReadableStreamDefaultReader = body.get_reader().unchecked_into();
-    let mut sink = Sink::Undecided(Vec::new());
+    let mut sink = Inflater::new(url, total);
     let mut received = 0u64;
     loop {
         let chunk = JsFuture::from(reader.read())
@@ -85,67 +78,8 @@ pub async fn fetch(
             Reflect::get(&chunk, &"value".into()).map_err(|e| format!("{url}: {}", js_error(e)))?;
         let bytes = Uint8Array::new(&value).to_vec();
         received += bytes.len() as u64;
-        sink.take(url, &bytes, total)?;
+        sink.push(&bytes).map_err(|e| e.to_string())?;
         progress(received, total);
     }
-    sink.finish(url)
-}
-
-/// Where downloaded bytes go: held until the first two show whether they are gzip, then
-/// inflated on the fly or kept as they are.
-enum Sink {
-    Undecided(Vec<u8>),
-    Raw(Vec<u8>),
-    Gzip(MultiGzDecoder<Vec<u8>>),
-}
-
-impl Sink {
-    fn take(&mut self, url: &str, bytes: &[u8], total: Option<u64>) -> Result<(), String> {
-        if let Sink::Undecided(head) = self {
-            head.extend_from_slice(bytes);
-            if head.len() < 2 {
-                return Ok(());
-            }
-            let head = std::mem::take(head);
-            *self = if idx::is_gzip(&head) {
-                // MNIST's pixels inflate to about five times their gzip size.
-                let guess = total.unwrap_or(0).saturating_mul(5).min(idx::MAX_BYTES) as usize;
-                Sink::Gzip(MultiGzDecoder::new(Vec::with_capacity(guess)))
-            } else {
-                Sink::Raw(Vec::with_capacity(
-                    total.unwrap_or(0).min(idx::MAX_BYTES) as usize
-                ))
-            };
-            return self.take(url, &head, total);
-        }
-        let held = match self {
-            Sink::Raw(out) => {
-                out.extend_from_slice(bytes);
-                out.len()
-            }
-            Sink::Gzip(decoder) => {
-                decoder
-                    .write_all(bytes)
-                    .map_err(|e| format!("{url}: not a valid gzip stream ({e})"))?;
-                decoder.get_ref().len()
-            }
-            Sink::Undecided(_) => unreachable!("decided above"),
-        };
-        if held as u64 > idx::MAX_BYTES {
-            return Err(format!(
-                "{url}: larger than {} MiB, not a file this app ships",
-                idx::MAX_BYTES >> 20
-            ));
-        }
-        Ok(())
-    }
-
-    fn finish(self, url: &str) -> Result<Vec<u8>, String> {
-        match self {
-            Sink::Undecided(bytes) | Sink::Raw(bytes) => Ok(bytes),
-            Sink::Gzip(decoder) => decoder
-                .finish()
-                .map_err(|e| format!("{url}: the gzip stream is cut short or damaged ({e})")),
-        }
-    }
+    sink.finish().map_err(|e| e.to_string())
 }

@@ -15,9 +15,8 @@ use std::sync::Arc;
 
 use leptos::prelude::*;
 
-use crate::forest::DEFAULT_BUDGET;
 use engine::{Engine, Progress, TestSet};
-use results::{Controls, Results};
+use results::{Controls, DEFAULT_EFFORT, EFFORTS, Results};
 
 /// A 28x28 query and where it came from.
 #[derive(Debug, Clone, PartialEq)]
@@ -97,7 +96,7 @@ pub fn App() -> impl IntoView {
     let query = RwSignal::new(None::<Query>);
     let message = RwSignal::new(None::<String>);
     let k = RwSignal::new(10usize);
-    let budget = RwSignal::new(DEFAULT_BUDGET);
+    let effort = RwSignal::new(DEFAULT_EFFORT);
     let compare = RwSignal::new(false);
     let ask = Callback::new(move |q: Query| {
         message.set(None);
@@ -113,7 +112,13 @@ pub fn App() -> impl IntoView {
     let outcome = Memo::new(move |_| {
         let e = engine.get()?;
         let q = query.get()?;
-        Some(results::run(&e, &q, k.get(), budget.get(), compare.get()))
+        Some(results::run(
+            &e,
+            &q,
+            k.get(),
+            EFFORTS[effort.get()],
+            compare.get(),
+        ))
     });
 
     view! {
@@ -134,7 +139,7 @@ pub fn App() -> impl IntoView {
                     </section>
                     <section class="card answer" aria-label="Results">
                         <h2>"Most similar training digits"</h2>
-                        <Controls k=k budget=budget compare=compare />
+                        <Controls k=k effort=effort compare=compare />
                         {move || match (engine.get(), query.get(), outcome.get()) {
                             (Some(e), Some(q), Some(Ok(o))) => view! { <Results engine=e query=q outcome=o on_query=ask /> }.into_any(),
                             (_, _, Some(Err(err))) => view! { <p class="panel error">{err}</p> }.into_any(),

@@ -9,7 +9,10 @@ use leptos::prelude::*;
 use super::Query;
 use super::digit::Digit;
 use super::engine::{Answer, Engine};
-use crate::metrics;
+use crate::{Effort, metrics};
+
+/// Where the default setting is in [`EFFORTS`].
+pub const DEFAULT_EFFORT: usize = 2;
 
 /// A search and, when asked, the exact search beside it.
 #[derive(Debug, Clone, PartialEq)]
@@ -23,22 +26,47 @@ pub fn run(
     engine: &Engine,
     query: &Query,
     k: usize,
-    budget: usize,
+    effort: Effort,
     compare: bool,
 ) -> Result<Outcome, String> {
-    let approx = engine.search(&query.pixels, k, budget)?;
-    let exact = compare.then(|| engine.exact(&query.pixels, k));
+    let approx = engine.search(&query.pixels, k, effort)?;
+    let exact = match compare {
+        true => Some(engine.search(&query.pixels, k, Effort::Exact)?),
+        false => None,
+    };
     Ok(Outcome { approx, exact })
 }
 
-/// Candidate budgets offered.
-pub const BUDGETS: [usize; 7] = [250, 500, 1000, 2000, 4000, 8000, 16000];
-use crate::forest::DEFAULT_BUDGET;
+/// Search settings offered: the graph's beams, then the forest's budgets.
+pub const EFFORTS: [Effort; 9] = [
+    Effort::Graph { ef: 16 },
+    Effort::Graph { ef: 32 },
+    Effort::Graph {
+        ef: Effort::DEFAULT_EF,
+    },
+    Effort::Graph { ef: 96 },
+    Effort::Graph { ef: 192 },
+    Effort::Forest { budget: 500 },
+    Effort::Forest { budget: 1000 },
+    Effort::Forest {
+        budget: Effort::DEFAULT_BUDGET,
+    },
+    Effort::Forest { budget: 4000 },
+];
+
+/// How a setting reads in a menu.
+pub fn effort_name(e: Effort) -> String {
+    match e {
+        Effort::Graph { ef } => format!("graph, beam {ef}"),
+        Effort::Forest { budget } => format!("forest, {budget} candidates"),
+        Effort::Exact => "exact".into(),
+    }
+}
 
 #[component]
 pub fn Controls(
     k: RwSignal<usize>,
-    budget: RwSignal<usize>,
+    effort: RwSignal<usize>,
     compare: RwSignal<bool>,
 ) -> impl IntoView {
     view! {
@@ -50,10 +78,10 @@ pub fn Controls(
                 </select>
             </label>
             <label>
-                "Budget "
-                <select on:change=move |ev| budget.set(event_target_value(&ev).parse().unwrap_or(DEFAULT_BUDGET))
-                    prop:value=move || budget.get().to_string()>
-                    {BUDGETS.map(|b| view! { <option value=b.to_string() selected=b == DEFAULT_BUDGET>{b}" candidates"</option> })}
+                "Search "
+                <select on:change=move |ev| effort.set(event_target_value(&ev).parse().unwrap_or(DEFAULT_EFFORT))
+                    prop:value=move || effort.get().to_string()>
+                    {EFFORTS.iter().enumerate().map(|(i, &e)| view! { <option value=i.to_string() selected=i == DEFAULT_EFFORT>{effort_name(e)}</option> }).collect_view()}
                 </select>
             </label>
             <label class="check">
@@ -73,7 +101,7 @@ pub fn Results(
 ) -> impl IntoView {
     let Outcome { approx, exact } = outcome;
     let k = approx.neighbors.len();
-    let train = &engine.train;
+    let train = engine.train();
     let vote = metrics::vote(&approx.neighbors, |id| train.label(id as usize));
     let verdict = vote.map(|(digit, share)| {
         view! {

@@ -29,10 +29,11 @@ pub fn Status(
             return view! {
                 <p class="muted small" data-testid="ready">
                     {format!(
-                        "Ready in {:.2} s: {} training digits, a forest of {} trees ({}).",
+                        "Ready in {:.2} s: {} training digits, a forest of {} trees{} ({}).",
                         e.ready_at / 1e3,
-                        e.train.len(),
-                        e.forest.tree_count(),
+                        e.train().len(),
+                        e.index.forest().tree_count(),
+                        if e.index.graph().is_some() { " and a neighbour graph" } else { "" },
                         e.stages.iter().map(|(s, ms)| format!("{s} {:.2} s", ms / 1e3)).collect::<Vec<_>>().join(", ")
                     )}
                 </p>

@@ -3,7 +3,7 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use ssam::{Dataset, Forest, format};
+use ssam::{Dataset, Index, format};
 
 use super::Result;
 
@@ -46,8 +46,9 @@ pub fn dataset(assets: &Path, split: Split) -> Result<Dataset> {
     .map_err(|e| e.to_string())
 }
 
-pub fn forest(path: &Path, data: &Dataset) -> Result<Forest> {
-    format::from_bytes(&path.display().to_string(), &read(path)?, data).map_err(|e| e.to_string())
+/// Reads the index file at `path`, built for the training images `train`.
+pub fn index(path: &Path, train: Dataset) -> Result<Index> {
+    format::from_bytes(&path.display().to_string(), &read(path)?, train).map_err(|e| e.to_string())
 }
 
 /// Peak resident memory of this process in bytes, where the system tells it.

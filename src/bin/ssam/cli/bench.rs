@@ -1,46 +1,64 @@
-//! `ssam bench`: the test images as queries against a sweep of tree counts and budgets,
-//! one thread, every query timed; exact search beside it; a CSV row per configuration,
-//! an SVG plot and a text table. The exact answers are cached in the output folder for
-//! the peers' script to score against the same truth.
+//! `ssam bench`: the test images as queries against the forest (a sweep of tree counts and
+//! budgets) and the graph (a sweep of beams) on raw MNIST-784, ann-benchmarks' protocol,
+//! one thread, every query timed; exact search beside it; a CSV row per configuration, an
+//! SVG plot and a text table. Then, with `--spaces`, the accuracy of each search space,
+//! and with `--sizes`, how cost grows with the number of training images. The exact
+//! answers are cached in the output folder for the peers' script to score against.
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use indicatif::{ProgressBar, ProgressStyle};
 use ssam::metrics::Tally;
-use ssam::{Dataset, Neighbor, Params, Scratch, exact, format};
+use ssam::{Dataset, Effort, Index, Neighbor, Scratch, Space, exact, format, metrics};
 
-use super::Result;
 use super::assets::{self, Split};
+use super::build::{ForestArgs, GraphArgs, timed_build};
 use super::plot;
 use super::table::{self, Row};
 use super::truth;
+use super::{Result, parse_space};
 
 /// Neighbours per query, as ann-benchmarks measures.
 const K: usize = 10;
+/// The recall a setting must reach to count in the growth table.
+const TARGET_RECALL: f64 = 0.95;
 
 #[derive(clap::Args)]
 pub struct Args {
     /// Use only the first N test images as queries (default: all 10,000).
     #[arg(long)]
     queries: Option<usize>,
-    /// Tree counts to measure (one forest is built with the most; fewer trees are its prefix).
-    #[arg(long, value_delimiter = ',', default_value = "5,10,15,20,40")]
-    trees: Vec<usize>,
-    /// Most items per leaf.
-    #[arg(long, default_value_t = Params::default().leaf_size)]
-    leaf_size: usize,
-    /// Candidate budgets to measure.
+    /// Tree counts to measure the forest alone with (one forest is built with the most;
+    /// fewer trees are its prefix).
+    #[arg(long, value_delimiter = ',', default_value = "5,10,20,40")]
+    forests: Vec<usize>,
+    /// Candidate budgets to measure the forest alone with.
     #[arg(
         long,
         value_delimiter = ',',
         default_value = "250,500,1000,2000,3000,4000,6000"
     )]
     budgets: Vec<usize>,
-    /// Seed of the forest.
-    #[arg(long, default_value_t = Params::default().seed)]
-    seed: u64,
-    /// Folder for results.csv, results.svg and the cached exact answers.
+    /// Beams to measure the graph with.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "10,12,16,20,24,32,48,64,96,128"
+    )]
+    efs: Vec<usize>,
+    /// The forest that enters the graph, and its seed.
+    #[command(flatten)]
+    forest: ForestArgs,
+    #[command(flatten)]
+    graph: GraphArgs,
+    /// Also measure the accuracy of these search spaces, exact and with the default
+    /// search, over all test images.
+    #[arg(long, value_delimiter = ',', value_parser = parse_space)]
+    spaces: Vec<Space>,
+    /// Also measure how cost grows: the same sweeps over the first N training images.
+    #[arg(long, value_delimiter = ',')]
+    sizes: Vec<usize>,
+    /// Folder for results.csv, results.svg, spaces.csv, sizes.csv and the exact answers.
     #[arg(long, default_value = "bench/out")]
     out: PathBuf,
     /// Queries timed for the exact-search row (it is slow).
@@ -49,14 +67,8 @@ pub struct Args {
 }
 
 pub fn run(assets_dir: &Path, args: Args) -> Result {
-    let max_trees = args
-        .trees
-        .iter()
-        .copied()
-        .max()
-        .ok_or("--trees needs at least one count")?;
-    if args.budgets.is_empty() {
-        return Err("--budgets needs at least one budget".into());
+    if args.budgets.is_empty() || args.efs.is_empty() {
+        return Err("--budgets and --efs need at least one value each".into());
     }
     std::fs::create_dir_all(&args.out).map_err(|e| format!("{}: {e}", args.out.display()))?;
     let train = assets::dataset(assets_dir, Split::Train)?;
@@ -67,53 +79,7 @@ pub fn run(assets_dir: &Path, args: Args) -> Result {
     }
     let truth = truth::answers(&args.out.join("truth.bin"), &train, &test, K)?;
 
-    let params = Params::default()
-        .trees(max_trees)
-        .leaf_size(args.leaf_size)
-        .seed(args.seed);
-    let bar = progress(max_trees, "building");
-    let start = Instant::now();
-    let mut done_at = Vec::with_capacity(max_trees);
-    let forest = params
-        .build(&train, &mut |_| {
-            done_at.push(start.elapsed().as_secs_f64());
-            bar.inc(1);
-        })
-        .map_err(|e| e.to_string())?;
-    bar.finish_and_clear();
-
-    let mut rows = Vec::new();
-    let mut trees = args.trees.clone();
-    trees.sort_unstable();
-    trees.dedup();
-    for &t in &trees {
-        let f = forest.truncated(t);
-        let index_bytes = format::to_bytes(&f).len() as u64;
-        for &budget in &args.budgets {
-            let m = measure(
-                &test,
-                &truth,
-                |q, s| f.search(&train, q, K, budget, s).map(<[Neighbor]>::to_vec),
-                &train,
-            )?;
-            rows.push(Row {
-                system: "ssam".into(),
-                trees: Some(t as u64),
-                leaf_size: Some(args.leaf_size as u64),
-                budget: Some(budget as u64),
-                build_s: Some(done_at[t - 1]),
-                index_bytes: Some(index_bytes),
-                ..m
-            });
-            eprintln!(
-                "{}",
-                table::render(&rows[rows.len() - 1..])
-                    .lines()
-                    .nth(1)
-                    .unwrap_or_default()
-            );
-        }
-    }
+    let mut rows = sweep(&args, train.clone(), &test, &truth)?;
     let exact_set = test.head(args.exact_queries.max(1));
     let timed = measure(
         &exact_set,
@@ -122,8 +88,8 @@ pub fn run(assets_dir: &Path, args: Args) -> Result {
         &train,
     )?;
     let mut all = Tally::default();
-    for i in 0..test.len() {
-        all.add(&truth[i], &truth[i], K, test.label(i), |id| {
+    for (i, answer) in truth.iter().enumerate() {
+        all.add(answer, answer, K, test.label(i), |id| {
             train.label(id as usize)
         });
     }
@@ -137,12 +103,8 @@ pub fn run(assets_dir: &Path, args: Args) -> Result {
     let csv = args.out.join("results.csv");
     table::write_csv(&csv, &rows)?;
     plot::draw(&csv.with_extension("svg"), &rows)?;
-    println!("{} queries, k = {K}, one thread", test.len());
+    println!("{} queries, k = {K}, raw pixels, one thread", test.len());
     print!("{}", table::render(&rows));
-    println!(
-        "forest of {max_trees} trees: {:.2} MB in memory",
-        forest.memory_bytes() as f64 / 1e6
-    );
     if let Some(rss) = assets::peak_rss() {
         println!(
             "peak resident memory of this run: {:.1} MB",
@@ -154,7 +116,106 @@ pub fn run(assets_dir: &Path, args: Args) -> Result {
         csv.display(),
         csv.with_extension("svg").display()
     );
+    if !args.spaces.is_empty() {
+        spaces(&args, &train, &test)?;
+    }
+    if !args.sizes.is_empty() {
+        sizes(&args, &train, &test)?;
+    }
     Ok(())
+}
+
+/// The forest and graph sweeps on raw pixels over `train`.
+fn sweep(args: &Args, train: Dataset, test: &Dataset, truth: &[Vec<Neighbor>]) -> Result<Vec<Row>> {
+    let mut rows = Vec::new();
+    let mut forests = args.forests.clone();
+    forests.sort_unstable();
+    forests.dedup();
+    if let Some(&most) = forests.last() {
+        let many = ForestArgs {
+            trees: most,
+            ..args.forest
+        };
+        let no_graph = GraphArgs {
+            no_graph: true,
+            ..args.graph
+        };
+        // Each tree takes about as long as the others, so a prefix of t trees took
+        // t / most of the time.
+        let (index, forest_s, _) = timed_build(train.clone(), Space::Raw, many, no_graph)?;
+        for &t in &forests {
+            let prefix = index.with_trees(t);
+            let bytes = format::to_bytes(&prefix).len() as u64;
+            for &budget in &args.budgets {
+                rows.push(row(
+                    &prefix,
+                    test,
+                    truth,
+                    Effort::Forest { budget },
+                    forest_s * t as f64 / most as f64,
+                    bytes,
+                )?);
+            }
+        }
+    }
+    if !args.graph.no_graph {
+        let (index, forest_s, graph_s) = timed_build(train, Space::Raw, args.forest, args.graph)?;
+        eprintln!(
+            "graph index built in {forest_s:.2} s (forest) + {graph_s:.2} s (graph), one thread"
+        );
+        let bytes = format::to_bytes(&index).len() as u64;
+        for &ef in &args.efs {
+            rows.push(row(
+                &index,
+                test,
+                truth,
+                Effort::Graph { ef },
+                forest_s + graph_s,
+                bytes,
+            )?);
+        }
+    }
+    Ok(rows)
+}
+
+/// Measures one setting and prints its line as soon as it is known.
+fn row(
+    index: &Index,
+    test: &Dataset,
+    truth: &[Vec<Neighbor>],
+    effort: Effort,
+    build_s: f64,
+    index_bytes: u64,
+) -> Result<Row> {
+    let m = measure(
+        test,
+        truth,
+        |q, s| index.search(q, K, effort, s).map(<[Neighbor]>::to_vec),
+        index.originals(),
+    )?;
+    let (system, budget) = match effort {
+        Effort::Forest { budget } => ("ssam-forest", budget),
+        Effort::Graph { ef } => ("ssam-graph", ef),
+        Effort::Exact => ("exact", index.len()),
+    };
+    let forest = index.forest().params();
+    let r = Row {
+        system: system.into(),
+        trees: Some(forest.trees as u64),
+        leaf_size: Some(forest.leaf_size as u64),
+        budget: Some(budget as u64),
+        build_s: Some(build_s),
+        index_bytes: Some(index_bytes),
+        ..m
+    };
+    eprintln!(
+        "{}",
+        table::render(std::slice::from_ref(&r))
+            .lines()
+            .nth(1)
+            .unwrap_or_default()
+    );
+    Ok(r)
 }
 
 /// Runs every test image through `search`, timing each query, and scores the answers.
@@ -168,11 +229,11 @@ fn measure(
     let mut latencies = Vec::with_capacity(test.len());
     let mut tally = Tally::default();
     let start = Instant::now();
-    for i in 0..test.len() {
+    for (i, answer) in truth.iter().enumerate().take(test.len()) {
         let t = Instant::now();
         let found = search(test.image(i), &mut scratch).map_err(|e| e.to_string())?;
         latencies.push(t.elapsed().as_secs_f64() * 1e3);
-        tally.add(&truth[i], &found, K, test.label(i), |id| {
+        tally.add(answer, &found, K, test.label(i), |id| {
             train.label(id as usize)
         });
     }
@@ -194,11 +255,96 @@ fn measure(
     })
 }
 
-pub fn progress(len: usize, what: &str) -> ProgressBar {
-    ProgressBar::new(len as u64).with_style(
-        ProgressStyle::with_template(&format!(
-            "{what} {{bar:30}} {{pos}}/{{len}}  {{elapsed_precise}}"
-        ))
-        .expect("valid template"),
-    )
+/// How often each space finds the right digit: exact 1-NN and 10-NN vote over all test
+/// images (on all cores: accuracy, not speed), and 1-NN with the default search of an
+/// index built in that space (one thread, timed).
+fn spaces(args: &Args, train: &Dataset, test: &Dataset) -> Result {
+    let mut lines = vec![
+        "space,dim,exact_acc1,exact_vote10,default_search,default_acc1,default_qps,transform_ms"
+            .to_string(),
+    ];
+    for &space in &args.spaces {
+        let start = Instant::now();
+        let searched_train = space.apply_all(train).map_err(|e| e.to_string())?;
+        let transform_ms = start.elapsed().as_secs_f64() * 1e3;
+        let searched_test = space.apply_all(test).map_err(|e| e.to_string())?;
+        let answers = truth::compute(&searched_train, &searched_test, K);
+        let (mut right1, mut right_vote) = (0usize, 0usize);
+        for (i, a) in answers.iter().enumerate() {
+            let label = test.label(i);
+            right1 += usize::from(
+                a.first()
+                    .is_some_and(|n| train.label(n.id as usize) == label),
+            );
+            right_vote += usize::from(
+                metrics::vote(a, |id| train.label(id as usize)).is_some_and(|(l, _)| l == label),
+            );
+        }
+        let (index, _, _) = timed_build(train.clone(), space, args.forest, args.graph)?;
+        let effort = Effort::default_for(&index);
+        let m = measure(
+            test,
+            &answers,
+            |q, s| index.search(q, K, effort, s).map(<[Neighbor]>::to_vec),
+            train,
+        )?;
+        let n = test.len() as f64;
+        lines.push(format!(
+            "{space},{},{:.4},{:.4},{effort:?},{:.4},{:.0},{transform_ms:.0}",
+            searched_train.dim(),
+            right1 as f64 / n,
+            right_vote as f64 / n,
+            m.acc1,
+            m.qps
+        ));
+        eprintln!("{}", lines.last().expect("just pushed"));
+    }
+    write_table(&args.out.join("spaces.csv"), &lines, "search spaces", test.len())
+}
+
+/// How cost grows with the data: for the first N training images, each structure's
+/// build time, index bytes and best QPS at recall@10 >= 0.95.
+fn sizes(args: &Args, train: &Dataset, test: &Dataset) -> Result {
+    let mut lines = vec!["items,system,build_s,index_bytes,best_setting,recall10,qps".to_string()];
+    for &n in &args.sizes {
+        let part = train.head(n);
+        let truth = truth::compute(&part, test, K);
+        let sub = Args {
+            forests: vec![args.forest.trees],
+            spaces: Vec::new(),
+            sizes: Vec::new(),
+            out: args.out.clone(),
+            efs: args.efs.clone(),
+            budgets: args.budgets.clone(),
+            ..*args
+        };
+        let rows = sweep(&sub, part, test, &truth)?;
+        for system in ["ssam-forest", "ssam-graph"] {
+            let best = rows
+                .iter()
+                .filter(|r| r.system == system && r.recall10 >= TARGET_RECALL)
+                .max_by(|a, b| a.qps.total_cmp(&b.qps));
+            let any = rows.iter().find(|r| r.system == system);
+            if let Some(r) = best.or(any) {
+                lines.push(format!(
+                    "{n},{system},{:.2},{},{},{:.4},{:.0}",
+                    r.build_s.unwrap_or_default(),
+                    r.index_bytes.unwrap_or_default(),
+                    r.budget.unwrap_or_default(),
+                    r.recall10,
+                    r.qps
+                ));
+                eprintln!("{}", lines.last().expect("just pushed"));
+            }
+        }
+    }
+    write_table(&args.out.join("sizes.csv"), &lines, "growth with the data", test.len())
+}
+
+/// Writes CSV lines to `path` and prints them under `title`.
+fn write_table(path: &Path, lines: &[String], title: &str, queries: usize) -> Result {
+    let text = lines.join("\n") + "\n";
+    std::fs::write(path, &text).map_err(|e| format!("{}: {e}", path.display()))?;
+    println!("\n{title}, {queries} test images:\n{text}wrote {}", path.display());
+    Ok(())
 }

@@ -26,7 +26,7 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Build the forest over the training images and write the index file.
+    /// Build the forest and the graph over the training images and write the index file.
     Build(build::Args),
     /// Print the training images nearest to a PNG picture or an IDX item.
     Query(query::Args),
@@ -58,3 +58,18 @@ pub fn main() -> ExitCode {
 
 /// Errors of the CLI are messages for the user; the engine's errors already name the file.
 pub type Result<T = ()> = std::result::Result<T, String>;
+
+/// A progress bar for `len` steps of `what`.
+pub fn progress(len: usize, what: &str) -> indicatif::ProgressBar {
+    indicatif::ProgressBar::new(len as u64).with_style(
+        indicatif::ProgressStyle::with_template(&format!(
+            "{what} {{bar:30}} {{pos}}/{{len}}  {{elapsed_precise}}"
+        ))
+        .expect("valid template"),
+    )
+}
+
+/// Parses a space's name for clap.
+fn parse_space(name: &str) -> Result<ssam::Space> {
+    name.parse().map_err(|e: ssam::Error| e.to_string())
+}

@@ -2,12 +2,11 @@
 
 use std::path::{Path, PathBuf};
 
-use ssam::forest::DEFAULT_BUDGET;
 use ssam::preprocess::{self, SIDE};
-use ssam::{Scratch, exact, metrics};
+use ssam::{Effort, Scratch, Space, metrics};
 
-use super::Result;
 use super::assets::{self, Split};
+use super::{Result, parse_space};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -17,12 +16,19 @@ pub struct Args {
     /// How many neighbours to print.
     #[arg(short, default_value_t = 10)]
     k: usize,
-    /// Candidates to measure (default: the app's default).
-    #[arg(long, default_value_t = DEFAULT_BUDGET)]
-    budget: usize,
-    /// Scan every training image instead of searching the forest.
+    /// Search with the forest alone, measuring this many candidates.
+    #[arg(long, conflicts_with_all = ["ef", "exact"])]
+    budget: Option<usize>,
+    /// Search with the graph and a beam this wide (the default when the index has a
+    /// graph: the app's default beam).
+    #[arg(long, conflicts_with = "exact")]
+    ef: Option<usize>,
+    /// Measure every training image instead of searching the index.
     #[arg(long)]
     exact: bool,
+    /// Refuse an index built for another space than this one.
+    #[arg(long, value_parser = parse_space)]
+    space: Option<Space>,
     /// The index file (default: ASSETS/index.ssam.gz).
     #[arg(long)]
     index: Option<PathBuf>,
@@ -31,19 +37,37 @@ pub struct Args {
 pub fn run(assets_dir: &Path, args: Args) -> Result {
     let train = assets::dataset(assets_dir, Split::Train)?;
     let (query, what) = load_query(assets_dir, &args.image)?;
-    let found = if args.exact {
-        exact::search(&train, &query, args.k)
-    } else {
-        let path = args.index.unwrap_or_else(|| assets_dir.join(assets::INDEX));
-        let forest = assets::forest(&path, &train)?;
-        let mut scratch = Scratch::new();
-        forest
-            .search(&train, &query, args.k, args.budget, &mut scratch)
-            .map_err(|e| e.to_string())?
-            .to_vec()
+    let path = args.index.unwrap_or_else(|| assets_dir.join(assets::INDEX));
+    let index = assets::index(&path, train)?;
+    if let Some(want) = args.space
+        && want != index.space()
+    {
+        return Err(format!(
+            "{}: built for the space {}, not {want}; rebuild it with `ssam build --space {want}`",
+            path.display(),
+            index.space()
+        ));
+    }
+    let effort = match (args.exact, args.budget, args.ef) {
+        (true, _, _) => Effort::Exact,
+        (_, Some(budget), _) => Effort::Forest { budget },
+        (_, _, Some(ef)) => Effort::Graph { ef },
+        _ => Effort::default_for(&index),
     };
+    let mut scratch = Scratch::new();
+    let found = index
+        .search(&query, args.k, effort, &mut scratch)
+        .map_err(|e| e.to_string())?
+        .to_vec();
+    let train = index.originals();
     println!("query: {what}");
-    print!("{}", ascii(&query));
+    print!("{}", ascii(&query, SIDE));
+    if index.space() != Space::Raw {
+        let side = index.searched().cols();
+        println!("searched as ({}):", index.space());
+        print!("{}", ascii(scratch.searched_query(), side));
+    }
+    println!("{effort:?}: {} distances measured", scratch.measured());
     if let Some((digit, share)) = metrics::vote(&found, |id| train.label(id as usize)) {
         println!(
             "predicted digit: {digit} ({:.0}% of {} votes)",
@@ -127,11 +151,11 @@ fn load_query(assets_dir: &Path, spec: &str) -> Result<(Vec<u8>, String)> {
     ))
 }
 
-/// The 28x28 query in shades of text, to see what was searched with.
-fn ascii(pixels: &[u8]) -> String {
+/// An image `side` pixels wide in shades of text, to see what was searched with.
+fn ascii(pixels: &[u8], side: usize) -> String {
     const SHADES: &[u8] = b" .:-=+*#%@";
     pixels
-        .chunks(SIDE)
+        .chunks(side)
         .map(|row| {
             let mut line: String = row
                 .iter()

@@ -4,14 +4,11 @@
 
 use std::path::{Path, PathBuf};
 
-use ssam::truth::KthDistances;
+use ssam::truth::Answers;
 use ssam::{Dataset, Neighbor, exact};
 
-use super::Result;
 use super::assets::{self, Split};
-use super::bench::progress;
-
-const TRUTH_MAGIC: &[u8; 8] = b"SSAMGT1\0";
+use super::{Result, progress};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -27,13 +24,12 @@ pub struct Args {
 pub fn run(assets_dir: &Path, args: Args) -> Result {
     let train = assets::dataset(assets_dir, Split::Train)?;
     let test = assets::dataset(assets_dir, Split::Test)?;
-    let answers = compute(&train, &test, args.k);
-    let kth = answers
-        .iter()
-        .map(|a| a.last().map_or(u32::MAX, |n| n.distance))
-        .collect();
+    let answers = Answers {
+        k: args.k,
+        neighbors: compute(&train, &test, args.k),
+    };
     let out = args.out.unwrap_or_else(|| assets_dir.join(assets::TRUTH));
-    let bytes = KthDistances::new(args.k, kth, &train, &test).to_bytes();
+    let bytes = answers.kth(&train, &test).to_bytes();
     std::fs::write(&out, &bytes).map_err(|e| format!("{}: {e}", out.display()))?;
     println!(
         "wrote {} ({} bytes): the exact {}th distance of {} test images",
@@ -53,16 +49,24 @@ pub fn answers(
     test: &Dataset,
     k: usize,
 ) -> Result<Vec<Vec<Neighbor>>> {
-    if let Some(t) = read_truth(path, train, test, k) {
-        return Ok(t);
+    let cached = std::fs::read(path)
+        .ok()
+        .and_then(|b| Answers::from_bytes(&path.display().to_string(), &b, train, test).ok())
+        .filter(|a| a.k == k);
+    if let Some(a) = cached {
+        return Ok(a.neighbors);
     }
-    let answers = compute(train, test, k);
-    write_truth(path, train, test, k, &answers)?;
-    Ok(answers)
+    let answers = Answers {
+        k,
+        neighbors: compute(train, test, k),
+    };
+    std::fs::write(path, answers.to_bytes(train, test))
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok(answers.neighbors)
 }
 
 /// The exact k nearest of every test image, on all cores.
-fn compute(train: &Dataset, test: &Dataset, k: usize) -> Vec<Vec<Neighbor>> {
+pub fn compute(train: &Dataset, test: &Dataset, k: usize) -> Vec<Vec<Neighbor>> {
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let bar = progress(test.len(), "exact answers");
     let chunk = test.len().div_ceil(threads);
@@ -88,64 +92,4 @@ fn compute(train: &Dataset, test: &Dataset, k: usize) -> Vec<Vec<Neighbor>> {
     });
     bar.finish_and_clear();
     answers
-}
-
-/// Layout: magic, k (u32), queries (u32), train and test fingerprints (u64), then per
-/// query k pairs of (id u32, squared distance u32), little-endian. `bench/peers.py`
-/// reads the same layout.
-fn write_truth(
-    path: &Path,
-    train: &Dataset,
-    test: &Dataset,
-    k: usize,
-    answers: &[Vec<Neighbor>],
-) -> Result {
-    let mut b = TRUTH_MAGIC.to_vec();
-    b.extend_from_slice(&(k as u32).to_le_bytes());
-    b.extend_from_slice(&(answers.len() as u32).to_le_bytes());
-    b.extend_from_slice(&train.fingerprint().to_le_bytes());
-    b.extend_from_slice(&test.fingerprint().to_le_bytes());
-    for n in answers.iter().flatten() {
-        b.extend_from_slice(&n.id.to_le_bytes());
-        b.extend_from_slice(&n.distance.to_le_bytes());
-    }
-    std::fs::write(path, b).map_err(|e| format!("{}: {e}", path.display()))
-}
-
-fn read_truth(
-    path: &Path,
-    train: &Dataset,
-    test: &Dataset,
-    want: usize,
-) -> Option<Vec<Vec<Neighbor>>> {
-    let b = std::fs::read(path).ok()?;
-    let u32_at = |o: usize| Some(u32::from_le_bytes(b.get(o..o + 4)?.try_into().ok()?));
-    let u64_at = |o: usize| Some(u64::from_le_bytes(b.get(o..o + 8)?.try_into().ok()?));
-    let (k, n) = (u32_at(8)? as usize, u32_at(12)? as usize);
-    let fits = b.starts_with(TRUTH_MAGIC)
-        && k == want
-        && n == test.len()
-        && u64_at(16)? == train.fingerprint()
-        && u64_at(24)? == test.fingerprint()
-        && b.len() == 32 + n * k * 8;
-    if !fits {
-        return None;
-    }
-    Some(
-        b[32..]
-            .chunks_exact(k * 8)
-            .map(|q| {
-                q.chunks_exact(8)
-                    .map(|p| Neighbor {
-                        id: u32_at_slice(&p[..4]),
-                        distance: u32_at_slice(&p[4..]),
-                    })
-                    .collect()
-            })
-            .collect(),
-    )
-}
-
-fn u32_at_slice(b: &[u8]) -> u32 {
-    u32::from_le_bytes(b.try_into().expect("4 bytes"))
 }
