@@ -146,6 +146,30 @@ pub fn prepare_grey(width: usize, height: usize, grey: &[f32]) -> Result<Prepare
     })
 }
 
+/// Scales a grey image (`rows x cols`) to `to_rows x to_cols` by area averaging: how a
+/// 28x28 query from the pad meets an own set of another image size.
+pub fn resize(rows: usize, cols: usize, pixels: &[u8], to_rows: usize, to_cols: usize) -> Vec<u8> {
+    if (rows, cols) == (to_rows, to_cols) {
+        return pixels.to_vec();
+    }
+    let src: Vec<f32> = pixels.iter().map(|&v| f32::from(v)).collect();
+    resample(&src, cols, rows, to_cols, to_rows)
+        .into_iter()
+        .map(|v| v.round().clamp(0.0, 255.0) as u8)
+        .collect()
+}
+
+/// Grey levels of RGBA pixels by luminance (Rec. 601 weights, as most image tools use);
+/// transparency is laid on black, the ground of MNIST-like sets.
+pub fn luminance(rgba: &[u8]) -> Vec<u8> {
+    rgba.chunks_exact(4)
+        .map(|p| {
+            let y = 0.299 * f32::from(p[0]) + 0.587 * f32::from(p[1]) + 0.114 * f32::from(p[2]);
+            (y * f32::from(p[3]) / 255.0).round().clamp(0.0, 255.0) as u8
+        })
+        .collect()
+}
+
 fn no_ink() -> Error {
     Error::InvalidInput("the picture has no ink: nothing stands out from its background".into())
 }

@@ -23,8 +23,8 @@ async fn an_svg_picture_is_decoded_by_the_browser_and_prepared_like_mnist() {
         .await
         .unwrap();
     assert_eq!(q.source, "one.svg");
-    assert_eq!(q.pixels.len(), 28 * 28);
-    let lit: Vec<usize> = (0..784).filter(|&i| q.pixels[i] > 128).collect();
+    assert_eq!(q.image.pixels.len(), 28 * 28);
+    let lit: Vec<usize> = (0..784).filter(|&i| q.image.pixels[i] > 128).collect();
     // 20x160 scales to about 3x20, centred: a bar in the middle columns.
     assert!(
         lit.len() >= 40 && lit.len() <= 80,
@@ -53,6 +53,40 @@ async fn text_empty_and_blank_files_are_refused_by_name() {
         .await
         .unwrap_err();
     assert!(e.starts_with("blank.svg: the picture has no ink"), "{e}");
+}
+
+#[wasm_bindgen_test]
+fn messages_to_and_from_the_worker_survive_encoding() {
+    use ssam::app::protocol::*;
+    let ask = ToWorker::Search(Request {
+        id: 3,
+        query: Query {
+            image: Image {
+                rows: 2,
+                cols: 2,
+                pixels: vec![0, 255, 7, 9],
+            },
+            source: "your drawing".into(),
+        },
+        k: 10,
+        setting: Some(Setting::Forest(2000)),
+        exact: true,
+    });
+    assert_eq!(decode::<ToWorker>(&encode(&ask)).unwrap(), ask);
+    let told = FromWorker::Failed {
+        during: Task::OwnSet,
+        problem: Problem::TooLarge {
+            file: "big.idx".into(),
+            rows: 65,
+            cols: 65,
+            max: 64,
+        },
+    };
+    let back = decode::<FromWorker>(&encode(&told)).unwrap();
+    assert_eq!(back, told);
+    // A damaged message is a typed problem, never a panic.
+    let e = decode::<FromWorker>(&[0xff, 0xff, 0xff]).unwrap_err();
+    assert_eq!(e.kind(), "worker");
 }
 
 #[wasm_bindgen_test]

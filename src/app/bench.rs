@@ -1,109 +1,12 @@
-//! The benchmark anyone can run: the test digits as queries in this browser, for a few
-//! settings, scored against the shipped exact 10th distances; recall@10, queries per
-//! second, p50/p99 latency and 1-NN accuracy, in a table and a small plot. The work runs
-//! in slices with pauses between them, so the page stays usable.
-
-use std::sync::Arc;
+//! The benchmark anyone can run, as a view: the worker searches the set's query images
+//! for each setting and scores them against exact answers in the index's space; this
+//! panel shows its rows (recall@10, queries per second, p50/p99 latency, 1-NN accuracy)
+//! in a table and a small plot.
 
 use leptos::prelude::*;
 
-use super::TestDigits;
-use super::engine::{self, Engine};
-use super::fetch::{now, pause};
-use super::results::effort_name;
-use crate::{Effort, metrics};
-
-/// The settings measured: the graph's beams, then the forest's budgets.
-const EFFORTS: [Effort; 7] = [
-    Effort::Graph { ef: 16 },
-    Effort::Graph { ef: 32 },
-    Effort::Graph { ef: 64 },
-    Effort::Graph { ef: 128 },
-    Effort::Forest { budget: 1000 },
-    Effort::Forest { budget: 2000 },
-    Effort::Forest { budget: 4000 },
-];
-const K: usize = 10;
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct Row {
-    pub setting: String,
-    pub recall: f64,
-    pub qps: f64,
-    pub p50: f64,
-    pub p99: f64,
-    pub acc1: f64,
-}
-
-/// Megabytes of WebAssembly memory the page holds.
-pub fn wasm_memory_mb() -> f64 {
-    use wasm_bindgen::JsCast;
-    wasm_bindgen::memory()
-        .dyn_into::<js_sys::WebAssembly::Memory>()
-        .map(|m| {
-            m.buffer()
-                .unchecked_into::<js_sys::ArrayBuffer>()
-                .byte_length() as f64
-                / 1e6
-        })
-        .unwrap_or(0.0)
-}
-
-async fn measure(
-    engine: &Engine,
-    tests: TestDigits,
-    queries: usize,
-    rows: RwSignal<Vec<Row>>,
-    status: RwSignal<String>,
-) -> Result<(), String> {
-    let set = tests.get().await?;
-    status.set("fetching the exact answers…".into());
-    let truth = engine::load_truth(engine, &set, |_| {}).await?;
-    let n = queries.min(set.data.len());
-    for effort in EFFORTS {
-        let mut latencies = Vec::with_capacity(n);
-        let (mut recall, mut right) = (0.0, 0usize);
-        let mut busy = 0.0;
-        let mut slice = now();
-        for i in 0..n {
-            let answer = engine.search(set.data.image(i), K, effort)?;
-            latencies.push(answer.ms);
-            recall += metrics::recall_from_kth(truth.distances[i], &answer.neighbors, K);
-            right += usize::from(
-                answer
-                    .neighbors
-                    .first()
-                    .is_some_and(|nb| engine.train().label(nb.id as usize) == set.data.label(i)),
-            );
-            if now() - slice > 40.0 {
-                // QPS comes from these slices' wall time: over tens of milliseconds the
-                // browser's coarse clock is exact enough.
-                busy += now() - slice;
-                status.set(format!("{}: {} of {n} queries", effort_name(effort), i + 1));
-                pause().await;
-                slice = now();
-            }
-        }
-        busy += now() - slice;
-        latencies.sort_by(f64::total_cmp);
-        let pct = |p: f64| latencies[((n - 1) as f64 * p).round() as usize];
-        rows.update(|r| {
-            r.push(Row {
-                setting: effort_name(effort),
-                recall: recall / n as f64,
-                qps: n as f64 / (busy / 1e3).max(1e-9),
-                p50: pct(0.5),
-                p99: pct(0.99),
-                acc1: right as f64 / n as f64,
-            })
-        });
-    }
-    status.set(format!(
-        "done: {n} queries per setting, k = {K}, one thread; WebAssembly memory {:.0} MB",
-        wasm_memory_mb()
-    ));
-    Ok(())
-}
+use super::client::Client;
+use super::protocol::Row;
 
 /// Recall across, queries per second up (log), as ann-benchmarks draws it.
 fn plot(rows: &[Row]) -> impl IntoView + use<> {
@@ -137,30 +40,27 @@ fn plot(rows: &[Row]) -> impl IntoView + use<> {
 }
 
 #[component]
-pub fn BenchPanel(engine: Arc<Engine>, tests: TestDigits) -> impl IntoView {
-    let rows: RwSignal<Vec<Row>> = RwSignal::new(Vec::new());
-    let status = RwSignal::new(String::new());
-    let running = RwSignal::new(false);
-    let queries = RwSignal::new(1000usize);
-    let start = move |_| {
-        if running.get_untracked() {
-            return;
-        }
-        running.set(true);
-        rows.set(Vec::new());
-        let engine = engine.clone();
-        leptos::task::spawn_local(async move {
-            if let Err(e) = measure(&engine, tests, queries.get_untracked(), rows, status).await {
-                status.set(format!("the benchmark stopped: {e}"));
-            }
-            running.set(false);
-        });
+pub fn BenchPanel(client: Client) -> impl IntoView {
+    let queries = RwSignal::new(1000u32);
+    let bench = client.bench;
+    let rows = move || bench.with(|b| b.rows.clone());
+    let status = move || {
+        bench.with(|b| match &b.problem {
+            Some(p) => format!("the benchmark stopped: {}", p.message()),
+            None => b.status.clone(),
+        })
     };
+    let noun = move || {
+        client
+            .set
+            .with(|s| s.as_ref().map_or(String::new(), |s| s.query_noun.clone()))
+    };
+    let most = move || client.set.with(|s| s.as_ref().map_or(0, |s| s.queries));
     view! {
         <section class="card bench" aria-labelledby="bench-title">
             <h2 id="bench-title">"Benchmark in this browser"</h2>
             <p class="muted small">
-                "Runs the MNIST test digits as queries for several settings of the graph and the forest and scores them against the exact answers. "
+                {move || format!("Searches the set's {}s for several settings of the graph and the forest, in the worker, and scores them against the exact answers in the index's space. ", noun())}
                 "Browsers round timers to 0.1 ms unless the page is cross-origin isolated, so latencies are coarse; QPS is not."
             </p>
             <div class="row">
@@ -168,25 +68,27 @@ pub fn BenchPanel(engine: Arc<Engine>, tests: TestDigits) -> impl IntoView {
                     "Queries "
                     <select on:change=move |ev| queries.set(event_target_value(&ev).parse().unwrap_or(1000))>
                         <option value="1000" selected>"1,000"</option>
-                        <option value="10000">"10,000"</option>
+                        <option value="10000" disabled=move || most() < 10_000>"10,000"</option>
                     </select>
                 </label>
-                <button on:click=start disabled=move || running.get()>"Run benchmark"</button>
+                <button on:click=move |_| client.run_bench(queries.get_untracked())
+                    disabled=move || bench.with(|b| b.running) || client.set.with(Option::is_none)>"Run benchmark"</button>
             </div>
-            <p class="small" aria-live="polite" data-testid="bench-status">{move || status.get()}</p>
-            <Show when=move || !rows.with(Vec::is_empty)>
+            <p class="small" aria-live="polite" data-testid="bench-status">{status}</p>
+            <Show when=move || !bench.with(|b| b.rows.is_empty())>
                 <table>
                     <thead><tr><th>"search"</th><th>"recall@10"</th><th>"QPS"</th><th>"p50 ms"</th><th>"p99 ms"</th><th>"1-NN acc"</th></tr></thead>
                     <tbody>
-                        {move || rows.get().into_iter().map(|r| view! {
+                        {move || rows().into_iter().map(|r| view! {
                             <tr>
-                                <td>{r.setting.clone()}</td><td>{format!("{:.4}", r.recall)}</td><td>{format!("{:.0}", r.qps)}</td>
-                                <td>{format!("{:.2}", r.p50)}</td><td>{format!("{:.2}", r.p99)}</td><td>{format!("{:.4}", r.acc1)}</td>
+                                <td>{r.setting.name()}</td><td>{format!("{:.4}", r.recall)}</td><td>{format!("{:.0}", r.qps)}</td>
+                                <td>{format!("{:.2}", r.p50)}</td><td>{format!("{:.2}", r.p99)}</td>
+                                <td>{r.acc1.map_or("n/a".to_owned(), |a| format!("{a:.4}"))}</td>
                             </tr>
                         }).collect_view()}
                     </tbody>
                 </table>
-                {move || plot(&rows.get())}
+                {move || plot(&rows())}
             </Show>
         </section>
     }

@@ -1,4 +1,4 @@
-//! A 28x28 digit drawn at any size with sharp pixels: light ink on a dark tile, as MNIST
+//! An image drawn at any size with sharp pixels: light ink on a dark tile, as MNIST
 //! stores it.
 
 use leptos::html;
@@ -6,36 +6,42 @@ use leptos::prelude::*;
 use wasm_bindgen::{Clamped, JsCast};
 use web_sys::{CanvasRenderingContext2d, ImageData};
 
-use crate::preprocess::SIDE;
+use super::protocol::Image;
 
-/// Paints `pixels` (28x28 grey levels) into `canvas`.
-pub fn paint(canvas: &web_sys::HtmlCanvasElement, pixels: &[u8]) {
+/// Paints `image` into `canvas` (sized to the image by the caller).
+pub fn paint(canvas: &web_sys::HtmlCanvasElement, image: &Image) {
     let Ok(Some(ctx)) = canvas.get_context("2d") else {
         return;
     };
     let Ok(ctx) = ctx.dyn_into::<CanvasRenderingContext2d>() else {
         return;
     };
-    let mut rgba = Vec::with_capacity(SIDE * SIDE * 4);
-    for &v in pixels.iter().take(SIDE * SIDE) {
+    let (w, h) = (u32::from(image.cols), u32::from(image.rows));
+    if w == 0 || h == 0 || image.pixels.len() != (w * h) as usize {
+        return;
+    }
+    let mut rgba = Vec::with_capacity(image.pixels.len() * 4);
+    for &v in &image.pixels {
         rgba.extend_from_slice(&[v, v, v, 255]);
     }
-    if let Ok(img) =
-        ImageData::new_with_u8_clamped_array_and_sh(Clamped(&rgba), SIDE as u32, SIDE as u32)
-    {
+    if let Ok(img) = ImageData::new_with_u8_clamped_array_and_sh(Clamped(&rgba), w, h) {
         let _ = ctx.put_image_data(&img, 0.0, 0.0);
     }
 }
 
-/// A digit as a small canvas; `label` is read out to screen readers.
+/// An image as a small canvas; `label` is read out to screen readers.
 #[component]
-pub fn Digit(#[prop(into)] pixels: Signal<Vec<u8>>, #[prop(into)] label: String) -> impl IntoView {
+pub fn Digit(
+    image: Image,
+    #[prop(into)] label: String,
+    #[prop(optional)] class: &'static str,
+) -> impl IntoView {
     let canvas: NodeRef<html::Canvas> = NodeRef::new();
+    let (w, h) = (image.cols, image.rows);
     Effect::new(move |_| {
-        let px = pixels.get();
         if let Some(c) = canvas.get() {
-            paint(&c, &px);
+            paint(&c, &image);
         }
     });
-    view! { <canvas class="digit" width=SIDE height=SIDE node_ref=canvas role="img" aria-label=label></canvas> }
+    view! { <canvas class=format!("digit {class}") width=w height=h node_ref=canvas role="img" aria-label=label></canvas> }
 }

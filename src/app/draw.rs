@@ -7,8 +7,8 @@ use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement, PointerEvent};
 
-use super::Query;
 use super::fetch::now;
+use super::protocol::{Image, Query};
 use crate::preprocess;
 
 /// Side of the pad in canvas pixels; the pen is a tenth of it, as MNIST's strokes are
@@ -81,7 +81,11 @@ pub fn DrawPad(on_query: Callback<Query>, on_blank: Callback<()>) -> impl IntoVi
         }
         match read(&c) {
             Some(Ok(p)) => on_query.run(Query {
-                pixels: p.pixels,
+                image: Image {
+                    rows: preprocess::SIDE as u16,
+                    cols: preprocess::SIDE as u16,
+                    pixels: p.pixels,
+                },
                 source: "your drawing".into(),
             }),
             _ => on_blank.run(()),

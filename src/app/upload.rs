@@ -8,7 +8,7 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{CanvasRenderingContext2d, File, HtmlCanvasElement, HtmlImageElement, Url};
 
-use super::Query;
+use super::protocol::{Image, Query};
 use crate::preprocess;
 
 /// Largest file accepted.
@@ -41,7 +41,11 @@ pub async fn prepare(file: &File) -> Result<Query, String> {
     let prepared = preprocess::prepare_rgba(w as usize, h as usize, &rgba)
         .map_err(|e| format!("{name}: {e}"))?;
     Ok(Query {
-        pixels: prepared.pixels,
+        image: Image {
+            rows: preprocess::SIDE as u16,
+            cols: preprocess::SIDE as u16,
+            pixels: prepared.pixels,
+        },
         source: name,
     })
 }

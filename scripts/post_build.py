@@ -1,0 +1,62 @@
+#!/usr/bin/env python3
+"""Trunk's post_build hook (Trunk.toml): finishes the built site in Trunk's staging folder.
+
+1. The Content-Security-Policy: Trunk writes an inline module script that loads the app;
+   the policy in index.html allows inline scripts only by hash, so the hash of each inline
+   script is computed here and put where the policy says 'sha256-INLINE'.
+2. The service worker: sw.js gets the list of files to keep offline and a version that is
+   a hash of every file of the build, so a new deploy replaces the old cache.
+
+Standard library only; run by `trunk build` with TRUNK_STAGING_DIR set."""
+import base64
+import hashlib
+import json
+import os
+import re
+import sys
+
+PLACEHOLDER = "'sha256-INLINE'"
+
+
+def main():
+    staging = os.environ.get("TRUNK_STAGING_DIR") or (sys.argv[1] if len(sys.argv) > 1 else None)
+    if not staging:
+        sys.exit("post_build.py: TRUNK_STAGING_DIR is not set (run it from trunk build)")
+    page = os.path.join(staging, "index.html")
+    with open(page, encoding="utf-8") as f:
+        html = f.read()
+    inline = re.findall(r"<script(?![^>]*\bsrc=)[^>]*>(.*?)</script>", html, flags=re.S)
+    if PLACEHOLDER not in html:
+        sys.exit("post_build.py: index.html has no " + PLACEHOLDER + " in its Content-Security-Policy")
+    hashes = " ".join(
+        "'sha256-" + base64.b64encode(hashlib.sha256(s.encode("utf-8")).digest()).decode() + "'"
+        for s in inline
+    )
+    html = html.replace(PLACEHOLDER, hashes or "'none'")
+    with open(page, "w", encoding="utf-8") as f:
+        f.write(html)
+
+    worker = os.path.join(staging, "sw.js")
+    files = []
+    for root, _, names in os.walk(staging):
+        for name in names:
+            path = os.path.relpath(os.path.join(root, name), staging).replace(os.sep, "/")
+            if path != "sw.js":
+                files.append(path)
+    files.sort()
+    digest = hashlib.sha256()
+    for path in files:
+        digest.update(path.encode())
+        with open(os.path.join(staging, path), "rb") as f:
+            digest.update(hashlib.sha256(f.read()).digest())
+    with open(worker, encoding="utf-8") as f:
+        sw = f.read()
+    sw = sw.replace("'__SSAM_VERSION__'", json.dumps(digest.hexdigest()[:16]))
+    sw = sw.replace("__SSAM_FILES__", json.dumps(["./" + p for p in files]))
+    with open(worker, "w", encoding="utf-8") as f:
+        f.write(sw)
+    print(f"post_build.py: {len(inline)} inline script(s) hashed into the CSP; sw.js keeps {len(files)} files, version {digest.hexdigest()[:16]}")
+
+
+if __name__ == "__main__":
+    main()

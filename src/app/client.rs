@@ -1,0 +1,364 @@
+//! The page's side of the engine's worker: starts it, sends requests, turns its messages
+//! into signals the views read. Searches are coalesced: one in flight, and only the
+//! latest of those asked meanwhile follows it, so drawing never queues up work.
+
+use js_sys::{Array, Uint8Array};
+use leptos::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen::prelude::*;
+use web_sys::{ErrorEvent, File, MessageEvent, Worker};
+
+use super::protocol::{
+    self, Answer, FromWorker, Problem, Progress, Query, Request, Row, SetInfo, Setting, Task,
+    ToWorker,
+};
+
+/// The worker's loader, written by Trunk beside the page (worker files keep their names).
+const WORKER: &str = "./ssam-worker_loader.js";
+/// The service worker, copied to the site's root by Trunk.
+const SERVICE_WORKER: &str = "./sw.js";
+/// How long the worker may take to start before the page says it did not.
+const START_MS: i32 = 60_000;
+
+/// The benchmark as the page shows it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Bench {
+    pub running: bool,
+    pub rows: Vec<Row>,
+    /// What it is doing now, or how it ended.
+    pub status: String,
+    pub problem: Option<Problem>,
+}
+
+/// Handles to the worker and what it said; cheap to copy into every view.
+#[derive(Clone, Copy)]
+pub struct Client {
+    worker: StoredValue<Option<Worker>, LocalStorage>,
+    /// Messages asked before the worker listens (it says when it does).
+    outbox: StoredValue<Vec<JsValue>, LocalStorage>,
+    started: StoredValue<bool>,
+    in_flight: StoredValue<bool>,
+    queued: StoredValue<Option<Request>>,
+    next_id: StoredValue<u32>,
+    on_pick: StoredValue<Option<Callback<Query>>>,
+    /// The set searched, once ready.
+    pub set: RwSignal<Option<SetInfo>>,
+    /// The first load's progress.
+    pub progress: RwSignal<Option<Progress>>,
+    /// What stopped the first load or the worker: the page shows the error panel.
+    pub failure: RwSignal<Option<Problem>>,
+    pub answer: RwSignal<Option<Answer>>,
+    /// What went wrong with a search or a pick (shown beside the query).
+    pub problem: RwSignal<Option<Problem>>,
+    pub own_progress: RwSignal<Option<Progress>>,
+    pub own_problem: RwSignal<Option<Problem>>,
+    pub bench: RwSignal<Bench>,
+}
+
+impl Client {
+    /// Starts the worker; `on_pick` receives the query images the worker picks.
+    pub fn start(on_pick: Callback<Query>) -> Client {
+        let client = Client {
+            worker: StoredValue::new_local(None),
+            outbox: StoredValue::new_local(Vec::new()),
+            started: StoredValue::new(false),
+            in_flight: StoredValue::new(false),
+            queued: StoredValue::new(None),
+            next_id: StoredValue::new(0),
+            on_pick: StoredValue::new(Some(on_pick)),
+            set: RwSignal::new(None),
+            progress: RwSignal::new(None),
+            failure: RwSignal::new(None),
+            answer: RwSignal::new(None),
+            problem: RwSignal::new(None),
+            own_progress: RwSignal::new(None),
+            own_problem: RwSignal::new(None),
+            bench: RwSignal::new(Bench::default()),
+        };
+        let worker = match Worker::new(WORKER) {
+            Ok(w) => w,
+            Err(e) => {
+                client.die(format!(
+                    "it could not be created ({})",
+                    super::fetch::js_error(&e)
+                ));
+                return client;
+            }
+        };
+        let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |ev: MessageEvent| match ev
+            .data()
+            .dyn_ref::<Uint8Array>()
+        {
+            Some(bytes) => match protocol::decode::<FromWorker>(&bytes.to_vec()) {
+                Ok(m) => client.receive(m),
+                Err(p) => client.fail(Task::Worker, p),
+            },
+            None => client.die("it sent a message that is not bytes".into()),
+        });
+        let on_error = Closure::<dyn FnMut(ErrorEvent)>::new(move |ev: ErrorEvent| {
+            ev.prevent_default();
+            let what = ev.message();
+            client.die(if what.is_empty() {
+                "it could not be loaded or stopped with an error".into()
+            } else {
+                what
+            });
+        });
+        let on_message_error = Closure::<dyn FnMut(MessageEvent)>::new(move |_| {
+            client.die("a message from it could not be read".into())
+        });
+        worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+        worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
+        worker.set_onmessageerror(Some(on_message_error.as_ref().unchecked_ref()));
+        // The worker lives as long as the page: so do its handlers.
+        on_message.forget();
+        on_error.forget();
+        on_message_error.forget();
+        client.worker.set_value(Some(worker));
+        let check = Closure::once_into_js(move || {
+            if !client.started.get_value() && client.failure.get_untracked().is_none() {
+                client.die(format!("it did not start within {} s", START_MS / 1000));
+            }
+        });
+        if let Some(w) = web_sys::window() {
+            let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(
+                check.unchecked_ref(),
+                START_MS,
+            );
+        }
+        client
+    }
+
+    fn die(self, detail: String) {
+        self.fail(Task::Worker, Problem::Worker { detail });
+    }
+
+    fn post(self, message: &ToWorker, files: &[JsValue]) {
+        let parts = Array::new();
+        parts.push(&Uint8Array::from(protocol::encode(message).as_slice()));
+        for f in files {
+            parts.push(f);
+        }
+        if !self.started.get_value() {
+            self.outbox.update_value(|o| o.push(parts.into()));
+            return;
+        }
+        self.worker.with_value(|w| {
+            if let Some(w) = w
+                && let Err(e) = w.post_message(&parts)
+            {
+                self.die(format!(
+                    "a message could not be sent ({})",
+                    super::fetch::js_error(&e)
+                ));
+            }
+        });
+    }
+
+    fn receive(self, message: FromWorker) {
+        match message {
+            FromWorker::Started => {
+                self.started.set_value(true);
+                let waiting = self.outbox.try_update_value(std::mem::take).unwrap_or_default();
+                self.worker.with_value(|w| {
+                    if let Some(w) = w {
+                        for m in waiting {
+                            let _ = w.post_message(&m);
+                        }
+                    }
+                });
+            }
+            FromWorker::Progress(p) if p.own => self.own_progress.set(Some(p)),
+            FromWorker::Progress(p) => self.progress.set(Some(p)),
+            FromWorker::Ready(info) => {
+                let first = self.set.with_untracked(Option::is_none);
+                self.own_progress.set(None);
+                if info.own {
+                    self.own_problem.set(None);
+                }
+                self.bench.set(Bench::default());
+                self.set.set(Some(info));
+                if first {
+                    register_service_worker();
+                }
+            }
+            FromWorker::Answer(a) => {
+                self.problem.set(None);
+                self.answer.set(Some(a));
+                self.next();
+            }
+            FromWorker::Picked(q) => {
+                self.problem.set(None);
+                if let Some(cb) = self.on_pick.get_value() {
+                    cb.run(q);
+                }
+            }
+            FromWorker::BenchStatus { setting, done, of } => self.bench.update(|b| {
+                b.status = match setting {
+                    Setting::Exact => format!("exact answers: {done} of {of} queries"),
+                    s => format!("{}: {done} of {of} queries", s.name()),
+                }
+            }),
+            FromWorker::BenchRow(r) => self.bench.update(|b| b.rows.push(r)),
+            FromWorker::BenchDone { queries, memory_mb } => self.bench.update(|b| {
+                b.running = false;
+                b.status = format!(
+                    "done: {queries} queries per setting, k = 10, one thread in a worker; its WebAssembly memory {memory_mb:.0} MB"
+                );
+            }),
+            FromWorker::Saved { name, bytes } => download(&name, &bytes),
+            FromWorker::Failed { during, problem } => self.fail(during, problem),
+        }
+    }
+
+    /// Puts a problem where the page shows it for what was being done.
+    fn fail(self, during: Task, problem: Problem) {
+        match during {
+            Task::Load | Task::Worker => {
+                self.own_progress.set(None);
+                self.bench.update(|b| b.running = false);
+                self.failure.set(Some(problem));
+            }
+            Task::Search => {
+                self.problem.set(Some(problem));
+                self.next();
+            }
+            Task::Pick | Task::Save => self.problem.set(Some(problem)),
+            Task::Bench => self.bench.update(|b| {
+                b.running = false;
+                b.problem = Some(problem);
+            }),
+            Task::OwnSet => {
+                self.own_progress.set(None);
+                self.own_problem.set(Some(problem));
+            }
+        }
+    }
+
+    /// Sends the search that waited, if any.
+    fn next(self) {
+        self.in_flight.set_value(false);
+        if let Some(req) = self.queued.try_update_value(Option::take).flatten() {
+            self.send_search(req);
+        }
+    }
+
+    fn send_search(self, req: Request) {
+        self.in_flight.set_value(true);
+        self.post(&ToWorker::Search(req), &[]);
+    }
+
+    /// Searches for `query`; answers arrive in [`Client::answer`].
+    pub fn search(self, query: Query, k: usize, setting: Option<Setting>, exact: bool) {
+        let id = self.next_id.try_update_value(|n| {
+            *n += 1;
+            *n
+        });
+        let req = Request {
+            id: id.unwrap_or(0),
+            query,
+            k: k as u32,
+            setting,
+            exact,
+        };
+        if self.in_flight.get_value() {
+            self.queued.set_value(Some(req));
+        } else {
+            self.send_search(req);
+        }
+    }
+
+    /// Forgets the shown answer (the pad was cleared).
+    pub fn clear(self) {
+        self.queued.set_value(None);
+        self.answer.set(None);
+        self.problem.set(None);
+    }
+
+    pub fn pick(self, which: Option<u32>) {
+        self.post(&ToWorker::Pick { which }, &[]);
+    }
+
+    pub fn run_bench(self, queries: u32) {
+        self.bench.set(Bench {
+            running: true,
+            status: "starting…".into(),
+            ..Bench::default()
+        });
+        self.post(&ToWorker::Bench { queries }, &[]);
+    }
+
+    /// Hands files to the worker (it reads them itself: the page never holds their bytes).
+    pub fn own_files(self, files: Vec<File>) {
+        let names = files.iter().map(File::name).collect();
+        self.own(ToWorker::OwnFiles { names }, files);
+    }
+
+    /// Hands a folder's files to the worker, with their paths inside the folder.
+    pub fn own_folder(self, files: Vec<File>) {
+        let paths = files
+            .iter()
+            .map(|f| {
+                js_sys::Reflect::get(f, &"webkitRelativePath".into())
+                    .ok()
+                    .and_then(|p| p.as_string())
+                    .filter(|p| !p.is_empty())
+                    .unwrap_or_else(|| f.name())
+            })
+            .collect();
+        self.own(ToWorker::OwnFolder { paths }, files);
+    }
+
+    fn own(self, message: ToWorker, files: Vec<File>) {
+        self.own_problem.set(None);
+        self.own_progress.set(Some(Progress {
+            stage: "handing over".into(),
+            file: String::new(),
+            done: 0.0,
+            total: None,
+            own: true,
+        }));
+        let files: Vec<JsValue> = files.into_iter().map(JsValue::from).collect();
+        self.post(&message, &files);
+    }
+
+    pub fn save(self) {
+        self.post(&ToWorker::Save, &[]);
+    }
+
+    pub fn use_shipped(self) {
+        self.post(&ToWorker::UseShipped, &[]);
+    }
+}
+
+/// Offers `bytes` as a download named `name`: nothing leaves the browser.
+fn download(name: &str, bytes: &[u8]) {
+    let parts = Array::of1(&Uint8Array::from(bytes));
+    let options = web_sys::BlobPropertyBag::new();
+    options.set_type("application/octet-stream");
+    let Ok(blob) = web_sys::Blob::new_with_u8_array_sequence_and_options(&parts, &options) else {
+        return;
+    };
+    let Ok(url) = web_sys::Url::create_object_url_with_blob(&blob) else {
+        return;
+    };
+    if let Some(a) = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.create_element("a").ok())
+        .and_then(|a| a.dyn_into::<web_sys::HtmlAnchorElement>().ok())
+    {
+        a.set_href(&url);
+        a.set_download(name);
+        a.click();
+    }
+    let _ = web_sys::Url::revoke_object_url(&url);
+}
+
+/// Caches the site for offline use, once the first search is possible (so the cache's
+/// downloads never compete with the first load).
+fn register_service_worker() {
+    if let Some(w) = web_sys::window() {
+        let container = w.navigator().service_worker();
+        let _ = container.register(SERVICE_WORKER);
+    }
+}

@@ -1,0 +1,395 @@
+//! What the page and the engine's worker say to each other: plain typed values, encoded
+//! with postcard into one `Uint8Array` per message (files handed to the worker travel
+//! beside it, as `File` objects the worker reads itself). Nothing here touches the
+//! browser, so both sides and the tests share one definition.
+// The fields are named for what they hold; each type says what it is for.
+#![allow(missing_docs)]
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::Error;
+use crate::{Effort, Space};
+
+/// A search setting as it travels: the engine's [`Effort`] without its `usize`s.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Setting {
+    /// The graph with this beam.
+    Graph(u32),
+    /// The forest with this candidate budget.
+    Forest(u32),
+    /// Every image measured.
+    Exact,
+}
+
+impl From<Setting> for Effort {
+    fn from(s: Setting) -> Effort {
+        match s {
+            Setting::Graph(ef) => Effort::Graph { ef: ef as usize },
+            Setting::Forest(budget) => Effort::Forest {
+                budget: budget as usize,
+            },
+            Setting::Exact => Effort::Exact,
+        }
+    }
+}
+
+impl From<Effort> for Setting {
+    fn from(e: Effort) -> Setting {
+        match e {
+            Effort::Graph { ef } => Setting::Graph(ef as u32),
+            Effort::Forest { budget } => Setting::Forest(budget as u32),
+            Effort::Exact => Setting::Exact,
+        }
+    }
+}
+
+impl Setting {
+    /// How a setting reads in a menu or a table.
+    pub fn name(self) -> String {
+        match self {
+            Setting::Graph(ef) => format!("graph, beam {ef}"),
+            Setting::Forest(budget) => format!("forest, {budget} candidates"),
+            Setting::Exact => "exact".into(),
+        }
+    }
+}
+
+/// A grey image of any size, row-major, 0 = ground.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Image {
+    pub rows: u16,
+    pub cols: u16,
+    pub pixels: Vec<u8>,
+}
+
+/// A query and where it came from ("your drawing", a file name, a test digit).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Query {
+    pub image: Image,
+    pub source: String,
+}
+
+/// A search the page asks for. The worker answers the latest one it holds; one asked
+/// before the data is ready waits and runs when it is.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Request {
+    pub id: u32,
+    pub query: Query,
+    pub k: u32,
+    /// None: the index's own default (the graph when it has one).
+    pub setting: Option<Setting>,
+    /// Also run exact search and give this query's recall.
+    pub exact: bool,
+}
+
+/// What the page asks the worker.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum ToWorker {
+    Search(Request),
+    /// One of the current set's query images: by number, or at random.
+    Pick {
+        which: Option<u32>,
+    },
+    /// The benchmark over this many query images.
+    Bench {
+        queries: u32,
+    },
+    /// An own set from files (IDX images, IDX labels, a saved index), which travel with
+    /// the message in this order.
+    OwnFiles {
+        names: Vec<String>,
+    },
+    /// An own set from a folder of pictures: relative paths, the files travel alongside.
+    OwnFolder {
+        paths: Vec<String>,
+    },
+    /// The current index as a file.
+    Save,
+    /// Back to the shipped MNIST index.
+    UseShipped,
+}
+
+/// What loading or building is doing now.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Progress {
+    /// "downloading" (and unpacking), "reading", "checking", "indexing", "forest", ...
+    pub stage: String,
+    /// The file or set being worked on.
+    pub file: String,
+    /// Done so far and, when known, in all (bytes, images or a fraction).
+    pub done: f64,
+    pub total: Option<f64>,
+    /// Own-set building (shown in its panel) rather than the first load.
+    pub own: bool,
+}
+
+/// The set being searched, as the page shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SetInfo {
+    /// "MNIST" or the own set's first file or folder.
+    pub name: String,
+    pub own: bool,
+    pub items: u32,
+    pub rows: u16,
+    pub cols: u16,
+    pub labelled: bool,
+    /// Names of the labels of a folder set (its subfolders), by label; empty: numbers.
+    pub classes: Vec<String>,
+    /// How images are compared (`Space::name`) and the size of what is searched.
+    pub space: String,
+    pub deskewed: bool,
+    pub searched_side: u16,
+    pub trees: u32,
+    pub graph: bool,
+    /// `Effort::default_for` the index.
+    pub default: Setting,
+    /// Milliseconds since the page started, when ready (the first load), and the stages.
+    pub ready_at: f64,
+    pub stages: Vec<(String, f64)>,
+    /// What pick and the benchmark draw from: "test digit" or "image".
+    pub query_noun: String,
+    pub queries: u32,
+    pub memory_mb: f64,
+}
+
+impl SetInfo {
+    /// One line saying what "similar" means for this set.
+    pub fn similar(&self) -> String {
+        if self.deskewed {
+            format!(
+                "Similar means close in pixels after standing the digit upright (deskewed), centring it and scaling it to {s}x{s}; distances are in that space.",
+                s = self.searched_side
+            )
+        } else {
+            format!(
+                "Similar means close in pixels, {}x{} grey levels as given; distances are in that space.",
+                self.rows, self.cols
+            )
+        }
+    }
+
+    /// Details of a space that `SetInfo` carries.
+    pub fn space_fields(space: Space) -> (String, bool, u16) {
+        match space {
+            Space::Raw => (space.name(), false, 0),
+            Space::Deskew { side, .. } => (space.name(), true, u16::from(side)),
+        }
+    }
+}
+
+/// One training image found.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Hit {
+    pub id: u32,
+    pub label: Option<u8>,
+    /// Squared L2 in the index's space.
+    pub distance: u32,
+    pub image: Image,
+}
+
+/// What a search found.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Answer {
+    pub id: u32,
+    pub query: Query,
+    /// The query as the engine searched it (after the space's transform).
+    pub searched: Image,
+    pub setting: Setting,
+    pub hits: Vec<Hit>,
+    pub ms: f64,
+    pub measured: u32,
+    pub items: u32,
+    pub exact: Option<Exact>,
+}
+
+/// Exact search of the same query, when asked.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Exact {
+    pub recall: f64,
+    pub ms: f64,
+}
+
+/// One row of the benchmark.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Row {
+    pub setting: Setting,
+    pub recall: f64,
+    pub qps: f64,
+    pub p50: f64,
+    pub p99: f64,
+    /// None when the set has no labels.
+    pub acc1: Option<f64>,
+}
+
+/// What the worker tells the page.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum FromWorker {
+    /// The worker listens: messages sent before this would have been lost.
+    Started,
+    Progress(Progress),
+    Ready(SetInfo),
+    Answer(Answer),
+    Picked(Query),
+    BenchStatus {
+        setting: Setting,
+        done: u32,
+        of: u32,
+    },
+    BenchRow(Row),
+    BenchDone {
+        queries: u32,
+        memory_mb: f64,
+    },
+    Saved {
+        name: String,
+        bytes: Vec<u8>,
+    },
+    Failed {
+        during: Task,
+        problem: Problem,
+    },
+}
+
+/// What the worker was doing when something went wrong: says where the page shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Task {
+    Load,
+    Search,
+    Pick,
+    Bench,
+    OwnSet,
+    Save,
+    /// The worker itself: it did not start, died, or a message did not decode.
+    Worker,
+}
+
+/// Which check a file failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum DataKind {
+    Gzip,
+    Idx,
+    Count,
+    Label,
+    Index,
+    Truth,
+    Query,
+}
+
+/// Everything that can go wrong, typed until the page shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Problem {
+    /// A file the page ships could not be fetched.
+    Download {
+        file: String,
+        status: Option<u16>,
+        reason: String,
+    },
+    /// A file or query failed the engine's checks; `detail` is the engine's own account.
+    Data {
+        file: String,
+        kind: DataKind,
+        detail: String,
+    },
+    /// Own-set images larger than the page indexes.
+    TooLarge {
+        file: String,
+        rows: u32,
+        cols: u32,
+        max: u32,
+    },
+    /// An own set without images (no IDX images file, no picture in the folder).
+    NoImages { what: String },
+    /// Something this set cannot do (no graph for a graph setting, no labels...).
+    Unsupported { what: String },
+    /// The data are still loading or another long task runs.
+    Busy { what: String },
+    /// The worker did not start, stopped, or sent what the page cannot read.
+    Worker { detail: String },
+}
+
+impl Problem {
+    /// An engine error, keeping the file it names and which check failed.
+    pub fn from_engine(e: &Error) -> Problem {
+        let (file, kind) = match e {
+            Error::Gzip { file, .. } => (file.clone(), DataKind::Gzip),
+            Error::Idx { file, .. } => (file.clone(), DataKind::Idx),
+            Error::CountMismatch { images, .. } => (images.clone(), DataKind::Count),
+            Error::BadLabel { file, .. } => (file.clone(), DataKind::Label),
+            Error::NotAnIndex { file }
+            | Error::UnsupportedVersion { file, .. }
+            | Error::Truncated { file, .. }
+            | Error::Checksum { file, .. }
+            | Error::Corrupt { file, .. }
+            | Error::DatasetMismatch { file, .. } => (file.clone(), DataKind::Index),
+            Error::InvalidInput(_) => (String::new(), DataKind::Query),
+        };
+        Problem::Data {
+            file,
+            kind,
+            detail: e.to_string(),
+        }
+    }
+
+    /// A short name for the kind of problem (the error panel's `data-problem`).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Problem::Download { .. } => "download",
+            Problem::Data { kind, .. } => match kind {
+                DataKind::Gzip => "gzip",
+                DataKind::Idx => "idx",
+                DataKind::Count => "count",
+                DataKind::Label => "label",
+                DataKind::Index => "index",
+                DataKind::Truth => "truth",
+                DataKind::Query => "query",
+            },
+            Problem::TooLarge { .. } => "too-large",
+            Problem::NoImages { .. } => "no-images",
+            Problem::Unsupported { .. } => "unsupported",
+            Problem::Busy { .. } => "busy",
+            Problem::Worker { .. } => "worker",
+        }
+    }
+
+    /// The sentence a user reads.
+    pub fn message(&self) -> String {
+        match self {
+            Problem::Download {
+                file,
+                status: Some(s),
+                reason,
+            } => format!("{file}: the server answered {s} {reason}"),
+            Problem::Download {
+                file,
+                status: None,
+                reason,
+            } => format!("{file}: could not be fetched ({reason})"),
+            Problem::Data { detail, .. } => detail.clone(),
+            Problem::TooLarge {
+                file,
+                rows,
+                cols,
+                max,
+            } => format!(
+                "{file}: images of {rows}x{cols} pixels are too large; this page indexes images up to {max}x{max}"
+            ),
+            Problem::NoImages { what } => format!("{what}: no images to index"),
+            Problem::Unsupported { what } | Problem::Busy { what } => what.clone(),
+            Problem::Worker { detail } => {
+                format!("the search engine's worker stopped: {detail}")
+            }
+        }
+    }
+}
+
+/// Encodes a message for `postMessage`.
+pub fn encode<T: Serialize>(message: &T) -> Vec<u8> {
+    postcard::to_allocvec(message).expect("messages are plain data and always encode")
+}
+
+/// Decodes a message; a message that does not decode is a [`Problem::Worker`].
+pub fn decode<'a, T: Deserialize<'a>>(bytes: &'a [u8]) -> Result<T, Problem> {
+    postcard::from_bytes(bytes).map_err(|e| Problem::Worker {
+        detail: format!("a message of {} bytes did not decode ({e})", bytes.len()),
+    })
+}

@@ -1,0 +1,102 @@
+//! The shipped data: MNIST's training digits and the prebuilt index, fetched and inflated
+//! as they arrive and checked; the test digits and the exact answers when first needed.
+
+use crate::{Dataset, format};
+
+use super::super::fetch::{self, now, pause};
+use super::super::protocol::{FromWorker, Problem, Progress, SetInfo, Setting};
+use super::{Set, post};
+
+/// Where the shipped files are, relative to the worker's script, which sits beside the
+/// page (so a sub-path works).
+pub const TRAIN_IMAGES: &str = "assets/mnist/train-images-idx3-ubyte.gz";
+pub const TRAIN_LABELS: &str = "assets/mnist/train-labels-idx1-ubyte.gz";
+pub const TEST_IMAGES: &str = "assets/mnist/t10k-images-idx3-ubyte.gz";
+pub const TEST_LABELS: &str = "assets/mnist/t10k-labels-idx1-ubyte.gz";
+pub const INDEX: &str = "assets/index.ssam.gz";
+pub const TRUTH: &str = "assets/truth-t10k.bin";
+
+pub(crate) fn progress(stage: &str, file: &str, done: f64, total: Option<f64>, own: bool) {
+    post(&FromWorker::Progress(Progress {
+        stage: stage.into(),
+        file: file.into(),
+        done,
+        total,
+        own,
+    }));
+}
+
+/// Fetches `file`, telling the page as bytes arrive (at most every 50 ms).
+pub async fn download(file: &str, tell: bool) -> Result<Vec<u8>, Problem> {
+    let mut last = 0.0;
+    if tell {
+        progress("downloading", file, 0.0, None, false);
+    }
+    fetch::fetch(file, |done, total| {
+        if tell && now() - last > 50.0 {
+            last = now();
+            progress(
+                "downloading",
+                file,
+                done as f64,
+                total.map(|t| t as f64),
+                false,
+            );
+        }
+    })
+    .await
+}
+
+fn engine(e: crate::Error) -> Problem {
+    Problem::from_engine(&e)
+}
+
+/// The shipped index over MNIST's training digits.
+pub async fn shipped() -> Result<Set, Problem> {
+    let t0 = now();
+    let index_gz = download(INDEX, true).await?;
+    let labels = download(TRAIN_LABELS, true).await?;
+    let images = download(TRAIN_IMAGES, true).await?;
+    let t1 = now();
+    progress("checking", TRAIN_IMAGES, 0.0, None, false);
+    pause().await;
+    let train =
+        Dataset::from_idx_owned(TRAIN_IMAGES, images, TRAIN_LABELS, labels).map_err(engine)?;
+    let t2 = now();
+    progress("indexing", INDEX, 0.0, None, false);
+    pause().await;
+    let index = format::from_bytes(INDEX, &index_gz, train).map_err(engine)?;
+    let t3 = now();
+    let info = SetInfo {
+        name: "MNIST".into(),
+        own: false,
+        items: 0,
+        rows: 0,
+        cols: 0,
+        labelled: true,
+        classes: Vec::new(),
+        space: String::new(),
+        deskewed: false,
+        searched_side: 0,
+        trees: 0,
+        graph: false,
+        default: Setting::Exact,
+        ready_at: t3,
+        stages: vec![
+            ("download and unpack".into(), t1 - t0),
+            ("check".into(), t2 - t1),
+            ("index".into(), t3 - t2),
+        ],
+        query_noun: "test digit".into(),
+        queries: 10_000,
+        memory_mb: 0.0,
+    };
+    Ok(Set::new(index, info, false))
+}
+
+/// MNIST's 10,000 test digits.
+pub async fn test_digits() -> Result<Dataset, Problem> {
+    let labels = download(TEST_LABELS, false).await?;
+    let images = download(TEST_IMAGES, false).await?;
+    Dataset::from_idx_owned(TEST_IMAGES, images, TEST_LABELS, labels).map_err(engine)
+}

@@ -1,0 +1,413 @@
+//! The engine's side of the page (runs in a dedicated Web Worker, built as the
+//! `ssam-worker` binary): owns the index, loads the shipped data, answers searches and
+//! picks, runs the benchmark, builds and saves own sets. The page only sends requests and
+//! shows answers, so nothing here can make the page miss a frame.
+
+mod bench;
+mod load;
+mod own;
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use js_sys::{Array, Uint8Array};
+use wasm_bindgen::JsCast;
+use wasm_bindgen::prelude::*;
+use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
+
+use super::fetch::now;
+use super::protocol::{
+    self, Answer, Exact, FromWorker, Hit, Image, Problem, Query, Request, SetInfo, Setting, Task,
+    ToWorker,
+};
+use crate::truth::KthDistances;
+use crate::{Dataset, Effort, Index, Scratch, Space, metrics, preprocess};
+
+/// The set searched, with what the page needs to show it.
+pub(crate) struct Set {
+    index: Index,
+    info: SetInfo,
+    /// Own sets: the images pick and the benchmark use (a sample of the set itself).
+    own_queries: Option<Dataset>,
+    /// The benchmark's exact k-th distances, once known.
+    truth: RefCell<Option<Rc<(Dataset, KthDistances)>>>,
+}
+
+impl Set {
+    fn new(index: Index, mut info: SetInfo, own: bool) -> Set {
+        let (space, deskewed, side) = SetInfo::space_fields(index.space());
+        let data = index.originals();
+        info.items = data.len() as u32;
+        info.rows = data.rows() as u16;
+        info.cols = data.cols() as u16;
+        info.space = space;
+        info.deskewed = deskewed;
+        info.searched_side = side;
+        info.trees = index.forest().tree_count() as u32;
+        info.graph = index.graph().is_some();
+        info.default = Effort::default_for(&index).into();
+        info.memory_mb = memory_mb();
+        let own_queries = own.then(|| own::sample(data, own::BENCH_QUERIES));
+        if let Some(q) = &own_queries {
+            info.queries = q.len() as u32;
+        }
+        Set {
+            index,
+            info,
+            own_queries,
+            truth: RefCell::new(None),
+        }
+    }
+
+    fn label(&self, id: usize) -> Option<u8> {
+        self.info.labelled.then(|| self.index.originals().label(id))
+    }
+
+    /// The searched size of a `Space`'s output, as rows and columns.
+    fn searched_shape(&self) -> (u16, u16) {
+        match self.index.space() {
+            Space::Raw => (self.info.rows, self.info.cols),
+            Space::Deskew { side, .. } => (u16::from(side), u16::from(side)),
+        }
+    }
+}
+
+#[derive(Default)]
+struct Host {
+    set: Option<Rc<Set>>,
+    /// The shipped MNIST set, kept when an own set replaces it, to go back to.
+    shipped: Option<Rc<Set>>,
+    /// MNIST's test digits, fetched when pick or the benchmark first needs them.
+    test: Option<Rc<Dataset>>,
+    scratch: Scratch,
+    /// The latest search asked before the data were ready.
+    pending: Option<Request>,
+    building: bool,
+    benching: bool,
+}
+
+thread_local! {
+    static HOST: RefCell<Host> = RefCell::new(Host::default());
+}
+
+fn scope() -> DedicatedWorkerGlobalScope {
+    js_sys::global().unchecked_into()
+}
+
+/// Sends a message to the page.
+pub(crate) fn post(message: &FromWorker) {
+    let bytes = Uint8Array::from(protocol::encode(message).as_slice());
+    if scope().post_message(&bytes).is_err() {
+        web_sys::console::error_1(&"ssam-worker: postMessage failed".into());
+    }
+}
+
+pub(crate) fn fail(during: Task, problem: Problem) {
+    post(&FromWorker::Failed { during, problem });
+}
+
+/// Megabytes of WebAssembly memory this worker holds.
+pub(crate) fn memory_mb() -> f64 {
+    wasm_bindgen::memory()
+        .dyn_into::<js_sys::WebAssembly::Memory>()
+        .map(|m| {
+            m.buffer()
+                .unchecked_into::<js_sys::ArrayBuffer>()
+                .byte_length() as f64
+                / 1e6
+        })
+        .unwrap_or(0.0)
+}
+
+/// Starts the worker: installs the message handler, says so, loads the shipped data.
+pub fn run() {
+    std::panic::set_hook(Box::new(|info| {
+        console_error_panic_hook::hook(info);
+        fail(
+            Task::Worker,
+            Problem::Worker {
+                detail: info.to_string(),
+            },
+        );
+    }));
+    let handler = Closure::<dyn FnMut(MessageEvent)>::new(|ev: MessageEvent| {
+        let data = ev.data();
+        let (head, files) = match data.dyn_ref::<Array>() {
+            Some(parts) => (parts.get(0), parts.iter().skip(1).collect::<Vec<_>>()),
+            None => (data, Vec::new()),
+        };
+        let Some(bytes) = head.dyn_ref::<Uint8Array>().map(Uint8Array::to_vec) else {
+            return fail(
+                Task::Worker,
+                Problem::Worker {
+                    detail: "a message that is not bytes".into(),
+                },
+            );
+        };
+        match protocol::decode::<ToWorker>(&bytes) {
+            Ok(m) => handle(m, files),
+            Err(p) => fail(Task::Worker, p),
+        }
+    });
+    scope().set_onmessage(Some(handler.as_ref().unchecked_ref()));
+    handler.forget();
+    post(&FromWorker::Started);
+    wasm_bindgen_futures::spawn_local(async {
+        match load::shipped().await {
+            Ok(set) => {
+                let set = Rc::new(set);
+                HOST.with_borrow_mut(|h| h.shipped = Some(set.clone()));
+                ready(set);
+            }
+            Err(p) => fail(Task::Load, p),
+        }
+    });
+}
+
+/// Makes `set` the one searched, tells the page, and answers a search that waited.
+pub(crate) fn ready(set: Rc<Set>) {
+    post(&FromWorker::Ready(set.info.clone()));
+    let pending = HOST.with_borrow_mut(|h| {
+        h.set = Some(set);
+        h.pending.take()
+    });
+    if let Some(req) = pending {
+        answer(req);
+    }
+}
+
+fn busy(what: &str) -> Problem {
+    Problem::Busy { what: what.into() }
+}
+
+fn handle(message: ToWorker, files: Vec<JsValue>) {
+    match message {
+        ToWorker::Search(req) => {
+            let waiting = HOST.with_borrow_mut(|h| {
+                if h.set.is_none() {
+                    h.pending = Some(req.clone());
+                    true
+                } else {
+                    false
+                }
+            });
+            if !waiting {
+                answer(req);
+            }
+        }
+        ToWorker::Pick { which } => wasm_bindgen_futures::spawn_local(async move {
+            match pick(which).await {
+                Ok(q) => post(&FromWorker::Picked(q)),
+                Err(p) => fail(Task::Pick, p),
+            }
+        }),
+        ToWorker::Bench { queries } => {
+            let Some(set) = current() else {
+                return fail(Task::Bench, busy("the data are still loading"));
+            };
+            if HOST.with_borrow_mut(|h| std::mem::replace(&mut h.benching, true)) {
+                return fail(Task::Bench, busy("the benchmark is already running"));
+            }
+            wasm_bindgen_futures::spawn_local(async move {
+                if let Err(p) = bench::run(&set, queries as usize).await {
+                    fail(Task::Bench, p);
+                }
+                HOST.with_borrow_mut(|h| h.benching = false);
+            });
+        }
+        ToWorker::OwnFiles { names } => build_own(own::Given::Files(names), files),
+        ToWorker::OwnFolder { paths } => build_own(own::Given::Folder(paths), files),
+        ToWorker::Save => match current() {
+            Some(set) => post(&FromWorker::Saved {
+                name: format!("{}.ssam.gz", set.info.name),
+                bytes: crate::format::to_gzip(&set.index),
+            }),
+            None => fail(Task::Save, busy("the data are still loading")),
+        },
+        ToWorker::UseShipped => match HOST.with_borrow(|h| h.shipped.clone()) {
+            Some(set) => ready(set),
+            None => fail(Task::OwnSet, busy("MNIST is still loading")),
+        },
+    }
+}
+
+fn current() -> Option<Rc<Set>> {
+    HOST.with_borrow(|h| h.set.clone())
+}
+
+fn build_own(given: own::Given, files: Vec<JsValue>) {
+    if HOST.with_borrow_mut(|h| std::mem::replace(&mut h.building, true)) {
+        return fail(Task::OwnSet, busy("another set is being indexed"));
+    }
+    wasm_bindgen_futures::spawn_local(async move {
+        match own::build(given, files).await {
+            // The old set stays until the new one is whole: a bad file changes nothing.
+            Ok(set) => ready(Rc::new(set)),
+            Err(p) => fail(Task::OwnSet, p),
+        }
+        HOST.with_borrow_mut(|h| h.building = false);
+    });
+}
+
+/// Answers a search and posts it (or what went wrong).
+fn answer(req: Request) {
+    let Some(set) = current() else { return };
+    let result = HOST.with_borrow_mut(|h| search(&set, &req, &mut h.scratch));
+    match result {
+        Ok(a) => post(&FromWorker::Answer(a)),
+        Err(p) => fail(Task::Search, p),
+    }
+}
+
+/// The query at the set's image size: a 28x28 drawing meets a 16x16 or 64x64 set.
+fn fit(set: &Set, image: &Image) -> Vec<u8> {
+    preprocess::resize(
+        usize::from(image.rows),
+        usize::from(image.cols),
+        &image.pixels,
+        usize::from(set.info.rows),
+        usize::from(set.info.cols),
+    )
+}
+
+fn search(set: &Set, req: &Request, scratch: &mut Scratch) -> Result<Answer, Problem> {
+    let index = &set.index;
+    let pixels = fit(set, &req.query.image);
+    let k = (req.k as usize).clamp(1, 100);
+    let effort = req.setting.map_or(Effort::default_for(index), Effort::from);
+    if matches!(effort, Effort::Graph { .. }) && index.graph().is_none() {
+        return Err(Problem::Unsupported {
+            what: "this set has no neighbour graph: choose a forest setting".into(),
+        });
+    }
+    let engine = |e: crate::Error| Problem::from_engine(&e);
+    let start = now();
+    let found = index
+        .search(&pixels, k, effort, scratch)
+        .map_err(engine)?
+        .to_vec();
+    let ms = now() - start;
+    let measured = scratch.measured() as u32;
+    let (rows, cols) = set.searched_shape();
+    let searched = Image {
+        rows,
+        cols,
+        pixels: scratch.searched_query().to_vec(),
+    };
+    let exact = if req.exact {
+        let start = now();
+        let truth = index
+            .search(&pixels, k, Effort::Exact, scratch)
+            .map_err(engine)?;
+        let kth = truth.last().map_or(0, |n| n.distance);
+        Some(Exact {
+            recall: metrics::recall_from_kth(kth, &found, k),
+            ms: now() - start,
+        })
+    } else {
+        None
+    };
+    let data = index.originals();
+    let hits = found
+        .iter()
+        .map(|n| Hit {
+            id: n.id,
+            label: set.label(n.id as usize),
+            distance: n.distance,
+            image: Image {
+                rows: set.info.rows,
+                cols: set.info.cols,
+                pixels: data.image(n.id as usize).to_vec(),
+            },
+        })
+        .collect();
+    Ok(Answer {
+        id: req.id,
+        query: Query {
+            image: Image {
+                rows: set.info.rows,
+                cols: set.info.cols,
+                pixels,
+            },
+            source: req.query.source.clone(),
+        },
+        searched,
+        setting: effort.into(),
+        hits,
+        ms,
+        measured,
+        items: set.info.items,
+        exact,
+    })
+}
+
+/// MNIST's test digits, fetched once.
+async fn test_digits() -> Result<Rc<Dataset>, Problem> {
+    if let Some(t) = HOST.with_borrow(|h| h.test.clone()) {
+        return Ok(t);
+    }
+    let t = Rc::new(load::test_digits().await?);
+    HOST.with_borrow_mut(|h| h.test = Some(t.clone()));
+    Ok(t)
+}
+
+async fn pick(which: Option<u32>) -> Result<Query, Problem> {
+    let set = current().ok_or_else(|| busy("the data are still loading"))?;
+    // MNIST: its test digits, as the tutorial's page did; an own set: its own images.
+    let test;
+    let data = match &set.own_queries {
+        Some(_) => set.index.originals(),
+        None => {
+            test = test_digits().await?;
+            &*test
+        }
+    };
+    let n = data.len();
+    let i = which.map_or_else(
+        || (js_sys::Math::random() * n as f64) as usize % n.max(1),
+        |i| i as usize,
+    );
+    if i >= n {
+        return Err(Problem::Unsupported {
+            what: format!(
+                "there are {n} {}s: choose a number from 0 to {}",
+                set.info.query_noun,
+                n.saturating_sub(1)
+            ),
+        });
+    }
+    let what = match (set.info.labelled, &set.own_queries) {
+        (true, None) => format!(" (a {})", data.label(i)),
+        (true, Some(_)) => format!(" ({})", set.class_name(data.label(i))),
+        (false, _) => String::new(),
+    };
+    Ok(Query {
+        image: Image {
+            rows: data.rows() as u16,
+            cols: data.cols() as u16,
+            pixels: data.image(i).to_vec(),
+        },
+        source: format!("{} #{i}{what}", set.info.query_noun),
+    })
+}
+
+impl Set {
+    /// A label as the user named it: the folder's class name, or the number.
+    fn class_name(&self, label: u8) -> String {
+        self.info
+            .classes
+            .get(usize::from(label))
+            .cloned()
+            .unwrap_or_else(|| label.to_string())
+    }
+}
+
+/// Says whether a `Setting` can run on this set.
+pub(crate) fn settings_for(index: &Index) -> Vec<Setting> {
+    let mut s = Vec::new();
+    if index.graph().is_some() {
+        s.extend([16, 32, 64, 128].map(Setting::Graph));
+    }
+    s.extend([500, 1000, 2000, 4000].map(Setting::Forest));
+    s
+}
