@@ -144,6 +144,7 @@ pub fn Upload(
                 accept="image/*"
                 class="visually-hidden"
                 aria-label="Upload a picture of a digit"
+                data-testid="picture-file"
                 on:change=move |ev| {
                     let input: web_sys::HtmlInputElement = event_target(&ev);
                     take(input.files().and_then(|f| f.get(0)));
