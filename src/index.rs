@@ -38,6 +38,8 @@ impl Effort {
     /// The forest's candidates that enter the graph: one or two leaves, enough to start
     /// near the query and few enough to cost little.
     pub const ENTRY_BUDGET: usize = 24;
+    /// A shifted version of a query searches the graph with the beam divided by this.
+    pub const SHIFTED_BEAM_DIVISOR: usize = 4;
 
     /// What an index answers with unless told otherwise: the graph when it has one.
     pub fn default_for(index: &Index) -> Effort {
@@ -200,7 +202,6 @@ impl Index {
         effort: Effort,
         scratch: &'s mut Scratch,
     ) -> Result<&'s [Neighbor]> {
-        let searched = self.searched();
         if query.len() != self.originals.dim() {
             return Err(Error::InvalidInput(format!(
                 "the query has {} values, the index expects {} ({}x{})",
@@ -210,11 +211,76 @@ impl Index {
                 self.originals.cols()
             )));
         }
+        let variants = self.space.query_variants();
+        if variants == 1 {
+            self.search_variant(query, k, effort, 0, None, &[], scratch)?;
+            scratch.shown.clone_from(&scratch.query);
+            return Ok(scratch.top.as_slice());
+        }
+        // Each version of the query is a search of its own; an item found by several
+        // keeps its nearest distance.
+        let mut merged = std::mem::take(&mut scratch.merged);
+        merged.clear();
+        let mut measured = 0;
+        for variant in 0..variants {
+            // A shifted query's neighbours are near the unshifted query's: its search
+            // starts from them, with a narrower beam, instead of from the forest.
+            let effort = match effort {
+                Effort::Graph { ef } if variant > 0 => Effort::Graph {
+                    ef: (ef / Effort::SHIFTED_BEAM_DIVISOR).max(k),
+                },
+                other => other,
+            };
+            let seeds = (variant > 0).then_some(merged.len().min(k));
+            let found = self.search_variant(query, k, effort, variant, seeds, &merged, scratch);
+            let found = match found {
+                Ok(found) => found,
+                Err(e) => {
+                    scratch.merged = merged;
+                    return Err(e);
+                }
+            };
+            merged.extend_from_slice(found);
+            measured += scratch.measured;
+            if variant == 0 {
+                scratch.shown.clone_from(&scratch.query);
+            }
+        }
+        merged.sort_unstable_by_key(|n| (n.id, n.distance));
+        merged.dedup_by_key(|n| n.id);
+        scratch.top.reset(k);
+        for &n in &merged {
+            scratch.top.push(n);
+        }
+        scratch.merged = merged;
+        scratch.measured = measured;
+        Ok(scratch.top.as_slice())
+    }
+
+    /// One version of the query through the transform and the search, into `scratch.top`.
+    /// A graph search enters from the forest, or from the first `seeds` of `earlier`
+    /// when given.
+    #[allow(clippy::too_many_arguments)]
+    fn search_variant<'s>(
+        &self,
+        query: &[u8],
+        k: usize,
+        effort: Effort,
+        variant: usize,
+        seeds: Option<usize>,
+        earlier: &[Neighbor],
+        scratch: &'s mut Scratch,
+    ) -> Result<&'s [Neighbor]> {
+        let searched = self.searched();
         let mut q = std::mem::take(&mut scratch.query);
         q.resize(searched.dim(), 0);
-        let applied = self
-            .space
-            .apply(self.originals.rows(), self.originals.cols(), query, &mut q);
+        let applied = self.space.apply_variant(
+            self.originals.rows(),
+            self.originals.cols(),
+            query,
+            &mut q,
+            variant,
+        );
         scratch.query = q;
         applied?;
         scratch.begin(searched.len(), k);
@@ -240,8 +306,19 @@ impl Index {
                 }
                 Some(graph) => {
                     let ef = ef.max(k);
-                    self.forest
-                        .candidates(searched, &query, Effort::ENTRY_BUDGET, scratch);
+                    match seeds {
+                        None => {
+                            self.forest
+                                .candidates(searched, &query, Effort::ENTRY_BUDGET, scratch)
+                        }
+                        Some(n) => {
+                            for seed in &earlier[..n] {
+                                if scratch.visited.visit(seed.id) {
+                                    scratch.pool.push(seed.id);
+                                }
+                            }
+                        }
+                    }
                     let Scratch {
                         pool,
                         beam,

@@ -42,8 +42,10 @@ impl Visited {
 /// Reusable state of a query: reuse one per thread (or per worker) for every query.
 #[derive(Debug, Default)]
 pub struct Scratch {
-    /// The query as the index searches it (after the index's space).
+    /// The version of the query being searched, after the index's space.
     pub(crate) query: Vec<u8>,
+    /// The query as the index's space shows it (unshifted), for people to see.
+    pub(crate) shown: Vec<u8>,
     pub(crate) visited: Visited,
     /// The forest's queue of nodes to visit.
     pub(crate) heap: BinaryHeap<Entry>,
@@ -58,6 +60,8 @@ pub struct Scratch {
     pub(crate) batch: Vec<u32>,
     /// Distances the current query computed.
     pub(crate) measured: usize,
+    /// The answers of every version of a query, before they are merged.
+    pub(crate) merged: Vec<Neighbor>,
 }
 
 impl Scratch {
@@ -83,7 +87,7 @@ impl Scratch {
 
     /// The last query as the index searched it: the picture after the index's space.
     pub fn searched_query(&self) -> &[u8] {
-        &self.query
+        &self.shown
     }
 }
 

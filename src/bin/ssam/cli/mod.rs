@@ -69,6 +69,41 @@ pub fn progress(len: usize, what: &str) -> indicatif::ProgressBar {
     )
 }
 
+/// `answer(i)` for every `i` below `n`, on all cores (exact answers are the ground truth,
+/// not what is timed), with a scratch per core and a progress bar saying `what`.
+pub fn on_all_cores<T: Send>(
+    n: usize,
+    what: &str,
+    answer: impl Fn(usize, &mut ssam::Scratch) -> T + Sync,
+) -> Vec<T> {
+    let threads = std::thread::available_parallelism().map_or(1, |t| t.get());
+    let chunk = n.div_ceil(threads).max(1);
+    let bar = progress(n, what);
+    let answers = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..n)
+            .step_by(chunk)
+            .map(|from| {
+                let (answer, bar) = (&answer, &bar);
+                s.spawn(move || {
+                    let mut scratch = ssam::Scratch::new();
+                    (from..(from + chunk).min(n))
+                        .map(|i| {
+                            bar.inc(1);
+                            answer(i, &mut scratch)
+                        })
+                        .collect::<Vec<T>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().expect("a search does not panic"))
+            .collect()
+    });
+    bar.finish_and_clear();
+    answers
+}
+
 /// Parses a space's name for clap.
 fn parse_space(name: &str) -> Result<ssam::Space> {
     name.parse().map_err(|e: ssam::Error| e.to_string())

@@ -5,10 +5,10 @@
 use std::path::{Path, PathBuf};
 
 use ssam::truth::{Answers, KthDistances};
-use ssam::{Dataset, Neighbor, exact};
+use ssam::{Dataset, Effort, Neighbor, exact};
 
 use super::assets::{self, Split};
-use super::{Result, progress};
+use super::{Result, on_all_cores};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -30,10 +30,16 @@ pub fn run(assets_dir: &Path, args: Args) -> Result {
     let space = index.space();
     let searched_test = space.apply_all(&test).map_err(|e| e.to_string())?;
     let searched_train = index.searched();
-    let kth = compute(searched_train, &searched_test, args.k)
-        .iter()
-        .map(|n| n.last().map_or(0, |n| n.distance))
-        .collect();
+    // Through the index's exact search, so that the space's query shifts count as they
+    // do in every search of the app.
+    let kth = on_all_cores(test.len(), "exact answers", |i, scratch| {
+        index
+            .search(test.image(i), args.k, Effort::Exact, scratch)
+            .map(|found| found.last().map_or(0, |n| n.distance))
+            .map_err(|e| format!("test image {i}: {e}"))
+    })
+    .into_iter()
+    .collect::<Result<Vec<u32>>>()?;
     let out = args.out.unwrap_or_else(|| assets_dir.join(assets::TRUTH));
     let bytes = KthDistances::new(args.k, kth, searched_train, &searched_test).to_bytes();
     std::fs::write(&out, &bytes).map_err(|e| format!("{}: {e}", out.display()))?;
@@ -73,29 +79,7 @@ pub fn answers(
 
 /// The exact k nearest of every test image, on all cores.
 pub fn compute(train: &Dataset, test: &Dataset, k: usize) -> Vec<Vec<Neighbor>> {
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let bar = progress(test.len(), "exact answers");
-    let chunk = test.len().div_ceil(threads);
-    let mut answers: Vec<Vec<Neighbor>> = Vec::with_capacity(test.len());
-    std::thread::scope(|s| {
-        let handles: Vec<_> = (0..test.len())
-            .step_by(chunk)
-            .map(|from| {
-                let bar = &bar;
-                s.spawn(move || {
-                    (from..(from + chunk).min(test.len()))
-                        .map(|i| {
-                            bar.inc(1);
-                            exact::search(train, test.image(i), k)
-                        })
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        for h in handles {
-            answers.extend(h.join().expect("exact search does not panic"));
-        }
-    });
-    bar.finish_and_clear();
-    answers
+    on_all_cores(test.len(), "exact answers", |i, _| {
+        exact::search(train, test.image(i), k)
+    })
 }
