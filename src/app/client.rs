@@ -170,7 +170,9 @@ impl Client {
             }
             FromWorker::Progress(p) if p.own => self.own_progress.set(Some(p)),
             FromWorker::Progress(p) => self.progress.set(Some(p)),
-            FromWorker::Ready(info) => {
+            FromWorker::Ready(mut info) => {
+                // The worker's clock starts with the worker; the page's with navigation.
+                info.ready_at = super::fetch::now();
                 let first = self.set.with_untracked(Option::is_none);
                 self.own_progress.set(None);
                 if info.own {

@@ -81,6 +81,13 @@ pub fn App() -> impl IntoView {
         }
     });
     let set = Signal::derive(move || client.set.get());
+    // The panels below the fold come in a task of their own: the first one (WebAssembly
+    // compiling the functions it calls on first use) then stays under 50 ms.
+    let later = RwSignal::new(false);
+    leptos::task::spawn_local(async move {
+        fetch::pause().await;
+        later.set(true);
+    });
     let problem = move || {
         client
             .problem
@@ -117,8 +124,10 @@ pub fn App() -> impl IntoView {
                     }}
                 </section>
             </div>
-            <own::OwnSet client=client />
-            <bench::BenchPanel client=client />
+            <Show when=move || later.get()>
+                <own::OwnSet client=client />
+                <bench::BenchPanel client=client />
+            </Show>
             <footer>
                 <p>
                     "Everything runs in this page: nothing you draw, upload or index leaves your browser, and after the first visit it works offline. "

@@ -143,7 +143,8 @@ pub struct SetInfo {
     pub graph: bool,
     /// `Effort::default_for` the index.
     pub default: Setting,
-    /// Milliseconds since the page started, when ready (the first load), and the stages.
+    /// Milliseconds since the page started when the set was ready (set by the page on
+    /// receipt: the worker's clock starts later), and how long each stage took.
     pub ready_at: f64,
     pub stages: Vec<(String, f64)>,
     /// What pick and the benchmark draw from: "test digit" or "image".

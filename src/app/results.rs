@@ -76,7 +76,7 @@ pub fn Results(answer: Answer, set: SetInfo, on_query: Callback<Query>) -> impl 
         .collect_view();
     let shown = format!("{}x{}", query.image.cols, query.image.rows);
     let searched_size = format!("{}x{}", searched.cols, searched.rows);
-    let searched_view = (searched.pixels.len() > 0 && searched != query.image).then(|| {
+    let searched_view = (!searched.pixels.is_empty() && searched != query.image).then(|| {
         view! {
             <figure>
                 <Digit image=searched label=format!("the query as searched, {searched_size}") class="query-tile" />

@@ -14,7 +14,7 @@ pub fn describe(p: &Progress) -> (String, Option<f64>) {
     let amount = match (bytes, p.total) {
         (true, Some(t)) => format!(": {:.1} MB of {:.1} MB", p.done / 1e6, t / 1e6),
         (true, None) => format!(": {:.1} MB", p.done / 1e6),
-        (false, Some(t)) if t == 1.0 => format!(": {:.0}%", p.done * 100.0),
+        (false, Some(1.0)) => format!(": {:.0}%", p.done * 100.0),
         (false, Some(t)) => format!(": {:.0} of {t:.0}", p.done),
         (false, None) => String::new(),
     };
@@ -48,7 +48,7 @@ pub fn Status(client: Client) -> impl IntoView {
             return view! {
                 <p class="muted small" data-testid="ready">
                     {format!(
-                        "{}: {} {} images of {}x{}, a forest of {} trees{} ({}; ready at {:.2} s).",
+                        "{}: {} {} images of {}x{}, a forest of {} trees{} ({}; ready {:.2} s after the page opened).",
                         if s.own { "Your set" } else { "Ready" },
                         s.items,
                         s.name,

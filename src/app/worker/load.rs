@@ -54,9 +54,13 @@ fn engine(e: crate::Error) -> Problem {
 /// The shipped index over MNIST's training digits.
 pub async fn shipped() -> Result<Set, Problem> {
     let t0 = now();
-    let index_gz = download(INDEX, true).await?;
-    let labels = download(TRAIN_LABELS, true).await?;
-    let images = download(TRAIN_IMAGES, true).await?;
+    // Side by side: the index and the labels arrive while the images still stream in.
+    let (index_gz, labels, images) = futures::join!(
+        download(INDEX, false),
+        download(TRAIN_LABELS, false),
+        download(TRAIN_IMAGES, true)
+    );
+    let (index_gz, labels, images) = (index_gz?, labels?, images?);
     let t1 = now();
     progress("checking", TRAIN_IMAGES, 0.0, None, false);
     pause().await;
