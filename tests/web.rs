@@ -99,9 +99,13 @@ fn simd128_kernels_agree_with_the_scalar_reference() {
             ssam::distance::l2_sq(&a[..n], &b[..n]),
             ssam::distance::scalar::l2_sq(&a[..n], &b[..n])
         );
+        let many = ssam::distance::l2_sq_many(&a[..n], [&b[..n], &c[..n]]);
         assert_eq!(
-            ssam::distance::margin(&a[..n], &b[..n], &c[..n]),
-            ssam::distance::scalar::margin(&a[..n], &b[..n], &c[..n])
+            many,
+            [
+                ssam::distance::scalar::l2_sq(&a[..n], &b[..n]),
+                ssam::distance::scalar::l2_sq(&a[..n], &c[..n])
+            ]
         );
     }
 }
