@@ -299,7 +299,7 @@ pub struct Graph {
     /// The item nearest the mean: every item is reachable from it, and every search
     /// measures it, so a wide enough beam finds any item.
     pub(crate) root: u32,
-    /// Item `i`'s neighbours are `links[i * degree..][..lens[i]]`, nearest first.
+    /// Item `i`'s neighbours are `links[i * degree..][..lens[i]]`, in id order.
     pub(crate) links: Vec<u32>,
     pub(crate) lens: Vec<u8>,
 }
@@ -316,13 +316,17 @@ impl Graph {
         }
     }
 
+    /// Sets item `i`'s neighbours, kept in id order: the order a search measures them in
+    /// does not change its answer, and sorted ids store as small gaps.
     pub(crate) fn set(&mut self, i: usize, neighbors: &[u32]) {
         let row = &mut self.links[i * self.degree..(i + 1) * self.degree];
-        row[..neighbors.len()].copy_from_slice(neighbors);
+        let row = &mut row[..neighbors.len()];
+        row.copy_from_slice(neighbors);
+        row.sort_unstable();
         self.lens[i] = neighbors.len() as u8;
     }
 
-    /// Item `i`'s neighbours, nearest first.
+    /// Item `i`'s neighbours, in id order.
     #[inline]
     pub fn neighbors(&self, i: usize) -> &[u32] {
         &self.links[i * self.degree..i * self.degree + usize::from(self.lens[i])]
@@ -443,8 +447,9 @@ impl Graph {
                     }
                 };
                 let len = usize::from(self.lens[from]).min(self.degree - 1);
-                self.links[from * self.degree + len] = u as u32;
-                self.lens[from] = (len + 1) as u8;
+                let mut ids = self.neighbors(from)[..len].to_vec();
+                ids.push(u as u32);
+                self.set(from, &ids);
                 walk(self, u as u32, &mut reached);
             }
         }
