@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what building and testing SSAM needs, skipping whatever is already there:
 # the wasm32 target, Trunk, the wasm-bindgen CLI that matches Cargo.lock, wasm-opt
-# (npm's binaryen) and, with --browser, Debian's Chromium and ChromeDriver.
+# (npm's binaryen) and, with --browser, Debian's Chromium, ChromeDriver and the fonts the
+# tests type digits in.
 # Only package registries are used. Source it or run it; tools land in ~/.cargo/bin and
 # target/tools.
 set -euo pipefail
@@ -41,6 +42,16 @@ if [ "${1:-}" = "--browser" ] && { ! command -v chromium >/dev/null || ! command
     [ "$(id -u)" = 0 ] || sudo=sudo
     $sudo apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium chromium-driver
+fi
+
+# The fonts tests/preprocess.rs types digits in.
+fonts=(/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf /usr/share/fonts/truetype/dejavu/DejaVuSans-ExtraLight.ttf /usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf)
+if [ "${1:-}" = "--browser" ] && ! ls "${fonts[@]}" >/dev/null 2>&1; then
+    step "installing Debian's DejaVu and Liberation fonts (digits typed in them are test queries)"
+    sudo=""
+    [ "$(id -u)" = 0 ] || sudo=sudo
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq fonts-dejavu-core fonts-dejavu-extra fonts-liberation
 fi
 
 if [ "${1:-}" = "--browser" ] && [ ! -d target/tools/node_modules/playwright-core ]; then

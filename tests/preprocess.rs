@@ -1,11 +1,15 @@
-//! The app's preprocessing, made robust the way MNIST was made: test digits moved,
-//! scaled, inverted, thickened and put on a large canvas still find their digit.
+//! The promise of the page, end to end: a picture of a digit, however it was made, goes
+//! through the app's preprocessing and the shipped index's default search and finds its
+//! own digit. Test digits moved, scaled, inverted, thickened, thinned and slanted on large
+//! canvases, and digits typed in the fonts Debian ships, each with an accuracy floor set
+//! from what was measured.
 #![cfg(not(target_arch = "wasm32"))]
 
+use ab_glyph::{Font, FontVec, PxScale, point};
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use ssam::preprocess::prepare_rgba;
-use ssam::{Dataset, exact};
+use ssam::{Dataset, Effort, Index, Scratch, Space, format, metrics};
 
 fn mnist(stem: &str) -> Dataset {
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/assets/mnist");
@@ -19,96 +23,278 @@ fn mnist(stem: &str) -> Dataset {
     .unwrap()
 }
 
-/// A 28x28 digit scaled up by `scale` (bilinear), thickened by `grow` pixels (a max
-/// filter), at (`x`, `y`) on a `w` x `h` RGBA canvas; dark on light when `invert`.
-#[allow(clippy::too_many_arguments)]
-fn stage(
-    digit: &[u8],
+/// The index the app ships, over the training digits.
+fn shipped() -> Index {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/assets/index.ssam.gz");
+    let index = format::from_bytes(path, &std::fs::read(path).unwrap(), mnist("train")).unwrap();
+    assert_eq!(
+        index.space(),
+        Space::DEFAULT,
+        "the shipped index is in the default space"
+    );
+    index
+}
+
+/// How a digit is staged on a canvas.
+#[derive(Debug, Clone, Copy)]
+struct Staging {
+    /// Scale from 28x28 to the canvas (bilinear).
     scale: f32,
-    grow: usize,
+    /// Pixels of ink grown (> 0, a max filter) or worn away (< 0, a min filter).
+    stroke: isize,
+    /// Horizontal shear, pixels across per pixel down.
+    slant: f32,
+    /// Canvas size and where the digit's box goes.
     w: usize,
     h: usize,
     x: usize,
     y: usize,
+    /// Dark on light.
     invert: bool,
-) -> Vec<u8> {
-    let side = (28.0 * scale) as usize;
+}
+
+/// A 28x28 digit staged on an RGBA canvas as `s` says.
+fn stage(digit: &[u8], s: Staging) -> Vec<u8> {
+    let side = (28.0 * s.scale) as usize;
+    // The shear turns about the box's middle row, so it slants the digit in place.
     let at = |px: f32, py: f32| -> f32 {
-        let (x0, y0) = (
-            px.floor().clamp(0.0, 27.0) as usize,
-            py.floor().clamp(0.0, 27.0) as usize,
-        );
-        let (x1, y1) = ((x0 + 1).min(27), (y0 + 1).min(27));
-        let (fx, fy) = (
-            (px - x0 as f32).clamp(0.0, 1.0),
-            (py - y0 as f32).clamp(0.0, 1.0),
-        );
-        let v = |xx: usize, yy: usize| f32::from(digit[yy * 28 + xx]);
-        (v(x0, y0) * (1.0 - fx) + v(x1, y0) * fx) * (1.0 - fy)
-            + (v(x0, y1) * (1.0 - fx) + v(x1, y1) * fx) * fy
+        let px = px + s.slant * (py - 13.5);
+        if !(-1.0..28.0).contains(&px) || !(-1.0..28.0).contains(&py) {
+            return 0.0;
+        }
+        let (x0, y0) = (px.floor(), py.floor());
+        let (fx, fy) = (px - x0, py - y0);
+        let v = |xx: f32, yy: f32| {
+            if (0.0..28.0).contains(&xx) && (0.0..28.0).contains(&yy) {
+                f32::from(digit[yy as usize * 28 + xx as usize])
+            } else {
+                0.0
+            }
+        };
+        (v(x0, y0) * (1.0 - fx) + v(x0 + 1.0, y0) * fx) * (1.0 - fy)
+            + (v(x0, y0 + 1.0) * (1.0 - fx) + v(x0 + 1.0, y0 + 1.0) * fx) * fy
     };
     let big: Vec<f32> = (0..side * side)
         .map(|i| {
             at(
-                (i % side) as f32 / scale - 0.5,
-                (i / side) as f32 / scale - 0.5,
+                (i % side) as f32 / s.scale - 0.5,
+                (i / side) as f32 / s.scale - 0.5,
             )
         })
         .collect();
-    let thick: Vec<f32> = (0..side * side)
+    let reach = s.stroke.unsigned_abs();
+    let stroked: Vec<f32> = (0..side * side)
         .map(|i| {
             let (cx, cy) = (i % side, i / side);
-            let mut m = 0.0f32;
-            for yy in cy.saturating_sub(grow)..(cy + grow + 1).min(side) {
-                for xx in cx.saturating_sub(grow)..(cx + grow + 1).min(side) {
-                    m = m.max(big[yy * side + xx]);
+            let mut m = big[i];
+            for yy in cy.saturating_sub(reach)..(cy + reach + 1).min(side) {
+                for xx in cx.saturating_sub(reach)..(cx + reach + 1).min(side) {
+                    let v = big[yy * side + xx];
+                    m = if s.stroke > 0 { m.max(v) } else { m.min(v) };
                 }
             }
             m
         })
         .collect();
-    let mut rgba = vec![0u8; w * h * 4];
-    for py in 0..h {
-        for px in 0..w {
-            let ink = if (x..x + side).contains(&px) && (y..y + side).contains(&py) {
-                thick[(py - y) * side + (px - x)] as u8
+    let mut rgba = vec![0u8; s.w * s.h * 4];
+    for py in 0..s.h {
+        for px in 0..s.w {
+            let inside = (s.x..s.x + side).contains(&px) && (s.y..s.y + side).contains(&py);
+            let ink = if inside {
+                stroked[(py - s.y) * side + (px - s.x)] as u8
             } else {
                 0
             };
-            let v = if invert { 255 - ink } else { ink };
-            rgba[(py * w + px) * 4..][..4].copy_from_slice(&[v, v, v, 255]);
+            let v = if s.invert { 255 - ink } else { ink };
+            rgba[(py * s.w + px) * 4..][..4].copy_from_slice(&[v, v, v, 255]);
         }
     }
     rgba
 }
 
+/// Share of `cases` (an RGBA canvas, its width and height, the true digit) whose nearest
+/// training digit by the shipped index's default search has the true label, and the
+/// share the 10-NN vote gets right.
+fn accuracy(index: &Index, cases: impl Iterator<Item = (Vec<u8>, usize, usize, u8)>) -> (f64, f64) {
+    let effort = Effort::default_for(index);
+    let mut scratch = Scratch::new();
+    let (mut n, mut right1, mut right_vote) = (0, 0, 0);
+    for (rgba, w, h, label) in cases {
+        let prepared = prepare_rgba(w, h, &rgba).unwrap();
+        let found = index
+            .search(&prepared.pixels, 10, effort, &mut scratch)
+            .unwrap();
+        let label_of = |id: u32| index.originals().label(id as usize);
+        n += 1;
+        right1 += usize::from(found.first().is_some_and(|f| label_of(f.id) == label));
+        right_vote += usize::from(metrics::vote(found, label_of).is_some_and(|(l, _)| l == label));
+    }
+    (right1 as f64 / n as f64, right_vote as f64 / n as f64)
+}
+
 #[test]
-fn moved_scaled_inverted_thickened_digits_keep_1nn_accuracy_above_095() {
-    let train = mnist("train");
+fn moved_scaled_inverted_thickened_thinned_and_slanted_digits_find_their_digit() {
+    let index = shipped();
     let test = mnist("t10k");
     let mut rng = ChaCha8Rng::seed_from_u64(11);
-    let n = 400;
-    let mut right = 0;
-    for i in 0..n {
+    let n = 1000;
+    let cases = (0..n).map(|i| {
         let scale = rng.random_range(3.0..9.0f32);
-        let grow = rng.random_range(0..=(scale / 3.0) as usize);
         let side = (28.0 * scale) as usize;
         let (w, h) = (
             side + rng.random_range(40..400),
             side + rng.random_range(40..300),
         );
-        let (x, y) = (rng.random_range(0..w - side), rng.random_range(0..h - side));
-        let invert = i % 2 == 0;
-        let rgba = stage(test.image(i), scale, grow, w, h, x, y, invert);
-        let prepared = prepare_rgba(w, h, &rgba).unwrap();
-        assert_eq!(prepared.inverted, invert, "digit {i}");
-        let nearest = exact::search(&train, &prepared.pixels, 1)[0];
-        right += usize::from(train.label(nearest.id as usize) == test.label(i));
-    }
-    let accuracy = right as f64 / n as f64;
-    eprintln!("1-NN accuracy {accuracy} on {n} staged test digits");
+        let s = Staging {
+            scale,
+            // Up to a third of a 28x28 pixel thicker, or a sixth thinner.
+            stroke: rng.random_range(-((scale / 6.0) as i64)..=(scale / 3.0) as i64) as isize,
+            slant: rng.random_range(-0.35..0.35f32),
+            w,
+            h,
+            x: rng.random_range(0..w - side),
+            y: rng.random_range(0..h - side),
+            invert: i % 2 == 0,
+        };
+        // Spread over the test set, not only its first digits.
+        let item = i * 10 + 3;
+        (stage(test.image(item), s), w, h, test.label(item))
+    });
+    let (acc1, vote) = accuracy(&index, cases);
+    eprintln!("{n} staged test digits: 1-NN accuracy {acc1:.4}, 10-NN vote {vote:.4}");
+    // Measured: 0.981.
     assert!(
-        accuracy >= 0.95,
-        "1-NN accuracy {accuracy} on {n} staged test digits"
+        acc1 >= 0.97,
+        "1-NN accuracy {acc1} on {n} staged test digits"
     );
+}
+
+/// Debian's fonts (packages fonts-dejavu-core, fonts-dejavu-extra and fonts-liberation),
+/// from thin to bold, upright and slanted, sans and serif.
+const FONTS: [&str; 10] = [
+    "dejavu/DejaVuSans.ttf",
+    "dejavu/DejaVuSans-Bold.ttf",
+    "dejavu/DejaVuSans-ExtraLight.ttf",
+    "dejavu/DejaVuSans-Oblique.ttf",
+    "dejavu/DejaVuSerif.ttf",
+    "dejavu/DejaVuSansMono.ttf",
+    "liberation/LiberationSans-Regular.ttf",
+    "liberation/LiberationSans-Italic.ttf",
+    "liberation/LiberationSerif-Regular.ttf",
+    "liberation/LiberationMono-Regular.ttf",
+];
+
+/// `digit` typed in `font` at `size` pixels, dark on light, at (`x`, `y`) on a `w` x `h`
+/// canvas.
+fn typed(font: &FontVec, digit: char, size: f32, w: usize, h: usize, x: f32, y: f32) -> Vec<u8> {
+    let mut grey = vec![0f32; w * h];
+    let glyph = font
+        .glyph_id(digit)
+        .with_scale_and_position(PxScale::from(size), point(x, y));
+    let outline = font
+        .outline_glyph(glyph)
+        .expect("every font has the digits");
+    let bounds = outline.px_bounds();
+    outline.draw(|gx, gy, coverage| {
+        let (px, py) = (
+            bounds.min.x as i64 + i64::from(gx),
+            bounds.min.y as i64 + i64::from(gy),
+        );
+        if (0..w as i64).contains(&px) && (0..h as i64).contains(&py) {
+            grey[py as usize * w + px as usize] = coverage;
+        }
+    });
+    grey.iter()
+        .flat_map(|&c| {
+            let v = 255 - (c.clamp(0.0, 1.0) * 255.0) as u8;
+            [v, v, v, 255]
+        })
+        .collect()
+}
+
+#[test]
+fn digits_typed_in_debians_fonts_find_their_digit() {
+    let index = shipped();
+    let dir = "/usr/share/fonts/truetype";
+    let fonts: Vec<(&str, FontVec)> = FONTS
+        .iter()
+        .map(|name| {
+            let path = format!("{dir}/{name}");
+            let bytes = std::fs::read(&path)
+                .unwrap_or_else(|e| panic!("{path}: {e} (scripts/setup.sh installs the fonts)"));
+            (*name, FontVec::try_from_vec(bytes).unwrap())
+        })
+        .collect();
+    let mut rng = ChaCha8Rng::seed_from_u64(12);
+    let mut cases = Vec::new();
+    for (_, font) in &fonts {
+        for digit in 0..10u8 {
+            for size in [48.0, 96.0, 200.0f32] {
+                let (w, h) = ((size * 2.5) as usize, (size * 2.0) as usize);
+                let (x, y) = (
+                    rng.random_range(0.0..size * 1.5),
+                    rng.random_range(size..size * 1.8),
+                );
+                let rgba = typed(font, char::from(b'0' + digit), size, w, h, x, y);
+                cases.push((rgba, w, h, digit));
+            }
+        }
+    }
+    let n = cases.len();
+    let (acc1, vote) = accuracy(&index, cases.into_iter());
+    eprintln!(
+        "{n} typed digits in {} fonts: 1-NN accuracy {acc1:.4}, 10-NN vote {vote:.4}",
+        fonts.len()
+    );
+    // Measured: 0.92 (raw pixels and exact search: see the README).
+    assert!(acc1 >= 0.90, "1-NN accuracy {acc1} on {n} typed digits");
+}
+
+#[test]
+fn degenerate_pictures_give_a_result_or_a_message_never_nan_or_a_panic() {
+    let index = shipped();
+    let mut scratch = Scratch::new();
+    let canvas = |ink: &dyn Fn(usize, usize) -> bool| -> Vec<u8> {
+        (0..200 * 200)
+            .flat_map(|i| {
+                let v = if ink(i % 200, i / 200) { 0 } else { 255 };
+                [v, v, v, 255]
+            })
+            .collect()
+    };
+    let cases: [(&str, Vec<u8>); 5] = [
+        ("one dot", canvas(&|x, y| (x, y) == (77, 120))),
+        (
+            "a straight line",
+            canvas(&|x, y| (40..160).contains(&x) && (99..103).contains(&y)),
+        ),
+        (
+            "a filled square",
+            canvas(&|x, y| (50..150).contains(&x) && (50..150).contains(&y)),
+        ),
+        (
+            "a digit cut by the edge",
+            canvas(&|x, y| x < 30 && (20..180).contains(&y)),
+        ),
+        ("nothing", canvas(&|_, _| false)),
+    ];
+    for (what, rgba) in cases {
+        match prepare_rgba(200, 200, &rgba) {
+            Err(e) => assert!(!e.to_string().is_empty(), "{what}"),
+            Ok(prepared) => {
+                match index.search(
+                    &prepared.pixels,
+                    10,
+                    Effort::default_for(&index),
+                    &mut scratch,
+                ) {
+                    Err(e) => assert!(!e.to_string().is_empty(), "{what}"),
+                    Ok(found) => {
+                        assert_eq!(found.len(), 10, "{what}");
+                        assert!(found.windows(2).all(|w| w[0] < w[1]), "{what}");
+                    }
+                }
+            }
+        }
+    }
 }

@@ -49,12 +49,12 @@ function parseIdx(bytes, name, ndims) {
 function parseTruth(bytes, testCount) {
   const magic = new TextDecoder().decode(bytes.subarray(0, 8));
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  if (magic !== 'SSAMKTH1') throw new Error(`truth-t10k.bin: magic ${JSON.stringify(magic)}, expected "SSAMKTH1"`);
+  if (magic !== 'SSAMKTH1') throw new Error(`truth-raw.bin: magic ${JSON.stringify(magic)}, expected "SSAMKTH1"`);
   const k = view.getUint32(8, true);
   const n = view.getUint32(12, true);
-  if (k !== K) throw new Error(`truth-t10k.bin: k = ${k}, expected ${K}`);
-  if (n !== testCount) throw new Error(`truth-t10k.bin: ${n} queries, the test set has ${testCount}`);
-  if (bytes.length !== 32 + 4 * n) throw new Error(`truth-t10k.bin: ${bytes.length} bytes, expected ${32 + 4 * n}`);
+  if (k !== K) throw new Error(`truth-raw.bin: k = ${k}, expected ${K}`);
+  if (n !== testCount) throw new Error(`truth-raw.bin: ${n} queries, the test set has ${testCount}`);
+  if (bytes.length !== 32 + 4 * n) throw new Error(`truth-raw.bin: ${bytes.length} bytes, expected ${32 + 4 * n}`);
   const kth = new Uint32Array(n);
   for (let i = 0; i < n; i++) kth[i] = view.getUint32(32 + 4 * i, true);
   return kth;
@@ -83,7 +83,7 @@ async function loadData() {
   };
   if (data.train.length !== TRAIN * DIM) throw new Error(`expected ${TRAIN} training digits`);
   data.testCount = data.testLabels.length;
-  data.truth = parseTruth(await fetchBytes('/assets/truth-t10k.bin'), data.testCount);
+  data.truth = parseTruth(await fetchBytes('/ssam/truth-raw.bin'), data.testCount);
   // The truth file's fingerprints are XXH3 of the engine's dataset; instead of porting the
   // hash, check the first queries by brute force: a stale file shows up at once.
   for (let q = 0; q < 2; q++) {
@@ -91,7 +91,7 @@ async function loadData() {
     for (let i = 0; i < TRAIN; i++) d[i] = dist2(data.train, i, data.test, q);
     d.sort();
     if (d[K - 1] !== data.truth[q]) {
-      throw new Error(`truth-t10k.bin does not match the MNIST files: query ${q} has 10th distance ${d[K - 1]}, the file says ${data.truth[q]}`);
+      throw new Error(`truth-raw.bin does not match the MNIST files: query ${q} has 10th distance ${d[K - 1]}, the file says ${data.truth[q]}`);
     }
   }
   return data;

@@ -62,6 +62,16 @@ if [ "$mode" != "--peers-only" ]; then
     fi
 fi
 
+# The shipped truth file is in the app's search space; the peers are compared on raw
+# pixels, so the exact answers come from an index of raw pixels (forest only: quick).
+truth=target/browser-peers/truth-raw.bin
+if [ ! -s "$truth" ]; then
+    step "exact 10th distances on raw pixels"
+    mkdir -p target/browser-peers
+    cargo run --release --locked --quiet -- build --space raw --no-graph --trees 1 --out target/browser-peers/forest-raw.ssam
+    cargo run --release --locked --quiet -- truth --index target/browser-peers/forest-raw.ssam --out "$truth"
+fi
+
 step "serving the page and running it in Chromium ($queries queries)"
 portfile=$(mktemp)
 node "$here/serve.mjs" . "$tools" >"$portfile" &

@@ -18,6 +18,9 @@ pub struct Args {
     /// Where to write (default: ASSETS/truth-t10k.bin, where the app's benchmark looks).
     #[arg(long)]
     out: Option<PathBuf>,
+    /// The index whose space the distances are measured in (default: the shipped one).
+    #[arg(long)]
+    index: Option<PathBuf>,
 }
 
 /// `ssam truth`: the exact k-th distance of every test image in the shipped index's space
@@ -26,7 +29,8 @@ pub struct Args {
 pub fn run(assets_dir: &Path, args: Args) -> Result {
     let train = assets::dataset(assets_dir, Split::Train)?;
     let test = assets::dataset(assets_dir, Split::Test)?;
-    let index = assets::index(&assets_dir.join(assets::INDEX), train)?;
+    let path = args.index.unwrap_or_else(|| assets_dir.join(assets::INDEX));
+    let index = assets::index(&path, train)?;
     let space = index.space();
     let searched_test = space.apply_all(&test).map_err(|e| e.to_string())?;
     let searched_train = index.searched();
