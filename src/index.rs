@@ -34,9 +34,9 @@ impl Effort {
     /// 10 trees it gives recall@10 of 0.97 and exact search's 1-NN accuracy on MNIST.
     pub const DEFAULT_BUDGET: usize = 2000;
     /// The graph's beam the app and the CLI use unless told otherwise: with the shipped
-    /// index (3 trees, 24 edges an item, the default space) it gives exact search's 1-NN
-    /// accuracy within a few digits of 10,000 (0.9854 against 0.9856) at 5,000 queries
-    /// a second natively; a beam of 48 loses five more digits.
+    /// index (2 trees, at most 20 edges an item, the default space) it gives exact
+    /// search's 1-NN accuracy within a few digits of 10,000 (0.9853 against 0.9856) at
+    /// about 6,000 queries a second natively; a beam of 48 loses up to five more digits.
     pub const DEFAULT_EF: usize = 128;
     /// The forest's candidates that enter the graph: about a leaf, enough to start near
     /// the query and few enough to cost little.

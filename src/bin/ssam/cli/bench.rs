@@ -58,7 +58,8 @@ pub struct Args {
     /// Also measure how cost grows: the same sweeps over the first N training images.
     #[arg(long, value_delimiter = ',')]
     sizes: Vec<usize>,
-    /// Folder for results.csv, results.svg, spaces.csv, sizes.csv and the exact answers.
+    /// Folder for results.csv, results.svg, spaces.csv, sizes.csv, sizes.svg and the exact
+    /// answers.
     #[arg(long, default_value = "bench/out")]
     out: PathBuf,
     /// Queries timed for the exact-search row (it is slow).
@@ -316,6 +317,7 @@ fn spaces(args: &Args, train: &Dataset, test: &Dataset) -> Result {
 /// build time, index bytes and best QPS at recall@10 >= 0.95.
 fn sizes(args: &Args, train: &Dataset, test: &Dataset) -> Result {
     let mut lines = vec!["items,system,build_s,index_bytes,best_setting,recall10,qps".to_string()];
+    let mut points = Vec::new();
     for &n in &args.sizes {
         let part = train.head(n);
         let truth = truth::compute(&part, test, K);
@@ -335,6 +337,9 @@ fn sizes(args: &Args, train: &Dataset, test: &Dataset) -> Result {
                 .filter(|r| r.system == system && r.recall10 >= TARGET_RECALL)
                 .max_by(|a, b| a.qps.total_cmp(&b.qps));
             let any = rows.iter().find(|r| r.system == system);
+            if let Some(r) = best {
+                points.push((system.to_owned(), n as f64, r.qps));
+            }
             if let Some(r) = best.or(any) {
                 lines.push(format!(
                     "{n},{system},{:.2},{},{},{:.4},{:.0}",
@@ -348,6 +353,9 @@ fn sizes(args: &Args, train: &Dataset, test: &Dataset) -> Result {
             }
         }
     }
+    let svg = args.out.join("sizes.svg");
+    plot::draw_growth(&svg, &points)?;
+    println!("plot: {}", svg.display());
     write_table(
         &args.out.join("sizes.csv"),
         &lines,

@@ -96,3 +96,67 @@ pub fn draw(path: &Path, rows: &[Row]) -> Result {
         .map_err(|e| err(e.to_string()))?;
     root.present().map_err(|e| err(e.to_string()))
 }
+
+/// How cost grows with the data: for each system, QPS at recall@10 >= 0.95 against the
+/// number of items, both axes logarithmic. `points` are (system, items, QPS).
+pub fn draw_growth(path: &Path, points: &[(String, f64, f64)]) -> Result {
+    let err = |e: String| format!("{}: {e}", path.display());
+    let mut series: BTreeMap<&str, Vec<(f64, f64)>> = BTreeMap::new();
+    for (system, items, qps) in points.iter().filter(|p| p.1 > 0.0 && p.2 > 0.0) {
+        series.entry(system).or_default().push((*items, *qps));
+    }
+    let fold = |f: fn(f64, f64) -> f64, start: f64, get: fn(&(String, f64, f64)) -> f64| {
+        points.iter().map(get).fold(start, f)
+    };
+    let (x_lo, x_hi) = (
+        fold(f64::min, f64::MAX, |p| p.1),
+        fold(f64::max, 1.0, |p| p.1),
+    );
+    let (y_lo, y_hi) = (
+        fold(f64::min, f64::MAX, |p| p.2),
+        fold(f64::max, 1.0, |p| p.2),
+    );
+    let root = SVGBackend::new(path, (640, 420)).into_drawing_area();
+    root.fill(&WHITE).map_err(|e| err(e.to_string()))?;
+    let mut chart = ChartBuilder::on(&root)
+        .caption(
+            "QPS at recall@10 >= 0.95 as the data grow",
+            ("sans-serif", 18),
+        )
+        .margin(16)
+        .x_label_area_size(40)
+        .y_label_area_size(60)
+        .build_cartesian_2d(
+            (x_lo * 0.8..x_hi * 1.25).log_scale(),
+            (y_lo * 0.5..y_hi * 2.0).log_scale(),
+        )
+        .map_err(|e| err(e.to_string()))?;
+    chart
+        .configure_mesh()
+        .x_desc("training items (log)")
+        .y_desc("queries per second (log)")
+        .draw()
+        .map_err(|e| err(e.to_string()))?;
+    for (i, (name, mut line)) in series.into_iter().enumerate() {
+        line.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let colour = Palette99::pick(i).to_rgba();
+        chart
+            .draw_series(LineSeries::new(line.clone(), colour.stroke_width(2)))
+            .map_err(|e| err(e.to_string()))?
+            .label(name)
+            .legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 18, y)], colour.stroke_width(2))
+            });
+        chart
+            .draw_series(line.into_iter().map(|p| Circle::new(p, 3, colour.filled())))
+            .map_err(|e| err(e.to_string()))?;
+    }
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::LowerLeft)
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .draw()
+        .map_err(|e| err(e.to_string()))?;
+    root.present().map_err(|e| err(e.to_string()))
+}
