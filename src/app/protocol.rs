@@ -11,13 +11,14 @@ use crate::error::Error;
 use crate::{Effort, Space};
 
 /// A search setting as it travels: the engine's [`Effort`] without its `usize`s.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Setting {
     /// The graph with this beam.
     Graph(u32),
     /// The forest with this candidate budget.
     Forest(u32),
     /// Every image measured.
+    #[default]
     Exact,
 }
 
@@ -123,8 +124,9 @@ pub struct Progress {
     pub own: bool,
 }
 
-/// The set being searched, as the page shows it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// The set being searched, as the page shows it. What the index tells is filled in by
+/// the worker's `Set::new`; the loaders give the rest.
+#[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SetInfo {
     /// "MNIST" or the own set's first file or folder.
     pub name: String,
@@ -139,6 +141,8 @@ pub struct SetInfo {
     pub space: String,
     pub deskewed: bool,
     pub searched_side: u16,
+    /// Pixels a query is also moved each way (0: not moved).
+    pub shift: u8,
     pub trees: u32,
     pub graph: bool,
     /// `Effort::default_for` the index.
@@ -157,8 +161,13 @@ impl SetInfo {
     /// One line saying what "similar" means for this set.
     pub fn similar(&self) -> String {
         if self.deskewed {
+            let moved = match self.shift {
+                0 => String::new(),
+                1 => ", also trying it one pixel up, down, left and right".into(),
+                n => format!(", also trying it {n} pixels up, down, left and right"),
+            };
             format!(
-                "Similar means close in pixels after standing the digit upright (deskewed), centring it and scaling it to {s}x{s}; distances are in that space.",
+                "Similar means close in pixels after standing the digit upright (deskewed), centring it and scaling it to {s}x{s}{moved}; distances are in that space.",
                 s = self.searched_side
             )
         } else {
@@ -169,11 +178,12 @@ impl SetInfo {
         }
     }
 
-    /// Details of a space that `SetInfo` carries.
-    pub fn space_fields(space: Space) -> (String, bool, u16) {
+    /// Details of a space that `SetInfo` carries: its name, whether it deskews, the side
+    /// it searches at and the query shift.
+    pub fn space_fields(space: Space) -> (String, bool, u16, u8) {
         match space {
-            Space::Raw => (space.name(), false, 0),
-            Space::Deskew { side, .. } => (space.name(), true, u16::from(side)),
+            Space::Raw => (space.name(), false, 0, 0),
+            Space::Deskew { side, shift, .. } => (space.name(), true, u16::from(side), shift),
         }
     }
 }

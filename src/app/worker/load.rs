@@ -4,7 +4,7 @@
 use crate::{Dataset, format};
 
 use super::super::fetch::{self, now, pause};
-use super::super::protocol::{FromWorker, Problem, Progress, SetInfo, Setting};
+use super::super::protocol::{FromWorker, Problem, Progress, SetInfo};
 use super::{Set, post};
 
 /// Where the shipped files are, relative to the worker's script, which sits beside the
@@ -74,17 +74,8 @@ pub async fn shipped() -> Result<Set, Problem> {
     let info = SetInfo {
         name: "MNIST".into(),
         own: false,
-        items: 0,
-        rows: 0,
-        cols: 0,
         labelled: true,
         classes: Vec::new(),
-        space: String::new(),
-        deskewed: false,
-        searched_side: 0,
-        trees: 0,
-        graph: false,
-        default: Setting::Exact,
         ready_at: t3,
         stages: vec![
             ("download and unpack".into(), t1 - t0),
@@ -93,7 +84,7 @@ pub async fn shipped() -> Result<Set, Problem> {
         ],
         query_noun: "test digit".into(),
         queries: 10_000,
-        memory_mb: 0.0,
+        ..SetInfo::default()
     };
     Ok(Set::new(index, info, false))
 }

@@ -35,7 +35,7 @@ pub(crate) struct Set {
 
 impl Set {
     fn new(index: Index, mut info: SetInfo, own: bool) -> Set {
-        let (space, deskewed, side) = SetInfo::space_fields(index.space());
+        let (space, deskewed, side, shift) = SetInfo::space_fields(index.space());
         let data = index.originals();
         info.items = data.len() as u32;
         info.rows = data.rows() as u16;
@@ -43,6 +43,7 @@ impl Set {
         info.space = space;
         info.deskewed = deskewed;
         info.searched_side = side;
+        info.shift = shift;
         info.trees = index.forest().tree_count() as u32;
         info.graph = index.graph().is_some();
         info.default = Effort::default_for(&index).into();

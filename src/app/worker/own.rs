@@ -13,7 +13,7 @@ use crate::error::Error;
 use crate::{Dataset, Index, Params, Space, format, idx, preprocess};
 
 use super::super::fetch::{self, js_error, now, pause};
-use super::super::protocol::{Problem, SetInfo, Setting};
+use super::super::protocol::{Problem, SetInfo};
 use super::load::progress;
 use super::{Set, scope};
 
@@ -109,25 +109,15 @@ pub async fn build(given: Given, files: Vec<JsValue>) -> Result<Set, Problem> {
     let info = SetInfo {
         name,
         own: true,
-        items: 0,
-        rows: 0,
-        cols: 0,
         labelled,
         classes,
-        space: String::new(),
-        deskewed: false,
-        searched_side: 0,
-        trees: 0,
-        graph: false,
-        default: Setting::Exact,
         ready_at: t2,
         stages: vec![
             ("read and check".into(), t1 - t0),
             ("index".into(), t2 - t1),
         ],
         query_noun: "image".into(),
-        queries: 0,
-        memory_mb: 0.0,
+        ..SetInfo::default()
     };
     Ok(Set::new(index, info, true))
 }
