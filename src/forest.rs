@@ -297,11 +297,12 @@ impl Forest {
             + self.trees.capacity() * size_of::<TreeEnd>()
     }
 
-    /// The same forest with only its first `trees` trees (all when it has fewer): what
-    /// building with fewer trees and the same seed would give.
+    /// The same forest with only its first `trees` trees (all when it has fewer, one when
+    /// asked for none): what building with fewer trees and the same seed would give.
     pub fn truncated(&self, trees: usize) -> Forest {
         let mut f = self.clone();
-        let keep = trees.min(f.trees.len());
+        // A forest keeps at least one tree: with none, no query would find anything.
+        let keep = trees.clamp(1, f.trees.len().max(1));
         if keep < f.trees.len() {
             let end = f.trees[keep - 1];
             f.trees.truncate(keep);
@@ -363,7 +364,9 @@ impl Forest {
                 let i = node as usize;
                 let s = &self.splits[i];
                 let aim = self.aim(data, i);
-                let m = (aim.direction.project(query) - s.threshold) as f32 * aim.scale;
+                // In 64 bits: a threshold read from a file may lie anywhere in i32.
+                let m = (i64::from(aim.direction.project(query)) - i64::from(s.threshold)) as f32
+                    * aim.scale;
                 let (near, far) = if m > 0.0 { (1, 0) } else { (0, 1) };
                 heap.push(Entry {
                     priority: priority.min(-m.abs()),

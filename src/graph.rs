@@ -419,9 +419,15 @@ impl Graph {
             }
         };
         // A pass ends with every item reached unless a full item had to give up an edge;
-        // then the walk starts again from the root.
+        // then the walk starts again from the root. A full item gives up its farthest
+        // neighbour, whose other in-edges usually keep it reached; the passes are bounded
+        // so that no input can keep this going (no data seen here needed a second pass:
+        // the cap is far above the average degree).
         let mut complete = false;
-        while !complete {
+        for _ in 0..Self::CONNECT_PASSES {
+            if complete {
+                break;
+            }
             complete = true;
             reached.fill(false);
             walk(self, self.root, &mut reached);
@@ -440,20 +446,27 @@ impl Graph {
                 let from = match nearest(true) {
                     Some(w) => w,
                     None => {
-                        // Every reached item is full (far above any average degree seen):
-                        // the nearest gives up its farthest neighbour.
                         complete = false;
                         nearest(false).expect("the root is reached")
                     }
                 };
-                let len = usize::from(self.lens[from]).min(self.degree - 1);
-                let mut ids = self.neighbors(from)[..len].to_vec();
+                let mut ids = self.neighbors(from).to_vec();
+                if ids.len() == self.degree {
+                    let here = data.image(from);
+                    let farthest = (0..ids.len())
+                        .max_by_key(|&a| (l2_sq(here, data.image(ids[a] as usize)), ids[a]))
+                        .expect("a full list is not empty");
+                    ids.swap_remove(farthest);
+                }
                 ids.push(u as u32);
                 self.set(from, &ids);
                 walk(self, u as u32, &mut reached);
             }
         }
     }
+
+    /// Most passes [`Graph::connect`] makes.
+    const CONNECT_PASSES: usize = 4;
 
     /// The item every search also enters from.
     pub fn root(&self) -> u32 {

@@ -277,12 +277,13 @@ impl Index {
         let searched = self.searched();
         let mut q = std::mem::take(&mut scratch.query);
         q.resize(searched.dim(), 0);
-        let applied = self.space.apply_variant(
+        let applied = self.space.apply_in(
             self.originals.rows(),
             self.originals.cols(),
             query,
             &mut q,
             variant,
+            &mut scratch.workspace,
         );
         scratch.query = q;
         applied?;

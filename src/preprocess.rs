@@ -148,15 +148,27 @@ pub fn prepare_grey(width: usize, height: usize, grey: &[f32]) -> Result<Prepare
 
 /// Scales a grey image (`rows x cols`) to `to_rows x to_cols` by area averaging: how a
 /// 28x28 query from the pad meets an own set of another image size.
-pub fn resize(rows: usize, cols: usize, pixels: &[u8], to_rows: usize, to_cols: usize) -> Vec<u8> {
+pub fn resize(
+    rows: usize,
+    cols: usize,
+    pixels: &[u8],
+    to_rows: usize,
+    to_cols: usize,
+) -> Result<Vec<u8>> {
+    if rows == 0 || cols == 0 || to_rows == 0 || to_cols == 0 || pixels.len() != rows * cols {
+        return Err(Error::InvalidInput(format!(
+            "a {rows}x{cols} image of {} values cannot become {to_rows}x{to_cols}",
+            pixels.len()
+        )));
+    }
     if (rows, cols) == (to_rows, to_cols) {
-        return pixels.to_vec();
+        return Ok(pixels.to_vec());
     }
     let src: Vec<f32> = pixels.iter().map(|&v| f32::from(v)).collect();
-    resample(&src, cols, rows, to_cols, to_rows)
+    Ok(resample(&src, cols, rows, to_cols, to_rows)
         .into_iter()
         .map(|v| v.round().clamp(0.0, 255.0) as u8)
-        .collect()
+        .collect())
 }
 
 /// Grey levels of RGBA pixels by luminance (Rec. 601 weights, as most image tools use);

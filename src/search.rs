@@ -46,6 +46,8 @@ pub struct Scratch {
     pub(crate) query: Vec<u8>,
     /// The query as the index's space shows it (unshifted), for people to see.
     pub(crate) shown: Vec<u8>,
+    /// The space's transform, kept between queries.
+    pub(crate) workspace: crate::space::Workspace,
     pub(crate) visited: Visited,
     /// The forest's queue of nodes to visit.
     pub(crate) heap: BinaryHeap<Entry>,

@@ -105,28 +105,63 @@ impl Space {
         out: &mut [u8],
         variant: usize,
     ) -> Result<()> {
-        let shift = match *self {
-            Space::Deskew { shift, .. } => f64::from(shift),
-            Space::Raw => 0.0,
+        self.apply_in(rows, cols, image, out, variant, &mut Workspace::default())
+    }
+
+    /// As [`apply_variant`](Space::apply_variant), keeping the transform's tables and
+    /// buffers in `workspace` between calls, so that a query allocates nothing.
+    pub fn apply_in(
+        &self,
+        rows: usize,
+        cols: usize,
+        image: &[u8],
+        out: &mut [u8],
+        variant: usize,
+        workspace: &mut Workspace,
+    ) -> Result<()> {
+        if variant >= self.query_variants() {
+            return Err(Error::InvalidInput(format!(
+                "space {self} has no query variant {variant}"
+            )));
+        }
+        check_sizes(rows, cols, image.len())?;
+        let dim = self.dim(rows, cols);
+        if out.len() != dim {
+            return Err(Error::InvalidInput(format!(
+                "space {self} makes {dim} values of a {rows}x{cols} image, the output holds {}",
+                out.len()
+            )));
+        }
+        let Space::Deskew { shift, .. } = *self else {
+            out.copy_from_slice(image);
+            return Ok(());
         };
-        let (dx, dy) = match variant {
-            0 => return self.apply(rows, cols, image, out),
-            1 => (shift, 0.0),
-            2 => (-shift, 0.0),
-            3 => (0.0, shift),
-            4 => (0.0, -shift),
-            _ => {
-                return Err(Error::InvalidInput(format!(
-                    "space {self} has no query variant {variant}"
-                )));
-            }
-        };
-        self.apply(rows, cols, image, out)?;
         let mut shape = Shape::of(rows, cols, image);
+        match shape.ink_pixels {
+            0 => {
+                return Err(Error::InvalidInput(
+                    "the digit has no ink: every pixel is 0".into(),
+                ));
+            }
+            1 => {
+                return Err(Error::InvalidInput(
+                    "the digit has ink in a single pixel: too little to have a shape".into(),
+                ));
+            }
+            _ => {}
+        }
+        let shift = f64::from(shift);
+        let (dx, dy) = [
+            (0.0, 0.0),
+            (shift, 0.0),
+            (-shift, 0.0),
+            (0.0, shift),
+            (0.0, -shift),
+        ][variant];
         // Sampling from `c - d` puts the digit at `+d`.
         shape.cx -= dx;
         shape.cy -= dy;
-        Plan::new(*self, rows, cols)?.run(image, &shape, out);
+        workspace.plan(*self, rows, cols)?.run(image, &shape, out);
         Ok(())
     }
 
@@ -143,35 +178,7 @@ impl Space {
     /// single pixel, has no shape to deskew and is refused; any other image (a line, a
     /// filled square, a digit cut by the edge) gives a result.
     pub fn apply(&self, rows: usize, cols: usize, image: &[u8], out: &mut [u8]) -> Result<()> {
-        check_sizes(rows, cols, image.len())?;
-        let dim = self.dim(rows, cols);
-        if out.len() != dim {
-            return Err(Error::InvalidInput(format!(
-                "space {self} makes {dim} values of a {rows}x{cols} image, the output holds {}",
-                out.len()
-            )));
-        }
-        match *self {
-            Space::Raw => out.copy_from_slice(image),
-            Space::Deskew { .. } => {
-                let shape = Shape::of(rows, cols, image);
-                match shape.ink_pixels {
-                    0 => {
-                        return Err(Error::InvalidInput(
-                            "the digit has no ink: every pixel is 0".into(),
-                        ));
-                    }
-                    1 => {
-                        return Err(Error::InvalidInput(
-                            "the digit has ink in a single pixel: too little to have a shape"
-                                .into(),
-                        ));
-                    }
-                    _ => Plan::new(*self, rows, cols)?.run(image, &shape, out),
-                }
-            }
-        }
-        Ok(())
+        self.apply_in(rows, cols, image, out, 0, &mut Workspace::default())
     }
 
     /// Transforms every image of `data`: the same labels, images of
@@ -474,6 +481,31 @@ impl Shape {
             cy: sy as f64 / m as f64,
             alpha,
         }
+    }
+}
+
+/// A transform's tables and buffers, kept between calls (one per thread of queries):
+/// building them costs a few dozen allocations, more than transforming a digit.
+#[derive(Default)]
+pub struct Workspace {
+    made: Option<(Space, usize, usize, Plan)>,
+}
+
+impl fmt::Debug for Workspace {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let made = self.made.as_ref().map(|(s, r, c, _)| (s, r, c));
+        f.debug_struct("Workspace").field("made", &made).finish()
+    }
+}
+
+impl Workspace {
+    /// The plan for `space` over `rows x cols` images, made on first use.
+    fn plan(&mut self, space: Space, rows: usize, cols: usize) -> Result<&mut Plan> {
+        let fits = matches!(&self.made, Some((s, r, c, _)) if (*s, *r, *c) == (space, rows, cols));
+        if !fits {
+            self.made = Some((space, rows, cols, Plan::new(space, rows, cols)?));
+        }
+        Ok(&mut self.made.as_mut().expect("made just above").3)
     }
 }
 

@@ -404,3 +404,30 @@ fn on_mnist_recall_and_accuracy_stay_above_their_floors() {
         );
     }
 }
+
+#[test]
+fn with_query_shifts_a_wide_beam_returns_what_exact_search_returns() {
+    // The default space searches five versions of each query and merges them; a beam
+    // as wide as the data finds, for every version, what exact search finds.
+    let train = mnist("train").head(3000);
+    let test = mnist("t10k").head(30);
+    let params = Params::default().trees(2);
+    let graph = Some(GraphParams::default());
+    let index = Index::build(train, Space::DEFAULT, params, graph, &mut |_, _| {}).unwrap();
+    assert_eq!(Space::DEFAULT.query_variants(), 5);
+    let mut scratch = Scratch::new();
+    for i in 0..test.len() {
+        let exact = index
+            .search(test.image(i), 10, Effort::Exact, &mut scratch)
+            .unwrap()
+            .to_vec();
+        assert!(exact.windows(2).all(|w| w[0] < w[1]), "query {i}");
+        let ids: std::collections::HashSet<u32> = exact.iter().map(|n| n.id).collect();
+        assert_eq!(ids.len(), 10, "query {i}: distinct ids");
+        let wide = index
+            .search(test.image(i), 10, Effort::Graph { ef: 3000 }, &mut scratch)
+            .unwrap()
+            .to_vec();
+        assert_eq!(wide, exact, "query {i}");
+    }
+}

@@ -260,8 +260,9 @@ fn answer(req: Request) {
     }
 }
 
-/// The query at the set's image size: a 28x28 drawing meets a 16x16 or 64x64 set.
-fn fit(set: &Set, image: &Image) -> Vec<u8> {
+/// The query at the set's image size: a 28x28 drawing meets a 16x16 or 64x64 set. A
+/// message whose image does not hold its stated size is refused, not trusted.
+fn fit(set: &Set, image: &Image) -> crate::Result<Vec<u8>> {
     preprocess::resize(
         usize::from(image.rows),
         usize::from(image.cols),
@@ -273,7 +274,8 @@ fn fit(set: &Set, image: &Image) -> Vec<u8> {
 
 fn search(set: &Set, req: &Request, scratch: &mut Scratch) -> Result<Answer, Problem> {
     let index = &set.index;
-    let pixels = fit(set, &req.query.image);
+    let engine = |e: crate::Error| Problem::from_engine(&e);
+    let pixels = fit(set, &req.query.image).map_err(engine)?;
     let k = (req.k as usize).clamp(1, 100);
     let effort = req.setting.map_or(Effort::default_for(index), Effort::from);
     if matches!(effort, Effort::Graph { .. }) && index.graph().is_none() {
@@ -281,7 +283,6 @@ fn search(set: &Set, req: &Request, scratch: &mut Scratch) -> Result<Answer, Pro
             what: "this set has no neighbour graph: choose a forest setting".into(),
         });
     }
-    let engine = |e: crate::Error| Problem::from_engine(&e);
     let start = now();
     let found = index
         .search(&pixels, k, effort, scratch)

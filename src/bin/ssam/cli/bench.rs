@@ -8,6 +8,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use clap::builder::TypedValueParser as _;
 use ssam::metrics::Tally;
 use ssam::{Dataset, Effort, Index, Neighbor, Scratch, Space, exact, format, metrics};
 
@@ -30,7 +31,8 @@ pub struct Args {
     queries: Option<usize>,
     /// Tree counts to measure the forest alone with (one forest is built with the most;
     /// fewer trees are its prefix).
-    #[arg(long, value_delimiter = ',', default_value = "5,10,20,40")]
+    #[arg(long, value_delimiter = ',', default_value = "5,10,20,40",
+          value_parser = clap::value_parser!(u64).range(1..1025).map(|t| t as usize))]
     forests: Vec<usize>,
     /// Candidate budgets to measure the forest alone with.
     #[arg(
