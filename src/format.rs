@@ -37,7 +37,7 @@ use crate::error::{Error, Result};
 use crate::forest::{Forest, LEAF, MAX_LEAF_SIZE, Params, Split};
 use crate::graph::{Graph, MAX_DEGREE};
 use crate::gzip;
-use crate::index::Index;
+use crate::index::{self, Index};
 use crate::space::Space;
 
 /// First bytes of every index file.
@@ -277,12 +277,6 @@ impl Reader<'_> {
         let trees = self.u32("tree count")? as usize;
         let leaf_size = self.u32("leaf size")? as usize;
         let seed = self.u64("seed")?;
-        // The forest and graph index the images as the space shows them.
-        let transformed = match space {
-            Space::Raw => None,
-            _ => Some(space.apply_all(&originals)?),
-        };
-        let data = transformed.as_ref().unwrap_or(&originals);
         let params = Params {
             trees,
             leaf_size,
@@ -307,6 +301,10 @@ impl Reader<'_> {
                 "{split_count} splits and {leaf_count} leaves for {trees} trees of {items} items in {remaining} bytes"
             )));
         }
+        // The forest and graph index the images as the space shows them: derived only now,
+        // after the cheap checks, since it is the dearest step of loading.
+        let transformed = index::transform(&originals, space)?;
+        let data = transformed.as_ref().unwrap_or(&originals);
         let mut forest = Forest::empty(data, params);
         forest.splits.reserve_exact(split_count);
         forest.leaf_starts.reserve_exact(leaf_count);

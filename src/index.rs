@@ -216,7 +216,7 @@ impl Index {
         }
         let variants = self.space.query_variants();
         if variants == 1 {
-            self.search_variant(query, k, effort, 0, None, &[], scratch)?;
+            self.search_variant(query, k, effort, 0, None, scratch)?;
             scratch.shown.clone_from(&scratch.query);
             return Ok(scratch.top.as_slice());
         }
@@ -234,8 +234,8 @@ impl Index {
                 },
                 other => other,
             };
-            let seeds = (variant > 0).then_some(merged.len().min(k));
-            let found = self.search_variant(query, k, effort, variant, seeds, &merged, scratch);
+            let seeds = (variant > 0).then(|| &merged[..merged.len().min(k)]);
+            let found = self.search_variant(query, k, effort, variant, seeds, scratch);
             let found = match found {
                 Ok(found) => found,
                 Err(e) => {
@@ -261,17 +261,14 @@ impl Index {
     }
 
     /// One version of the query through the transform and the search, into `scratch.top`.
-    /// A graph search enters from the forest, or from the first `seeds` of `earlier`
-    /// when given.
-    #[allow(clippy::too_many_arguments)]
+    /// A graph search enters from the forest, or from `seeds` when given.
     fn search_variant<'s>(
         &self,
         query: &[u8],
         k: usize,
         effort: Effort,
         variant: usize,
-        seeds: Option<usize>,
-        earlier: &[Neighbor],
+        seeds: Option<&[Neighbor]>,
         scratch: &'s mut Scratch,
     ) -> Result<&'s [Neighbor]> {
         let searched = self.searched();
@@ -315,8 +312,8 @@ impl Index {
                             self.forest
                                 .candidates(searched, &query, Effort::ENTRY_BUDGET, scratch)
                         }
-                        Some(n) => {
-                            for seed in &earlier[..n] {
+                        Some(seeds) => {
+                            for seed in seeds {
                                 if scratch.visited.visit(seed.id) {
                                     scratch.pool.push(seed.id);
                                 }
@@ -351,7 +348,7 @@ impl Index {
 }
 
 /// The originals in `space`; None when the space leaves them as they are.
-fn transform(originals: &Dataset, space: Space) -> Result<Option<Dataset>> {
+pub(crate) fn transform(originals: &Dataset, space: Space) -> Result<Option<Dataset>> {
     Ok(match space {
         Space::Raw => None,
         _ => Some(space.apply_all(originals)?),

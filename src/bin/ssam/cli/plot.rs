@@ -69,6 +69,20 @@ pub fn draw(path: &Path, rows: &[Row]) -> Result {
         .y_desc("queries per second (log)")
         .draw()
         .map_err(|e| err(e.to_string()))?;
+    draw_lines(&mut chart, series, &err)?;
+    root.present().map_err(|e| err(e.to_string()))
+}
+
+/// Draws each named series as a line through dots, sorted along x, and the legend.
+fn draw_lines<'a, X, Y, S: Into<String>>(
+    chart: &mut ChartContext<'a, SVGBackend<'a>, Cartesian2d<X, Y>>,
+    series: impl IntoIterator<Item = (S, Vec<(f64, f64)>)>,
+    err: &dyn Fn(String) -> String,
+) -> Result
+where
+    X: Ranged<ValueType = f64>,
+    Y: Ranged<ValueType = f64>,
+{
     for (i, (name, mut points)) in series.into_iter().enumerate() {
         points.sort_by(|a, b| a.0.total_cmp(&b.0));
         let colour = Palette99::pick(i).to_rgba();
@@ -94,7 +108,7 @@ pub fn draw(path: &Path, rows: &[Row]) -> Result {
         .border_style(BLACK)
         .draw()
         .map_err(|e| err(e.to_string()))?;
-    root.present().map_err(|e| err(e.to_string()))
+    Ok(())
 }
 
 /// How cost grows with the data: for each system, QPS at recall@10 >= 0.95 against the
@@ -137,26 +151,6 @@ pub fn draw_growth(path: &Path, points: &[(String, f64, f64)]) -> Result {
         .y_desc("queries per second (log)")
         .draw()
         .map_err(|e| err(e.to_string()))?;
-    for (i, (name, mut line)) in series.into_iter().enumerate() {
-        line.sort_by(|a, b| a.0.total_cmp(&b.0));
-        let colour = Palette99::pick(i).to_rgba();
-        chart
-            .draw_series(LineSeries::new(line.clone(), colour.stroke_width(2)))
-            .map_err(|e| err(e.to_string()))?
-            .label(name)
-            .legend(move |(x, y)| {
-                PathElement::new(vec![(x, y), (x + 18, y)], colour.stroke_width(2))
-            });
-        chart
-            .draw_series(line.into_iter().map(|p| Circle::new(p, 3, colour.filled())))
-            .map_err(|e| err(e.to_string()))?;
-    }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::LowerLeft)
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK)
-        .draw()
-        .map_err(|e| err(e.to_string()))?;
+    draw_lines(&mut chart, series, &err)?;
     root.present().map_err(|e| err(e.to_string()))
 }
