@@ -3,13 +3,14 @@
 //! queries, each with its own [`Scratch`].
 
 use crate::dataset::Dataset;
+use crate::distortion::{self, Distortion, Gradients, Matching};
 use crate::error::{Error, Result};
 use crate::exact;
 use crate::forest::{Forest, Params};
 use crate::graph::{Graph, GraphParams};
 use crate::neighbors::Neighbor;
 use crate::neighbors::TopK;
-use crate::search::{Candidates, Ranking, Scratch};
+use crate::search::{Candidates, Ranking, Scratch, Upright};
 use crate::space::Space;
 
 /// How hard a query works, which also says how it is answered.
@@ -74,6 +75,19 @@ impl Effort {
             }
         }
     }
+}
+
+/// Why a training image is similar to a query, as [`Index::explain`] finds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Explanation {
+    /// Side of the square images below.
+    pub side: usize,
+    /// The query stood upright, as re-ranking compared it.
+    pub query: Vec<u8>,
+    /// The training image stood upright.
+    pub hit: Vec<u8>,
+    /// Where each query pixel matched in `hit`, and at what cost.
+    pub matching: Matching,
 }
 
 /// Neighbours a query returns unless asked otherwise: the app shows them, the verdict
@@ -303,6 +317,36 @@ impl Index {
                 rerank.run(model, &self.originals, query, top.as_slice(), k)
             }
         }
+    }
+
+    /// Why training image `id` is similar to `query` under `model`: both stood upright as
+    /// re-ranking compares them, and where each pixel of the query found its match.
+    pub fn explain(&self, query: &[u8], id: u32, model: Distortion) -> Result<Explanation> {
+        if query.len() != self.originals.dim() || id as usize >= self.len() {
+            return Err(Error::InvalidInput(format!(
+                "cannot explain item {id} of {} for a query of {} values",
+                self.len(),
+                query.len()
+            )));
+        }
+        let (rows, cols) = (self.originals.rows(), self.originals.cols());
+        let mut upright = Upright::default();
+        let side = upright.side(rows, cols);
+        let query = upright.make(rows, cols, query).to_vec();
+        let hit = upright
+            .make(rows, cols, self.originals.image(id as usize))
+            .to_vec();
+        let matching = distortion::matching(
+            model,
+            &Gradients::of(model, side, side, &query)?,
+            &Gradients::of(model, side, side, &hit)?,
+        );
+        Ok(Explanation {
+            side,
+            query,
+            hit,
+            matching,
+        })
     }
 
     /// The candidate stage for one version `q` of a query: into `top`, the k nearest the

@@ -29,13 +29,14 @@ pub mod preprocess;
 pub mod search;
 pub mod space;
 pub mod truth;
+pub mod verdict;
 mod visited;
 
 pub use dataset::Dataset;
 pub use error::{Error, Result};
 pub use forest::{Forest, Params};
 pub use graph::{Graph, GraphParams};
-pub use index::{DEFAULT_K, Effort, Index};
+pub use index::{DEFAULT_K, Effort, Explanation, Index};
 pub use neighbors::Neighbor;
 pub use search::{Ranking, Scratch};
 pub use space::Space;
