@@ -89,6 +89,35 @@ impl Plane {
         })
     }
 
+    /// Each value the largest of the minima of the `(2r+1)^2` squares that hold it: what
+    /// is left when everything higher than its surroundings and narrower than the square
+    /// is taken away (a morphological opening). Slopes and wide steps are kept, also at
+    /// the edge: the plane is first extended by its edge values, since a slope rising
+    /// towards an edge would otherwise be cut short there.
+    pub fn opening(&self, r: usize) -> Plane {
+        let (w, h) = (self.width, self.height);
+        let (pw, ph) = (w + 2 * r, h + 2 * r);
+        let padded = Plane {
+            width: pw,
+            height: ph,
+            values: (0..pw * ph)
+                .map(|i| {
+                    let x = (i % pw).saturating_sub(r).min(w - 1);
+                    let y = (i / pw).saturating_sub(r).min(h - 1);
+                    self.values[y * w + x]
+                })
+                .collect(),
+        };
+        let open = padded.spread(r, false).spread(r, true);
+        Plane {
+            width: w,
+            height: h,
+            values: (0..w * h)
+                .map(|i| open.values[(i / w + r) * pw + i % w + r])
+                .collect(),
+        }
+    }
+
     /// Applies a one-dimensional filter along every row, then along every column.
     fn separable(&self, filter: impl Fn(&[f32], &mut [f32])) -> Plane {
         let (w, h) = (self.width, self.height);
@@ -165,6 +194,21 @@ mod tests {
             for (i, (a, b)) in p.blur(r).values.iter().zip(&mean).enumerate() {
                 assert!((a - b).abs() < 1e-3, "mean r {r} at {i}: {a} vs {b}");
             }
+        }
+    }
+
+    #[test]
+    fn an_opening_removes_narrow_peaks_and_keeps_slopes_to_the_edge() {
+        // A slope rising to the right edge with a narrow peak on it.
+        let mut values: Vec<f32> = (0..40 * 5).map(|i| (i % 40) as f32).collect();
+        for y in 0..5 {
+            values[y * 40 + 30] += 100.0;
+        }
+        let open = plane(40, 5, values).opening(3);
+        for (i, &v) in open.values.iter().enumerate() {
+            // The peak takes its neighbours' level.
+            let slope = if i % 40 == 30 { 31.0 } else { (i % 40) as f32 };
+            assert_eq!(v, slope, "at {i}");
         }
     }
 

@@ -34,6 +34,12 @@ const ABOVE_NOISE: f32 = 10.0;
 /// The ink threshold as a share of the strongest ink: where a blurred stroke is half
 /// its darkness and the ground is far below.
 const HALF_INK: f32 = 0.4;
+/// In a photo, a mark's strongest pixel must be this far from its ground towards the
+/// extreme, in levels of 255: printed digits are 60 and more, the misread light along a
+/// shadow's edge on blank paper under 30 (tests/photo.rs).
+const FAINT: f32 = 40.0;
+/// Tiles across the longer side of a photo, each voting for the side its ink is on.
+const TILES: usize = 16;
 /// Marks smaller than this many pixels (in the copy searched) or a fiftieth of the
 /// largest mark are specks ...
 const SPECK: usize = 4;
@@ -69,8 +75,9 @@ struct Mark {
     y1: usize,
     /// Pixels of it on the picture's outermost ring.
     contact: usize,
-    /// Its highest value.
+    /// Its highest value, and its highest strength.
     top: f32,
+    strongest: f32,
 }
 
 impl Mark {
@@ -87,6 +94,34 @@ impl Mark {
     }
 }
 
+/// The picture seen with its ink on one side of its ground, and the digit found so.
+struct View {
+    /// True when ink is darker than its ground.
+    inverted: bool,
+    /// The ground's level at each pixel of the copy, in ink terms (ink is higher).
+    background: Plane,
+    /// The copy minus its ground, in ink terms.
+    residual: Plane,
+    /// What turns a residual into a share of the way to the extreme, per pixel.
+    gains: Vec<f32>,
+    /// The residuals' median and their noise, per pixel and smoothed.
+    base: f32,
+    grain: f32,
+    /// The strongest ink's strength.
+    peak: f32,
+    /// Each pixel's mark (0 for none), the marks and the digit among them.
+    labels: Vec<u32>,
+    marks: Vec<Mark>,
+    chosen: Chosen,
+}
+
+impl View {
+    /// In ink terms, the level `v` of the picture.
+    fn bright(&self, v: f32) -> f32 {
+        if self.inverted { 255.0 - v } else { v }
+    }
+}
+
 /// Finds the digit in the `width x height` picture whose grey level (0 to 255) at pixel
 /// `i` is `level(i)`.
 pub(super) fn find(width: usize, height: usize, level: &dyn Fn(usize) -> f32) -> Result<Ink> {
@@ -94,41 +129,78 @@ pub(super) fn find(width: usize, height: usize, level: &dyn Fn(usize) -> f32) ->
     let copy = Plane::shrink(width, height, factor, level);
     let ring = border(&copy);
     let ground = quantile(&ring, 0.5);
-
-    // The ink is on the side the picture reaches farthest from its ground: a gradient
-    // widens both sides a little, ink one side a lot.
-    let smooth = copy.blur(1);
-    let (lo, hi) = smooth
-        .values
-        .iter()
-        .fold((f32::MAX, f32::MIN), |(lo, hi), &v| (lo.min(v), hi.max(v)));
-    if (ground - lo).max(hi - ground) < CONTRAST {
-        return Err(no_ink());
-    }
-    let inverted = ground - lo > hi - ground;
-    let bright = move |v: f32| if inverted { 255.0 - v } else { v };
-    let ink = Plane {
-        values: copy.values.iter().map(|&v| bright(v)).collect(),
-        ..copy
-    };
-
     let flat = ring
         .iter()
         .filter(|&&v| (v - ground).abs() <= FLAT_LEVELS)
         .count()
         * 100
         >= ring.len() * FLAT_SHARE;
-    let background = if flat {
-        Plane {
+    let view = if flat {
+        // The ink is on the side the picture reaches farthest from its one ground.
+        let (lo, hi) = copy
+            .blur(1)
+            .values
+            .iter()
+            .fold((f32::MAX, f32::MIN), |(lo, hi), &v| (lo.min(v), hi.max(v)));
+        if (ground - lo).max(hi - ground) < CONTRAST {
+            return Err(no_ink());
+        }
+        look(&copy, ground - lo > hi - ground, Some(ground))?
+    } else {
+        look(&copy, dark_ink(&copy), None)?
+    };
+    read(view, factor, width, height, level, flat)
+}
+
+/// Whether a photo's ink is darker than its ground. Its ground has no one level (a
+/// shadow may cover half of it, and the paper in light then looks like light ink on the
+/// shadow's ground), so each tile of the picture votes: a tile holding ink reaches much
+/// farther from its median on the ink's side than on the other, while noise, slopes of
+/// light and the ground's texture reach about as far either way. A shadow's edge votes
+/// for dark ink, but by little when the ground is dark (light multiplies).
+fn dark_ink(copy: &Plane) -> bool {
+    let smooth = copy.blur(1);
+    let (w, h) = (smooth.width, smooth.height);
+    let side = (w.max(h) / TILES).max(8);
+    let mut vote = 0.0f64;
+    let mut tile = Vec::with_capacity(side * side);
+    for ty in (0..h).step_by(side) {
+        for tx in (0..w).step_by(side) {
+            tile.clear();
+            for y in ty..(ty + side).min(h) {
+                tile.extend_from_slice(&smooth.values[y * w + tx..y * w + (tx + side).min(w)]);
+            }
+            let (lo, hi) = tile
+                .iter()
+                .fold((f32::MAX, f32::MIN), |(lo, hi), &v| (lo.min(v), hi.max(v)));
+            let median = quantile(&tile, 0.5);
+            vote += f64::from((median - lo) - (hi - median));
+        }
+    }
+    vote > 0.0
+}
+
+/// The digit as seen with ink brighter than its ground (`inverted` false) or darker;
+/// `flat` is the ground's one level when it has one.
+fn look(copy: &Plane, inverted: bool, flat: Option<f32>) -> Result<View> {
+    let bright = move |v: f32| if inverted { 255.0 - v } else { v };
+    let ink = Plane {
+        values: copy.values.iter().map(|&v| bright(v)).collect(),
+        ..*copy
+    };
+    let background = match flat {
+        Some(ground) => Plane {
             values: vec![bright(ground); ink.values.len()],
             ..ink
+        },
+        None => {
+            // The ground's light: what is left when everything narrower than a window
+            // wider than a stroke is taken away (slopes and steps of light are kept, ink
+            // is removed), from a slightly smoothed copy so that sensor noise does not
+            // pull it down.
+            let r = (ink.width.max(ink.height) / WINDOW).max(2);
+            ink.blur(1).opening(r).blur(2)
         }
-    } else {
-        // The ground's light: the darkest level (in ink terms) of a window wider than a
-        // stroke, spread back (an opening keeps slopes and steps of light, removes ink),
-        // from a slightly smoothed copy so that sensor noise does not pull it down.
-        let r = (ink.width.max(ink.height) / WINDOW).max(2);
-        ink.blur(1).spread(r, false).spread(r, true).blur(2)
     };
     // What stands out from the ground, in the picture's levels: its noise is the same in
     // shadow and in light, so it is what is tested against the noise. Its gain makes it
@@ -147,7 +219,7 @@ pub(super) fn find(width: usize, height: usize, level: &dyn Fn(usize) -> f32) ->
 
     // Ink stands out from the flattened ground by several times the ground's noise (the
     // median deviation, robust to the ink itself) and by a share of the strongest ink.
-    let (test, base, noise, grain) = if flat {
+    let (test, base, noise, grain) = if flat.is_some() {
         (residual.clone(), 0.0, 0.0, 0.0)
     } else {
         let test = residual.blur(1);
@@ -167,22 +239,59 @@ pub(super) fn find(width: usize, height: usize, level: &dyn Fn(usize) -> f32) ->
     if peak < CONTRAST || standout < ABOVE_NOISE * noise {
         return Err(no_ink());
     }
-    let share = if flat { GROUND } else { HALF_INK };
+    let share = if flat.is_some() { GROUND } else { HALF_INK };
     let mask: Vec<bool> = test
         .values
         .iter()
         .zip(&strengths)
         .map(|(&v, &s)| s > share * peak && v - base > 4.0 * noise)
         .collect();
-    let (labels, marks) = components(&mask, &test);
-
+    let (labels, marks) = components(&mask, &test, &strengths);
     let chosen = choose(
         &marks,
-        base + ABOVE_NOISE * noise,
-        !flat,
+        Faint {
+            top: base + ABOVE_NOISE * noise,
+            strength: if flat.is_some() { 0.0 } else { FAINT },
+        },
+        flat.is_none(),
         test.width,
         test.height,
     )?;
+    Ok(View {
+        inverted,
+        background,
+        residual,
+        gains,
+        base,
+        grain,
+        peak,
+        labels,
+        marks,
+        chosen,
+    })
+}
+
+/// The ink of the digit `view` found, read from the picture at its own resolution.
+fn read(
+    view: View,
+    factor: usize,
+    width: usize,
+    height: usize,
+    level: &dyn Fn(usize) -> f32,
+    flat: bool,
+) -> Result<Ink> {
+    let View {
+        ref background,
+        ref residual,
+        ref gains,
+        base,
+        grain,
+        peak,
+        ref labels,
+        ref marks,
+        ref chosen,
+        ..
+    } = view;
     let kept: Vec<bool> = {
         let mut k = vec![false; marks.len() + 1];
         for &m in &chosen.parts {
@@ -196,7 +305,7 @@ pub(super) fn find(width: usize, height: usize, level: &dyn Fn(usize) -> f32) ->
             .iter()
             .map(|&l| if kept[l as usize] { 1.0 } else { 0.0 })
             .collect(),
-        ..test
+        ..*residual
     };
     let allowed = if reach > 0 || factor > 1 {
         allowed.spread(reach.max(1), true)
@@ -208,8 +317,8 @@ pub(super) fn find(width: usize, height: usize, level: &dyn Fn(usize) -> f32) ->
     let region = (
         b.x0.saturating_sub(grow) * factor,
         b.y0.saturating_sub(grow) * factor,
-        ((b.x1 + grow + 1).min(test.width) * factor).min(width),
-        ((b.y1 + grow + 1).min(test.height) * factor).min(height),
+        ((b.x1 + grow + 1).min(residual.width) * factor).min(width),
+        ((b.y1 + grow + 1).min(residual.height) * factor).min(height),
     );
     let (rw, rh) = (region.2 - region.0, region.3 - region.1);
 
@@ -222,8 +331,8 @@ pub(super) fn find(width: usize, height: usize, level: &dyn Fn(usize) -> f32) ->
             let (d, g) = if factor == 1 {
                 (residual.values[y * width + x], gains[y * width + x])
             } else {
-                let b = sample(&background, factor, x, y);
-                (bright(level(y * width + x)) - b, gain(b))
+                let b = sample(background, factor, x, y);
+                (view.bright(level(y * width + x)) - b, gain(b))
             };
             if allowed.values[(y / factor) * allowed.width + x / factor] > 0.0 {
                 read.push(Some((d, g)));
@@ -252,7 +361,7 @@ pub(super) fn find(width: usize, height: usize, level: &dyn Fn(usize) -> f32) ->
     Ok(Ink {
         levels,
         region: (region.0, region.1, rw, rh),
-        inverted,
+        inverted: view.inverted,
         marks: chosen.marks,
         parts: chosen.parts.len(),
     })
@@ -272,10 +381,22 @@ struct Chosen {
     marks: usize,
 }
 
+/// Below what a mark is too faint to be ink: its highest value and its highest strength.
+struct Faint {
+    top: f32,
+    strength: f32,
+}
+
 /// The digit among the marks: the largest digit-like mark that is not a speck (small, or
-/// no higher than `least`) nor (in a photo) along the frame, with the marks that belong
-/// to it; else the largest mark left.
-fn choose(marks: &[Mark], least: f32, photo: bool, width: usize, height: usize) -> Result<Chosen> {
+/// faint) nor (in a photo) along the frame, with the marks that belong to it; else the
+/// largest mark left.
+fn choose(
+    marks: &[Mark],
+    faint: Faint,
+    photo: bool,
+    width: usize,
+    height: usize,
+) -> Result<Chosen> {
     let largest = marks.iter().map(|m| m.area).max().ok_or_else(no_ink)?;
     let speck = SPECK.max(largest / 50);
     let side = SPECK_SIDE.min(width.max(height) / 4);
@@ -283,7 +404,10 @@ fn choose(marks: &[Mark], least: f32, photo: bool, width: usize, height: usize) 
     let candidates: Vec<usize> = (0..marks.len())
         .filter(|&i| {
             let m = &marks[i];
-            m.area >= speck && m.width().max(m.height()) >= side && m.top >= least
+            m.area >= speck
+                && m.width().max(m.height()) >= side
+                && m.top >= faint.top
+                && m.strongest >= faint.strength
         })
         .collect();
     if candidates.is_empty() {
@@ -328,6 +452,7 @@ fn choose(marks: &[Mark], least: f32, photo: bool, width: usize, height: usize) 
             y1: bounds.y1.max(m.y1),
             contact: bounds.contact + m.contact,
             top: bounds.top.max(m.top),
+            strongest: bounds.strongest.max(m.strongest),
         };
         if near
             && overlap * 2 >= m.width().min(marks[main].width())
@@ -345,9 +470,9 @@ fn choose(marks: &[Mark], least: f32, photo: bool, width: usize, height: usize) 
     })
 }
 
-/// The connected parts (8 neighbours) of a mask over `plane`: a label for each pixel (0
-/// for none, else the part's index + 1) and the parts.
-fn components(mask: &[bool], plane: &Plane) -> (Vec<u32>, Vec<Mark>) {
+/// The connected parts (8 neighbours) of a mask over `plane` and the `strengths` of its
+/// pixels: a label for each pixel (0 for none, else the part's index + 1) and the parts.
+fn components(mask: &[bool], plane: &Plane, strengths: &[f32]) -> (Vec<u32>, Vec<Mark>) {
     let (width, height) = (plane.width, plane.height);
     let mut labels = vec![0u32; mask.len()];
     let mut marks = Vec::new();
@@ -366,6 +491,7 @@ fn components(mask: &[bool], plane: &Plane) -> (Vec<u32>, Vec<Mark>) {
             y1: sy,
             contact: 0,
             top: f32::MIN,
+            strongest: f32::MIN,
         };
         labels[start] = label;
         stack.push(start);
@@ -375,6 +501,7 @@ fn components(mask: &[bool], plane: &Plane) -> (Vec<u32>, Vec<Mark>) {
             (m.x0, m.y0, m.x1, m.y1) = (m.x0.min(x), m.y0.min(y), m.x1.max(x), m.y1.max(y));
             m.contact += usize::from(x == 0 || y == 0 || x + 1 == width || y + 1 == height);
             m.top = m.top.max(plane.values[i]);
+            m.strongest = m.strongest.max(strengths[i]);
             for ny in y.saturating_sub(1)..(y + 2).min(height) {
                 for nx in x.saturating_sub(1)..(x + 2).min(width) {
                     let j = ny * width + nx;
