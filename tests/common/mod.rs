@@ -2,7 +2,7 @@
 #![allow(dead_code)] // each test file uses its own share of these
 
 use ssam::preprocess::prepare_rgba;
-use ssam::{Dataset, Effort, Index, Scratch, Space, format, metrics};
+use ssam::{Dataset, Effort, Index, Ranking, Scratch, Space, format, metrics};
 
 /// An MNIST set from `assets/mnist` ("train" or "t10k").
 pub fn mnist(stem: &str) -> Dataset {
@@ -42,15 +42,16 @@ pub fn answer(index: &Index, query: &[u8], scratch: &mut Scratch) -> (u8, Option
     )
 }
 
-/// Share of `cases` (an RGBA canvas, its width and height, the true digit) whose nearest
-/// training digit by the shipped index's default search has the true label, and the
-/// share the 10-NN vote gets right. A picture the preprocessing refuses counts as wrong.
+/// Shares of `cases` (an RGBA canvas, its width and height, the true digit) answered
+/// right by the shipped index: the nearest training digit by the default search, the
+/// 10-NN vote, and the nearest after the default re-ranking. A picture the
+/// preprocessing refuses counts as wrong.
 pub fn accuracy(
     index: &Index,
     cases: impl Iterator<Item = (Vec<u8>, usize, usize, u8)>,
-) -> (f64, f64) {
+) -> (f64, f64, f64) {
     let mut scratch = Scratch::new();
-    let (mut n, mut right1, mut right_vote) = (0, 0, 0);
+    let (mut n, mut right1, mut right_vote, mut right_ranked) = (0, 0, 0, 0);
     for (rgba, w, h, label) in cases {
         n += 1;
         let Ok(prepared) = prepare_rgba(w, h, &rgba) else {
@@ -59,6 +60,17 @@ pub fn accuracy(
         let (nearest, vote) = answer(index, &prepared.pixels, &mut scratch);
         right1 += usize::from(nearest == label);
         right_vote += usize::from(vote == Some(label));
+        let ranked = index
+            .find(
+                &prepared.pixels,
+                10,
+                Effort::default_for(index),
+                Ranking::DEFAULT,
+                &mut scratch,
+            )
+            .unwrap();
+        right_ranked += usize::from(index.originals().label(ranked[0].id as usize) == label);
     }
-    (right1 as f64 / n as f64, right_vote as f64 / n as f64)
+    let share = |right: usize| right as f64 / n as f64;
+    (share(right1), share(right_vote), share(right_ranked))
 }
