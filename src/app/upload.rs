@@ -103,23 +103,38 @@ pub fn Upload(
     on_error: Callback<String>,
 ) -> impl IntoView {
     let over = RwSignal::new(false);
-    let take = move |file: Option<File>| {
-        let Some(file) = file else { return };
+    // One picture is one query: of several given at once the first is used, and the
+    // message says which.
+    let take = move |files: Vec<File>| {
+        let Some(file) = files.first().cloned() else {
+            return;
+        };
+        let others = files.len() - 1;
         leptos::task::spawn_local(async move {
             match prepare(&file).await {
-                Ok(q) => on_query.run(q),
+                Ok(q) => {
+                    on_query.run(q);
+                    if others > 0 {
+                        on_error.run(format!(
+                            "{} files were given: searched with {}, the first (one picture at a time).",
+                            others + 1,
+                            file.name()
+                        ));
+                    }
+                }
                 Err(e) => on_error.run(e),
             }
         });
     };
+    let all = |list: Option<web_sys::FileList>| -> Vec<File> {
+        list.map(|l| (0..l.length()).filter_map(|i| l.get(i)).collect())
+            .unwrap_or_default()
+    };
     let paste = window_event_listener(leptos::ev::paste, move |ev| {
-        let file = ev
-            .clipboard_data()
-            .and_then(|d| d.files())
-            .and_then(|f| f.get(0));
-        if file.is_some() {
+        let files = all(ev.clipboard_data().and_then(|d| d.files()));
+        if !files.is_empty() {
             ev.prevent_default();
-            take(file);
+            take(files);
         }
     });
     on_cleanup(move || paste.remove());
@@ -136,7 +151,7 @@ pub fn Upload(
             on:drop=move |ev| {
                 ev.prevent_default();
                 over.set(false);
-                take(ev.data_transfer().and_then(|d| d.files()).and_then(|f| f.get(0)));
+                take(all(ev.data_transfer().and_then(|d| d.files())));
             }
         >
             <input
@@ -147,12 +162,13 @@ pub fn Upload(
                 data-testid="picture-file"
                 on:change=move |ev| {
                     let input: web_sys::HtmlInputElement = event_target(&ev);
-                    take(input.files().and_then(|f| f.get(0)));
+                    take(all(input.files()));
                     input.set_value("");
                 }
             />
             <span class="drop-title">"Upload a picture"</span>
-            <span class="muted small">"Choose a file, drop it here, or paste it (Ctrl+V)"</span>
+            <span class="muted small keys-hint">"Choose a file, drop it here, or paste it (Ctrl+V)"</span>
+            <span class="muted small touch-hint">"Choose a picture or take a photo"</span>
         </label>
     }
 }
