@@ -17,6 +17,7 @@ use crate::{Dataset, Index, Params, Space, format, idx, preprocess};
 
 use super::super::fetch::{self, js_error, now, pause};
 use super::super::protocol::{Problem, SetInfo};
+use super::super::upload;
 use super::load::progress;
 use super::{Set, scope};
 
@@ -39,8 +40,6 @@ pub const BENCH_QUERIES: usize = 1000;
 /// Sets smaller than this are indexed whole: holding out 5% of fewer images leaves too
 /// few queries to measure anything, and the benchmark says so instead.
 pub const MIN_TO_HOLD_OUT: usize = 200;
-/// Pictures larger than this are not decoded (a 30000x30000 PNG would need 3.6 GB).
-pub const MAX_PICTURE_PIXELS: u64 = 100_000_000;
 
 /// What the user gave.
 pub enum Given {
@@ -183,8 +182,10 @@ pub async fn build(
     let (rows, cols) = shape;
     let Split { indexed, queries } = split(rows, cols, pixels, labels)?;
     let t1 = now();
+    let mut notes = skipped;
     let index = match saved {
         Some((file, bytes)) => {
+            notes.push(format!("The index was read from {file}, not built"));
             progress("reading the saved index", &file, 0.0, None, true);
             pause_while(wanted).await?;
             format::from_bytes(&file, &bytes, indexed).map_err(engine)?
@@ -220,7 +221,7 @@ pub async fn build(
             ("index".into(), t2 - t1),
         ],
         query_noun: "image".into(),
-        notes: skipped,
+        notes,
         ..SetInfo::default()
     };
     Ok(Set::new(index, info, queries))
@@ -500,69 +501,8 @@ async fn from_folder(
     })
 }
 
-/// The width and height a picture's header declares (PNG, GIF, BMP, WebP, JPEG), read
-/// from its first bytes; None when the header is none of these or is cut.
-fn picture_size(h: &[u8]) -> Option<(u64, u64)> {
-    let be32 = |i: usize| {
-        Some(u64::from(u32::from_be_bytes(
-            h.get(i..i + 4)?.try_into().ok()?,
-        )))
-    };
-    let le16 = |i: usize| {
-        Some(u64::from(u16::from_le_bytes(
-            h.get(i..i + 2)?.try_into().ok()?,
-        )))
-    };
-    let be16 = |i: usize| {
-        Some(u64::from(u16::from_be_bytes(
-            h.get(i..i + 2)?.try_into().ok()?,
-        )))
-    };
-    let le32 = |i: usize| {
-        Some(u64::from(u32::from_le_bytes(
-            h.get(i..i + 4)?.try_into().ok()?,
-        )))
-    };
-    if h.starts_with(b"\x89PNG\r\n\x1a\n") {
-        return Some((be32(16)?, be32(20)?));
-    }
-    if h.starts_with(b"GIF8") {
-        return Some((le16(6)?, le16(8)?));
-    }
-    if h.starts_with(b"BM") {
-        let height = le32(22)? as u32 as i32;
-        return Some((le32(18)?, u64::from(height.unsigned_abs())));
-    }
-    if h.starts_with(b"RIFF") && h.get(8..12) == Some(b"WEBP") {
-        return match h.get(12..16)? {
-            b"VP8X" => Some(((le32(24)? & 0xff_ffff) + 1, (le32(27)? & 0xff_ffff) + 1)),
-            b"VP8L" => {
-                let b = le32(21)?;
-                Some(((b & 0x3fff) + 1, ((b >> 14) & 0x3fff) + 1))
-            }
-            _ => Some((le16(26)? & 0x3fff, le16(28)? & 0x3fff)),
-        };
-    }
-    if h.starts_with(&[0xff, 0xd8]) {
-        // JPEG: walk the segments to the first start-of-frame.
-        let mut i = 2;
-        while i + 9 < h.len() {
-            if h[i] != 0xff {
-                return None;
-            }
-            let marker = h[i + 1];
-            let len = be16(i + 2)? as usize;
-            if matches!(marker, 0xc0..=0xcf) && !matches!(marker, 0xc4 | 0xc8 | 0xcc) {
-                return Some((be16(i + 7)?, be16(i + 5)?));
-            }
-            i += 2 + len;
-        }
-    }
-    None
-}
-
 /// The browser's own decoder, off the page; why not, for a file that is no picture, is
-/// empty, or whose header declares more pixels than [`MAX_PICTURE_PIXELS`].
+/// empty, or whose header declares more pixels than [`upload::MAX_PICTURE_PIXELS`].
 async fn decode(file: &Blob) -> Result<ImageBitmap, Skip> {
     if file.size() == 0.0 {
         return Err(Skip::Empty);
@@ -573,8 +513,8 @@ async fn decode(file: &Blob) -> Result<ImageBitmap, Skip> {
     let head = JsFuture::from(head.array_buffer())
         .await
         .map_err(|_| Skip::NotPicture)?;
-    if let Some((w, h)) = picture_size(&Uint8Array::new(&head).to_vec())
-        && w.saturating_mul(h) > MAX_PICTURE_PIXELS
+    if let Some((w, h)) = upload::picture_size(&Uint8Array::new(&head).to_vec())
+        && w.saturating_mul(h) > upload::MAX_PICTURE_PIXELS
     {
         return Err(Skip::TooLarge);
     }
