@@ -80,6 +80,10 @@ fn show_on_phone(card: NodeRef<leptos::html::Section>) {
 /// The whole page.
 #[component]
 pub fn App() -> impl IntoView {
+    // The page's "Loading" line (index.html) gives way to the app.
+    if let Some(boot) = document().get_element_by_id("boot") {
+        boot.remove();
+    }
     let query = RwSignal::new(None::<Query>);
     let k = RwSignal::new(DEFAULT_K);
     let setting = RwSignal::new(None::<Setting>);

@@ -128,9 +128,9 @@ fn split(
             kept += 1;
         }
     }
+    // The 5% held out stay as spare capacity: shrinking could copy the whole set.
     pixels.truncate(kept * dim);
     labels.truncate(kept);
-    pixels.shrink_to_fit();
     Ok(Split {
         indexed: Dataset::new(rows, cols, pixels, labels).map_err(engine)?,
         queries: Some(Dataset::new(rows, cols, held_pixels, held_labels).map_err(engine)?),
