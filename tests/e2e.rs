@@ -643,8 +643,8 @@ async fn back_to_mnist_while_an_own_set_is_indexed_cancels_it() {
 }
 
 /// Builds, in the page, a dropped folder `pets/` of 120 small pictures in two classes
-/// (`a/` squares, `b/` discs), a text file and an empty PNG, plus `extra` (name, blob
-/// URL) pairs, and drops it on the folder zone. Chromium hands a script's drop no
+/// (`a/` squares, `b/` discs), a text file and an empty PNG, plus the saved index under
+/// each name in `extra`, and drops it on the folder zone. Chromium hands a script's drop no
 /// directory entries, so the entries are made here the way a real drop gives them.
 const DROP_FOLDER: &str = r#"
 const [extra, done] = arguments;
@@ -659,7 +659,7 @@ const [extra, done] = arguments;
   }
   files.push(['pets/a/notes.txt', new File(['not a picture'], 'notes.txt', { type: 'text/plain' })]);
   files.push(['pets/b/empty.png', new File([], 'empty.png', { type: 'image/png' })]);
-  for (const [name, url] of extra) files.push([name, new File([await (await fetch(url)).blob()], name.split('/').pop())]);
+  for (const name of extra) files.push([name, new File([window.__savedBlob], name.split('/').pop())]);
   const entry = (path, file) => ({ isFile: true, isDirectory: false, name: path.split('/').pop(), fullPath: '/' + path, file: (ok) => ok(file) });
   const dir = (path) => {
     const kids = new Map();
@@ -679,7 +679,7 @@ const [extra, done] = arguments;
   document.querySelector('[data-testid=own-folder-drop]').dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
   DataTransferItem.prototype.webkitGetAsEntry = get;
   done(true);
-})();
+})().catch((e) => done(String(e)));
 "#;
 
 #[tokio::test(flavor = "current_thread")]
@@ -688,10 +688,12 @@ async fn a_dropped_folder_is_indexed_with_skips_counted_and_its_saved_index_is_u
     let site = serve();
     let b = browser().await;
     b.open_ready(&format!("{}/ok/", site.base)).await;
-    b.client
+    let dropped = b
+        .client
         .execute_async(DROP_FOLDER, vec![json!([])])
         .await
         .unwrap();
+    assert_eq!(dropped, json!(true));
     let ready = b.until_text("[data-testid=ready]", "Your set pets").await;
     assert!(ready.contains("120 images of 20x20"), "{ready}");
     assert!(
@@ -707,8 +709,9 @@ async fn a_dropped_folder_is_indexed_with_skips_counted_and_its_saved_index_is_u
     // Save its index (kept as a blob the page can fetch), then drop the folder again
     // with the index inside: it is read, not built.
     b.js(
-        "URL.revokeObjectURL = () => {}; \
-         HTMLAnchorElement.prototype.click = function () { window.__saved = [this.download, this.href]; };",
+        "const make = URL.createObjectURL; \
+         URL.createObjectURL = (blob) => { window.__savedBlob = blob; return make(blob); }; \
+         HTMLAnchorElement.prototype.click = function () { window.__saved = [this.download]; };",
         vec![],
     )
     .await;
@@ -725,13 +728,12 @@ async fn a_dropped_folder_is_indexed_with_skips_counted_and_its_saved_index_is_u
     assert_eq!(saved[0], json!("pets.ssam.gz"));
     b.click("[data-testid=back-to-mnist]").await;
     b.until_text("[data-testid=ready]", "MNIST").await;
-    b.client
-        .execute_async(
-            DROP_FOLDER,
-            vec![json!([["pets/pets.ssam.gz", saved[1].clone()]])],
-        )
+    let dropped = b
+        .client
+        .execute_async(DROP_FOLDER, vec![json!(["pets/pets.ssam.gz"])])
         .await
         .unwrap();
+    assert_eq!(dropped, json!(true));
     let ready = b.until_text("[data-testid=ready]", "Your set pets").await;
     assert!(
         ready.contains("index was read from pets/pets.ssam.gz"),

@@ -234,7 +234,12 @@ impl Client {
                     }
                 });
             }
-            FromWorker::Progress(p) if p.own => self.own_progress.set(Some(p)),
+            // A cancelled build may still report until its next pause: not shown.
+            FromWorker::Progress(p) if p.own => {
+                if self.own_busy.with_value(Option::is_some) {
+                    self.own_progress.set(Some(p));
+                }
+            }
             FromWorker::Progress(p) => self.progress.set(Some(p)),
             FromWorker::Ready(mut info) => {
                 // The worker's clock starts with the worker; the page's with navigation.

@@ -12,7 +12,7 @@ pub fn thousands(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -61,9 +61,9 @@ fn ready_line(s: &SetInfo) -> String {
         )
     } else if stages.is_empty() {
         format!(
-            "Searching {} again: {} training digits of {size}, {index}.",
+            "Back to {} {} training digits of {size}, {index}.",
+            thousands(u64::from(s.items)),
             s.name,
-            thousands(u64::from(s.items))
         )
     } else {
         format!(

@@ -446,18 +446,24 @@ pub fn gzip(bytes: &[u8]) -> Vec<u8> {
     enc.finish().unwrap()
 }
 
-/// A gzip bomb: `head`, then `zeros` zero bytes, packed (2 GiB of zeros pack into about
-/// 2 MB); written without ever holding the inflated bytes.
+/// A gzip bomb: `head`, then `zeros` zero bytes (a whole number of MiB), packed into
+/// about a thousandth of that: one gzip member a MiB, the same bytes repeated, so it is
+/// made at once and never held inflated. Readers of gzip take concatenated members as
+/// one stream.
 pub fn bomb(head: &[u8], zeros: u64) -> Vec<u8> {
     use std::io::Write;
-    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
-    enc.write_all(head).unwrap();
-    let block = vec![0u8; 1 << 20];
-    let mut left = zeros;
-    while left > 0 {
-        let n = left.min(block.len() as u64) as usize;
-        enc.write_all(&block[..n]).unwrap();
-        left -= n as u64;
+    let pack = |bytes: &[u8]| {
+        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        enc.write_all(bytes).unwrap();
+        enc.finish().unwrap()
+    };
+    let mib = vec![0u8; 1 << 20];
+    let mut first = head.to_vec();
+    first.extend_from_slice(&mib);
+    let mut out = pack(&first);
+    let member = pack(&mib);
+    for _ in 1..zeros >> 20 {
+        out.extend_from_slice(&member);
     }
-    enc.finish().unwrap()
+    out
 }
