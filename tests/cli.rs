@@ -153,3 +153,20 @@ fn a_damaged_index_or_missing_file_is_a_message_not_a_crash() {
         text(&o)
     );
 }
+
+#[test]
+fn build_with_no_flags_rebuilds_the_shipped_index_byte_for_byte() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("index.ssam.gz");
+    let o = ssam(&["build", "--out", out.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", text(&o));
+    let shipped =
+        std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/index.ssam.gz")).unwrap();
+    let built = std::fs::read(&out).unwrap();
+    assert!(
+        built == shipped,
+        "ssam build with no flags made {} bytes, the shipped index has {}",
+        built.len(),
+        shipped.len()
+    );
+}
