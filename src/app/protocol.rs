@@ -104,6 +104,12 @@ pub enum ToWorker {
     OwnFolder {
         paths: Vec<String>,
     },
+    /// Why training image `id` is similar to `query` (an image of the set's size, as an
+    /// answer gave it back): answered with [`FromWorker::Why`].
+    Explain {
+        query: Image,
+        id: u32,
+    },
     /// The current index as a file.
     Save,
     /// Back to the shipped MNIST index.
@@ -155,6 +161,9 @@ pub struct SetInfo {
     pub query_noun: String,
     pub queries: u32,
     pub memory_mb: f64,
+    /// The set's pictures were dark on a light ground and were inverted on import, so
+    /// that ink is high as in MNIST and in every query.
+    pub inverted: bool,
 }
 
 impl SetInfo {
@@ -171,8 +180,13 @@ impl SetInfo {
                 s = self.searched_side
             )
         } else {
+            let polarity = if self.inverted {
+                " (inverted: the pictures were dark on light)"
+            } else {
+                ""
+            };
             format!(
-                "Similar means close in pixels, {}x{} grey levels as given; distances are in that space.",
+                "Similar means close in pixels, {}x{} grey levels as given{polarity}; distances are in that space.",
                 self.rows, self.cols
             )
         }
@@ -193,7 +207,8 @@ impl SetInfo {
 pub struct Hit {
     pub id: u32,
     pub label: Option<u8>,
-    /// Squared L2 in the index's space.
+    /// The answer's distance: the distortion cost when re-ranked, else squared L2 in
+    /// the index's space.
     pub distance: u32,
     pub image: Image,
 }
@@ -206,11 +221,50 @@ pub struct Answer {
     /// The query as the engine searched it (after the space's transform).
     pub searched: Image,
     pub setting: Setting,
+    /// The candidates were re-ranked by the image distortion model (`Ranking::DEFAULT`).
+    pub reranked: bool,
     pub hits: Vec<Hit>,
+    /// What the nearest say, when the set has labels.
+    pub verdict: Option<Verdict>,
     pub ms: f64,
     pub measured: u32,
     pub items: u32,
     pub exact: Option<Exact>,
+}
+
+/// The engine's [`crate::verdict::Verdict`] as it travels.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Verdict {
+    pub label: u8,
+    pub support: f64,
+    pub runner_up: Option<(u8, f64)>,
+    /// The label carries enough of the weight to be named.
+    pub sure: bool,
+}
+
+impl From<crate::verdict::Verdict> for Verdict {
+    fn from(v: crate::verdict::Verdict) -> Verdict {
+        Verdict {
+            label: v.label,
+            support: v.support,
+            runner_up: v.runner_up,
+            sure: v.sure(),
+        }
+    }
+}
+
+/// Why a hit is similar to a query (`Index::explain`): both stood upright as compared,
+/// and for each query pixel (row-major) where its best match lies in the hit.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Why {
+    /// The hit explained.
+    pub id: u32,
+    pub query: Image,
+    pub hit: Image,
+    /// Displacement (dx, dy) of each query pixel's match.
+    pub moved: Vec<(i8, i8)>,
+    /// The distortion distance, as the answer ranked it.
+    pub distance: u32,
 }
 
 /// Exact search of the same query, when asked.
@@ -241,6 +295,7 @@ pub enum FromWorker {
     Ready(SetInfo),
     Answer(Answer),
     Picked(Query),
+    Why(Why),
     BenchStatus {
         setting: Setting,
         done: u32,
@@ -267,6 +322,7 @@ pub enum Task {
     Load,
     Search,
     Pick,
+    Explain,
     Bench,
     OwnSet,
     Save,

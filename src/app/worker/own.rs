@@ -80,6 +80,10 @@ pub async fn build(given: Given, files: Vec<JsValue>) -> Result<Set, Problem> {
             (name, data, labelled, classes, None)
         }
     };
+    // Polarity per set: pictures of dark ink on paper are inverted once, here, so that
+    // ink is high as in MNIST and in every query the page makes.
+    let inverted = data.light_ground();
+    let data = if inverted { data.inverted() } else { data };
     let t1 = now();
     let index = match saved {
         Some((file, bytes)) => {
@@ -118,6 +122,7 @@ pub async fn build(given: Given, files: Vec<JsValue>) -> Result<Set, Problem> {
             ("index".into(), t2 - t1),
         ],
         query_noun: "image".into(),
+        inverted,
         ..SetInfo::default()
     };
     Ok(Set::new(index, info, true))
