@@ -81,14 +81,14 @@ pub fn BenchPanel(client: Client) -> impl IntoView {
                     <tbody>
                         {move || rows().into_iter().map(|r| view! {
                             <tr>
-                                <td>{r.setting.name()}</td><td>{format!("{:.4}", r.recall)}</td><td>{format!("{:.0}", r.qps)}</td>
+                                <td>{if r.reranked { format!("{}, re-ranked", r.setting.name()) } else { r.setting.name() }}</td><td>{format!("{:.4}", r.recall)}</td><td>{format!("{:.0}", r.qps)}</td>
                                 <td>{format!("{:.2}", r.p50)}</td><td>{format!("{:.2}", r.p99)}</td>
                                 <td>{r.acc1.map_or("n/a".to_owned(), |a| format!("{a:.4}"))}</td>
                             </tr>
                         }).collect_view()}
                     </tbody>
                 </table>
-                {move || plot(&rows())}
+                {move || plot(&rows().into_iter().filter(|r| !r.reranked).collect::<Vec<_>>())}
             </Show>
         </section>
     }

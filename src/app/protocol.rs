@@ -278,6 +278,8 @@ pub struct Exact {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Row {
     pub setting: Setting,
+    /// The nearest candidates re-ranked, as the page answers (`Ranking::DEFAULT`).
+    pub reranked: bool,
     pub recall: f64,
     pub qps: f64,
     pub p50: f64,
