@@ -45,6 +45,16 @@ impl From<Effort> for Setting {
 }
 
 impl Setting {
+    /// What the page offers, in its menu and its benchmark alike (`Effort::OFFERED`):
+    /// graph beams for a set with a graph, then forest budgets.
+    pub fn offered(graph: bool) -> Vec<Setting> {
+        Effort::OFFERED
+            .into_iter()
+            .filter(|e| graph || !matches!(e, Effort::Graph { .. }))
+            .map(Setting::from)
+            .collect()
+    }
+
     /// How a setting reads in a menu or a table.
     pub fn name(self) -> String {
         match self {

@@ -451,12 +451,7 @@ impl Set {
     }
 }
 
-/// Says whether a `Setting` can run on this set.
+/// The settings the benchmark measures on this set: those the menu offers.
 pub(crate) fn settings_for(index: &Index) -> Vec<Setting> {
-    let mut s = Vec::new();
-    if index.graph().is_some() {
-        s.extend([16, 32, 64, 128].map(Setting::Graph));
-    }
-    s.extend([500, 1000, 2000, 4000].map(Setting::Forest));
-    s
+    Setting::offered(index.graph().is_some())
 }
