@@ -51,9 +51,11 @@ pub struct Gradients {
     cols: usize,
     pad: usize,
     /// Horizontal and vertical Sobel responses divided by 8 (within -127..=127), row-major
-    /// over `(rows + 2 pad) x (cols + 2 pad)`.
-    x: Vec<i16>,
-    y: Vec<i16>,
+    /// over `(rows + 2 pad) x (cols + 2 pad)`, after `pad` more zeros so that a
+    /// displacement may step before the first row; `pad` zeros also follow the last.
+    /// In 32 bits: the kernel then reads them with no widening.
+    x: Vec<i32>,
+    y: Vec<i32>,
 }
 
 impl Gradients {
@@ -79,7 +81,7 @@ impl Gradients {
         }
         let pad = model.pad();
         let width = cols + 2 * pad;
-        let len = width * (rows + 2 * pad);
+        let len = width * (rows + 2 * pad) + 2 * pad;
         (self.rows, self.cols, self.pad) = (rows, cols, pad);
         self.x.clear();
         self.x.resize(len, 0);
@@ -103,11 +105,11 @@ impl Gradients {
                     - at(x - 1, y - 1)
                     - 2 * at(x, y - 1)
                     - at(x + 1, y - 1);
-                let i = (y - 1 + pad) * width + x - 1 + pad;
+                let i = pad + (y - 1 + pad) * width + x - 1 + pad;
                 // Sobel responses reach 4 * 255; divided by 8 they fit in 8 bits, and
                 // every sum below stays inside 32 bits.
-                self.x[i] = (gx / 8) as i16;
-                self.y[i] = (gy / 8) as i16;
+                self.x[i] = gx / 8;
+                self.y[i] = gy / 8;
             }
         }
         Ok(())
@@ -123,11 +125,9 @@ impl Gradients {
 pub struct Workspace {
     /// Per-pixel squared differences at one displacement, over the padded grid.
     cost: Vec<u32>,
-    /// Their horizontal 3-sums.
+    /// Their sums across each window's width.
     across: Vec<u32>,
-    /// One row of window sums.
-    sum: Vec<u32>,
-    /// Each query pixel's best window cost so far.
+    /// Each query pixel's best window cost so far, over the padded grid.
     best: Vec<u32>,
     /// Each query pixel's best displacement so far, when asked for.
     moved: Vec<(i8, i8)>,
@@ -167,7 +167,39 @@ pub fn matching(model: Distortion, query: &Gradients, reference: &Gradients) -> 
     }
 }
 
+/// The kernel, compiled a second time for AVX2 where the processor has it: its passes
+/// are plain loops the compiler vectorises, and AVX2's eight lanes with a native 32-bit
+/// multiply make them about three times faster than the baseline's (wasm32 gets simd128
+/// from the build's target features).
 fn run(
+    model: Distortion,
+    query: &Gradients,
+    reference: &Gradients,
+    work: &mut Workspace,
+    track: bool,
+) -> u32 {
+    #[cfg(target_arch = "x86_64")]
+    if std::is_x86_feature_detected!("avx2") {
+        // SAFETY: AVX2 is present, checked just above.
+        return unsafe { run_avx2(model, query, reference, work, track) };
+    }
+    kernel(model, query, reference, work, track)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn run_avx2(
+    model: Distortion,
+    query: &Gradients,
+    reference: &Gradients,
+    work: &mut Workspace,
+    track: bool,
+) -> u32 {
+    kernel(model, query, reference, work, track)
+}
+
+#[inline(always)]
+fn kernel(
     model: Distortion,
     query: &Gradients,
     reference: &Gradients,
@@ -185,21 +217,24 @@ fn run(
     let width = query.width();
     let c = usize::from(model.context);
     let warp = isize::from(model.warp);
-    // The grid of window centres' neighbourhoods: the image and `context` around it.
-    let (grid_rows, grid_cols) = (rows + 2 * c, cols + 2 * c);
-    let origin = pad - c;
-    work.cost.resize(grid_rows * grid_cols, 0);
-    work.across.resize(grid_rows * cols, 0);
-    work.sum.resize(cols, 0);
+    // Every pass below runs over whole padded rows as one flat slice, which vectorises
+    // without tails per row; the columns outside the image compute values nobody reads.
+    // Costs are needed for the image and `c` rows and columns around it; window sums and
+    // minima for the image's rows.
+    let (first, last) = ((pad - c) * width, (pad + rows + c) * width);
+    let (inner_first, inner_last) = (pad * width, (pad + rows) * width);
+    work.cost.clear();
+    work.cost.resize(last - first, 0);
+    work.across.clear();
+    work.across.resize(last - first, 0);
     work.best.clear();
-    work.best.resize(rows * cols, u32::MAX);
+    work.best.resize(inner_last - inner_first, u32::MAX);
     if track {
         work.moved.clear();
-        work.moved.resize(rows * cols, (0, 0));
+        work.moved.resize(inner_last - inner_first, (0, 0));
     }
-    let window = 2 * c + 1;
-    // Displacements nearest first: small moves are tried before large ones, so ties keep
-    // the smaller move (what a person would point at).
+    // Displacements nearest first, so that ties keep the smaller move (what a person
+    // would point at).
     let mut moves: [(isize, isize); 81] = [(0, 0); 81];
     let mut count = 0;
     for dy in -warp..=warp {
@@ -210,60 +245,73 @@ fn run(
     }
     let moves = &mut moves[..count];
     moves.sort_by_key(|&(dx, dy)| (dx * dx + dy * dy, dy, dx));
+    let n = last - first;
+    let (qx, qy) = (&query.x[pad + first..][..n], &query.y[pad + first..][..n]);
     for &(dx, dy) in moves.iter() {
-        for gy in 0..grid_rows {
-            let qa = (origin + gy) * width + origin;
-            let ra = ((origin + gy) as isize + dy) as usize * width;
-            let ra = (ra as isize + origin as isize + dx) as usize;
-            let row = &mut work.cost[gy * grid_cols..][..grid_cols];
-            let (qx, qy) = (&query.x[qa..][..grid_cols], &query.y[qa..][..grid_cols]);
-            let (rx, ry) = (
-                &reference.x[ra..][..grid_cols],
-                &reference.y[ra..][..grid_cols],
-            );
-            for i in 0..grid_cols {
-                let ex = i32::from(qx[i]) - i32::from(rx[i]);
-                let ey = i32::from(qy[i]) - i32::from(ry[i]);
-                row[i] = (ex * ex + ey * ey) as u32;
+        // In bounds: the padding holds `warp` rows and columns beyond every window, and
+        // `pad` zeros lie before the first row and after the last.
+        let at = (pad + first) as isize + dy * width as isize + dx;
+        let (rx, ry) = (
+            &reference.x[at as usize..][..n],
+            &reference.y[at as usize..][..n],
+        );
+        for ((((cost, &qx), &qy), &rx), &ry) in work.cost.iter_mut().zip(qx).zip(qy).zip(rx).zip(ry)
+        {
+            let (ex, ey) = (qx - rx, qy - ry);
+            *cost = (ex * ex + ey * ey) as u32;
+        }
+        // Window sums, separably: across (neighbours in the flat order), then down (a row
+        // apart).
+        let span = n - 2 * c;
+        let across = &mut work.across[c..][..span];
+        across.copy_from_slice(&work.cost[..span]);
+        for o in 1..=2 * c {
+            for (a, &v) in across.iter_mut().zip(&work.cost[o..][..span]) {
+                *a += v;
             }
         }
-        // Window sums, separably: across the rows, then down the columns, each a few
-        // passes of whole-row additions.
-        for gy in 0..grid_rows {
-            let src = &work.cost[gy * grid_cols..][..grid_cols];
-            let dst = &mut work.across[gy * cols..][..cols];
-            dst.copy_from_slice(&src[..cols]);
-            for o in 1..window {
-                for (d, &v) in dst.iter_mut().zip(&src[o..o + cols]) {
-                    *d += v;
+        let inner = inner_last - inner_first;
+        let down = |o: usize| &work.across[o * width..][..inner];
+        let best = &mut work.best[..inner];
+        if track {
+            for (i, (b, m)) in best.iter_mut().zip(work.moved.iter_mut()).enumerate() {
+                let s: u32 = (0..=2 * c).map(|o| down(o)[i]).sum();
+                if s < *b {
+                    *b = s;
+                    *m = (dx as i8, dy as i8);
                 }
             }
-        }
-        for y in 0..rows {
-            let sum = &mut work.sum[..cols];
-            sum.copy_from_slice(&work.across[y * cols..][..cols]);
-            for o in 1..window {
-                for (d, &v) in sum.iter_mut().zip(&work.across[(y + o) * cols..][..cols]) {
-                    *d += v;
-                }
+        } else if c == 1 {
+            let (up, mid, low) = (down(0), down(1), down(2));
+            for (((b, &u), &m), &l) in best.iter_mut().zip(up).zip(mid).zip(low) {
+                *b = (*b).min(u + m + l);
             }
-            let best = &mut work.best[y * cols..][..cols];
-            if track {
-                let moved = &mut work.moved[y * cols..][..cols];
-                for ((b, m), &s) in best.iter_mut().zip(moved).zip(sum.iter()) {
-                    if s < *b {
-                        *b = s;
-                        *m = (dx as i8, dy as i8);
-                    }
-                }
-            } else {
-                for (b, &s) in best.iter_mut().zip(sum.iter()) {
-                    *b = (*b).min(s);
-                }
+        } else {
+            for (i, b) in best.iter_mut().enumerate() {
+                let s: u32 = (0..=2 * c).map(|o| down(o)[i]).sum();
+                *b = (*b).min(s);
             }
         }
     }
-    work.best.iter().sum()
+    // Only the image's own columns count.
+    let mut total = 0u32;
+    for y in 0..rows {
+        total += work.best[y * width + pad..][..cols].iter().sum::<u32>();
+    }
+    if track {
+        // Keep the image's pixels only, row-major.
+        let keep = |v: &[u32]| -> Vec<u32> {
+            (0..rows)
+                .flat_map(|y| v[y * width + pad..][..cols].iter().copied())
+                .collect()
+        };
+        let moved: Vec<(i8, i8)> = (0..rows)
+            .flat_map(|y| work.moved[y * width + pad..][..cols].iter().copied())
+            .collect();
+        work.best = keep(&work.best);
+        work.moved = moved;
+    }
+    total
 }
 
 #[cfg(test)]
@@ -376,6 +424,8 @@ mod tests {
                 let ga = Gradients::of(model, rows, cols, &a).unwrap();
                 let gb = Gradients::of(model, rows, cols, &b).unwrap();
                 let fast = distance(model, &ga, &gb, &mut Workspace::default());
+                let portable = kernel(model, &ga, &gb, &mut Workspace::default(), false);
+                assert_eq!(fast, portable, "{model:?} {rows}x{cols} seed {seed}");
                 assert_eq!(
                     fast,
                     reference_distance(model, rows, cols, &a, &b),
