@@ -624,7 +624,8 @@ async fn a_synthetic_own_set_is_indexed_searched_and_benchmarked() {
         .click()
         .await
         .unwrap();
-    let results = b.until_text("[data-testid=verdict]", "nearest").await;
+    b.until_text("[data-testid=verdict]", "nearest").await;
+    let results = b.text(".results").await;
     assert!(results.contains("Searched with image #"), "{results}");
     assert!(results.contains("close in pixels, 28x28"), "{results}");
     let labels = b.hit_labels().await;
