@@ -177,7 +177,8 @@ pub struct SetInfo {
 }
 
 impl SetInfo {
-    /// One line saying what "similar" means for this set.
+    /// One line saying what "similar" means for this set: the space the candidates are
+    /// found in, then the re-ranking the page answers with.
     pub fn similar(&self) -> String {
         if self.deskewed {
             let moved = match self.shift {
@@ -186,7 +187,7 @@ impl SetInfo {
                 n => format!(", also trying it {n} pixels up, down, left and right"),
             };
             format!(
-                "Similar means close in pixels after standing the digit upright (deskewed), centring it and scaling it to {s}x{s}{moved}; distances are in that space.",
+                "Similar means close in pixels after standing the digit upright (deskewed), centring it and scaling it to {s}x{s}{moved}; the nearest found there are then re-ranked by how far each part of the digit must move to match, and the distances shown are that cost.",
                 s = self.searched_side
             )
         } else {
@@ -196,7 +197,7 @@ impl SetInfo {
                 ""
             };
             format!(
-                "Similar means close in pixels, {}x{} grey levels as given{polarity}; distances are in that space.",
+                "Similar means close in pixels, {}x{} grey levels as given{polarity}; the nearest found there are then re-ranked by how far each part must move to match, and the distances shown are that cost.",
                 self.rows, self.cols
             )
         }

@@ -40,9 +40,8 @@ pub fn run(assets_dir: &Path, args: Args) -> Result {
         warp: args.warp,
         context: args.context,
     };
-    let mut lines = vec![
-        "ranking,candidates,acc1,verdict_acc,sure_share,sure_acc,p50_ms,qps".to_string(),
-    ];
+    let mut lines =
+        vec!["ranking,candidates,acc1,verdict_acc,sure_share,sure_acc,p50_ms,qps".to_string()];
     for &candidates in &args.candidates {
         let ranking = match candidates {
             0 => Ranking::Space,
