@@ -213,6 +213,36 @@ impl Dataset {
         )
         .expect("a prefix of a valid dataset is valid")
     }
+
+    /// True when most images have a light ground (the median level of their border above
+    /// mid-grey): dark ink on paper, the opposite of MNIST's light ink on black, which
+    /// every query is made into.
+    pub fn light_ground(&self) -> bool {
+        let (rows, cols) = (self.rows, self.cols);
+        let light = (0..self.len())
+            .filter(|&i| {
+                let image = self.image(i);
+                let mut border: Vec<u8> = (0..rows)
+                    .flat_map(|y| (0..cols).map(move |x| (x, y)))
+                    .filter(|&(x, y)| x == 0 || y == 0 || x + 1 == cols || y + 1 == rows)
+                    .map(|(x, y)| image[y * cols + x])
+                    .collect();
+                let mid = border.len() / 2;
+                *border.select_nth_unstable(mid).1 > 127
+            })
+            .count();
+        2 * light > self.len()
+    }
+
+    /// The same images with every level inverted (`255 - v`), labels kept; in place, so
+    /// that a large own set is never held twice.
+    pub fn inverted(mut self) -> Dataset {
+        for v in &mut self.pixels {
+            *v = 255 - *v;
+        }
+        Dataset::new(self.rows, self.cols, self.pixels, self.labels)
+            .expect("an inverted valid dataset is valid")
+    }
 }
 
 fn fingerprint(rows: usize, cols: usize, pixels: &[u8], labels: &[u8]) -> u64 {
@@ -240,6 +270,22 @@ mod tests {
             data: vec![3; labels],
         };
         (to_bytes(&img), to_bytes(&lab))
+    }
+
+    #[test]
+    fn a_set_mostly_on_light_ground_is_told_and_inverted() {
+        // 3x3 images: a light border around a dark centre (ink on paper), or the opposite.
+        let paper = [250, 250, 250, 250, 10, 250, 250, 250, 250];
+        let night: Vec<u8> = paper.iter().map(|&v| 255 - v).collect();
+        let set =
+            |images: &[&[u8]]| Dataset::new(3, 3, images.concat(), vec![0; images.len()]).unwrap();
+        let mostly_paper = set(&[&paper, &paper, &night]);
+        assert!(mostly_paper.light_ground());
+        let flipped = mostly_paper.inverted();
+        assert_eq!(flipped.image(0), &night[..]);
+        assert_eq!(flipped.image(2), &paper[..]);
+        assert!(!flipped.light_ground());
+        assert!(!set(&[&paper, &night]).light_ground(), "half is not most");
     }
 
     #[test]

@@ -11,9 +11,9 @@ use std::process::Command;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use site::{Browser, bomb, browser, gzip, phone, serve, seven_png, shapes};
 use fantoccini::Locator;
 use serde_json::json;
+use site::{Browser, bomb, browser, gzip, phone, serve, seven_png, shapes};
 
 #[tokio::test(flavor = "current_thread")]
 #[ignore = "needs dist/ (trunk build --release) and chromedriver; scripts/test.sh runs it"]
@@ -22,7 +22,8 @@ async fn drawing_a_digit_shows_labelled_results() {
     let b = browser().await;
     b.open_ready(&format!("{}/ok/", site.base)).await;
     b.draw_seven().await;
-    let results = b.until_text(".results", "predicted by").await;
+    b.until_text("[data-testid=verdict]", "nearest").await;
+    let results = b.text(".results").await;
     assert!(results.contains("Searched with your drawing"), "{results}");
     let hits = b
         .client
@@ -37,6 +38,36 @@ async fn drawing_a_digit_shows_labelled_results() {
             "label {label:?}"
         );
     }
+    // Selecting a hit shows why it is similar; from there it can be searched for.
+    let first = b.client.find(Locator::Css(".hits .hit")).await.unwrap();
+    first.click().await.unwrap();
+    assert_eq!(
+        first.attr("aria-pressed").await.unwrap().as_deref(),
+        Some("true")
+    );
+    let why = b
+        .until_text("[data-testid=why]", "Why training image #")
+        .await;
+    assert!(why.contains("only in the query"), "{why}");
+    assert!(why.contains("matched in place"), "{why}");
+    let arrows = b
+        .client
+        .find_all(Locator::Css("[data-testid=why] svg line"))
+        .await
+        .unwrap();
+    assert!(
+        !arrows.is_empty(),
+        "a drawn seven matches no training seven pixel for pixel"
+    );
+    b.client
+        .find(Locator::Css("[data-testid=why] .primary"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    b.until_text(".results", "Searched with training image #")
+        .await;
     b.close().await;
 }
 
@@ -152,7 +183,8 @@ async fn the_pad_draws_while_the_data_load_and_the_query_runs_when_they_are_in()
         "the data were already in: the test proves nothing"
     );
     // The query waited and runs when the data are in.
-    let results = b.until_text(".results", "predicted by").await;
+    b.until_text("[data-testid=verdict]", "nearest").await;
+    let results = b.text(".results").await;
     assert!(results.contains("Searched with your drawing"), "{results}");
     b.close().await;
 }
@@ -166,14 +198,14 @@ async fn a_second_visit_works_with_the_network_off() {
     b.open_ready(&url).await;
     b.until_offline_ready().await;
     b.draw_seven().await;
-    b.until_text(".results", "predicted by").await;
+    b.until_text("[data-testid=verdict]", "nearest").await;
     let online = b.hit_labels().await;
 
     site.down.store(true, Ordering::SeqCst);
     let refused = site.requests().len();
     b.open_ready(&url).await;
     b.draw_seven().await;
-    b.until_text(".results", "predicted by").await;
+    b.until_text("[data-testid=verdict]", "nearest").await;
     assert_eq!(b.hit_labels().await, online);
     // Whatever reached the server was refused: the page came from the cache.
     assert!(site.requests().len() >= refused);
@@ -233,7 +265,7 @@ async fn bad_own_set_files_are_named_and_the_current_set_stays() {
         assert!(b.text("[data-testid=ready]").await.contains("60,000 MNIST"));
     }
     b.draw_seven().await;
-    b.until_text(".results", "predicted by").await;
+    b.until_text("[data-testid=verdict]", "nearest").await;
     b.close().await;
 }
 
@@ -266,7 +298,8 @@ async fn a_synthetic_own_set_is_indexed_searched_and_benchmarked() {
         .click()
         .await
         .unwrap();
-    let results = b.until_text(".results", "predicted by").await;
+    b.until_text("[data-testid=verdict]", "nearest").await;
+    let results = b.text(".results").await;
     assert!(results.contains("Searched with image #"), "{results}");
     assert!(results.contains("close in pixels, 28x28"), "{results}");
     let labels = b.hit_labels().await;
@@ -292,7 +325,11 @@ async fn a_synthetic_own_set_is_indexed_searched_and_benchmarked() {
         .find_all(Locator::Css(".bench tbody tr"))
         .await
         .unwrap();
-    assert_eq!(rows.len(), 4, "forest rows only: an own set has no graph");
+    assert_eq!(
+        rows.len(),
+        5,
+        "forest rows and the default re-ranked: an own set has no graph"
+    );
     for row in rows {
         let cells: Vec<String> = futures_cells(&row).await;
         let qps: f64 = cells[2].replace(',', "").parse().unwrap();
@@ -305,6 +342,68 @@ async fn a_synthetic_own_set_is_indexed_searched_and_benchmarked() {
         )
         .await;
     assert_eq!(lines, json!(["forest"]));
+    b.close().await;
+}
+
+/// A folder of pictures `dir/paper/{seven,zero}/N.png`: MNIST test sevens and zeros, dark
+/// ink on white paper.
+fn paper_folder(dir: &Path) -> PathBuf {
+    let read = |name: &str| {
+        let raw = std::fs::read(
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("assets/mnist")
+                .join(name),
+        )
+        .unwrap();
+        ssam::idx::parse(name, &raw).unwrap()
+    };
+    let (images, labels) = (
+        read("t10k-images-idx3-ubyte.gz"),
+        read("t10k-labels-idx1-ubyte.gz"),
+    );
+    let root = dir.join("paper");
+    for (class, digit) in [("seven", 7), ("zero", 0)] {
+        std::fs::create_dir_all(root.join(class)).unwrap();
+        let chosen = (0..labels.data.len())
+            .filter(|&i| labels.data[i] == digit)
+            .take(40);
+        for (n, i) in chosen.enumerate() {
+            let img = image::GrayImage::from_fn(28, 28, |x, y| {
+                image::Luma([255 - images.data[i * 784 + (y * 28 + x) as usize]])
+            });
+            img.save(root.join(class).join(format!("{n}.png"))).unwrap();
+        }
+    }
+    root
+}
+
+#[tokio::test(flavor = "current_thread")]
+#[ignore = "needs dist/ (trunk build --release) and chromedriver; scripts/test.sh runs it"]
+async fn a_dark_on_light_folder_set_is_inverted_and_matches_drawn_and_uploaded_queries() {
+    let site = serve();
+    let dir = tempfile::tempdir().unwrap();
+    let folder = paper_folder(dir.path());
+    let b = browser().await;
+    b.open_ready(&format!("{}/ok/", site.base)).await;
+    b.client
+        .find(Locator::Css("[data-testid=own-folder]"))
+        .await
+        .unwrap()
+        .send_keys(folder.to_str().unwrap())
+        .await
+        .unwrap();
+    b.until_text("[data-testid=ready]", "80 paper images").await;
+    let note = b.text("[data-testid=own-inverted]").await;
+    assert!(note.contains("inverted"), "{note}");
+    // A drawing is light ink on black: it meets the inverted set, not its negative.
+    b.draw_seven().await;
+    b.until_text("[data-testid=verdict]", "nearest").await;
+    assert_eq!(b.hit_labels().await[0], "seven");
+    // An upload dark on light is inverted per query, and meets the set the same way.
+    b.upload(&seven_png(dir.path())).await;
+    b.until_text(".results", "seven.png").await;
+    let labels = b.hit_labels().await;
+    assert_eq!(labels[0], "seven", "{labels:?}");
     b.close().await;
 }
 

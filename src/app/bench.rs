@@ -113,14 +113,14 @@ pub fn BenchPanel(client: Client) -> impl IntoView {
                     <tbody>
                         {move || rows().into_iter().map(|r| view! {
                             <tr>
-                                <td>{r.setting.name()}</td><td>{format!("{:.4}", r.recall)}</td><td>{thousands(r.qps.round() as u64)}</td>
+                                <td>{if r.reranked { format!("{}, re-ranked", r.setting.name()) } else { r.setting.name() }}</td><td>{format!("{:.4}", r.recall)}</td><td>{thousands(r.qps.round() as u64)}</td>
                                 <td>{ms(r.p50)}</td><td>{ms(r.p99)}</td>
                                 <td>{r.acc1.map_or("n/a".to_owned(), |a| format!("{a:.4}"))}</td>
                             </tr>
                         }).collect_view()}
                     </tbody>
                 </table></div>
-                {move || plot(&rows())}
+                {move || plot(&rows().into_iter().filter(|r| !r.reranked).collect::<Vec<_>>())}
             </Show>
         </section>
     }

@@ -9,8 +9,8 @@ use wasm_bindgen::prelude::*;
 use web_sys::{ErrorEvent, File, MessageEvent, Worker};
 
 use super::protocol::{
-    self, Answer, FromWorker, Problem, Progress, Query, Request, Row, SetInfo, Setting, Task,
-    ToWorker,
+    self, Answer, FromWorker, Image, Problem, Progress, Query, Request, Row, SetInfo, Setting,
+    Task, ToWorker, Why,
 };
 
 /// The worker's loader, written by Trunk beside the page (worker files keep their names).
@@ -56,6 +56,8 @@ pub struct Client {
     /// What stopped the first load or the worker: the page shows the error panel.
     pub failure: RwSignal<Option<Problem>>,
     pub answer: RwSignal<Option<Answer>>,
+    /// Why the selected hit is similar, once the worker says.
+    pub why: RwSignal<Option<Why>>,
     /// What went wrong with a search or a pick (shown beside the query).
     pub problem: RwSignal<Option<Problem>>,
     pub own_progress: RwSignal<Option<Progress>>,
@@ -80,6 +82,7 @@ impl Client {
             progress: RwSignal::new(None),
             failure: RwSignal::new(None),
             answer: RwSignal::new(None),
+            why: RwSignal::new(None),
             problem: RwSignal::new(None),
             own_progress: RwSignal::new(None),
             own_problem: RwSignal::new(None),
@@ -267,6 +270,7 @@ impl Client {
                     cb.run(q);
                 }
             }
+            FromWorker::Why(w) => self.why.set(Some(w)),
             FromWorker::BenchStatus { setting, done, of } => self.bench.update(|b| {
                 b.status = match setting {
                     Setting::Exact => format!("exact answers: {done} of {of} queries"),
@@ -301,7 +305,7 @@ impl Client {
                 self.problem.set(Some(problem));
                 self.next();
             }
-            Task::Pick | Task::Save => self.problem.set(Some(problem)),
+            Task::Pick | Task::Save | Task::Explain => self.problem.set(Some(problem)),
             Task::Bench => self.bench.update(|b| {
                 b.running = false;
                 b.problem = Some(problem);
@@ -325,6 +329,12 @@ impl Client {
     fn send_search(self, req: Request) {
         self.in_flight.set_value(true);
         self.post(&ToWorker::Search(req), &[]);
+    }
+
+    /// Asks why hit `id` is similar to `query`; the answer arrives in [`Client::why`].
+    pub fn explain(self, query: Image, id: u32) {
+        self.why.set(None);
+        self.post(&ToWorker::Explain { query, id }, &[]);
     }
 
     /// Searches for `query`; answers arrive in [`Client::answer`].

@@ -3,7 +3,7 @@
 //! The page shows and asks; the worker ([`worker`], built as the `ssam-worker` binary)
 //! owns the index and does all the work. They talk in [`protocol`] messages through
 //! [`client::Client`]. One file per visible part: status, draw, upload, pick, controls,
-//! results, own set, bench.
+//! results, why, own set, bench.
 
 mod bench;
 mod client;
@@ -17,6 +17,7 @@ pub mod protocol;
 mod results;
 mod status;
 pub mod upload;
+mod why;
 pub mod worker;
 
 use leptos::prelude::*;
@@ -181,7 +182,7 @@ pub fn App() -> impl IntoView {
                     }}</h2>
                     <Controls set=set k=k setting=setting compare=compare />
                     {move || match (client.answer.get(), set.get()) {
-                        (Some(a), Some(s)) => view! { <Results answer=a set=s on_query=ask /> }.into_any(),
+                        (Some(a), Some(s)) => view! { <Results answer=a set=s client=client on_query=ask /> }.into_any(),
                         (None, None) if query.with(Option::is_some) => view! { <p class="muted" data-testid="waiting">"Your query waits for the data; it runs as soon as they are in."</p> }.into_any(),
                         _ => view! { <p class="muted">"Results appear here as soon as there is something to search for."</p> }.into_any(),
                     }}

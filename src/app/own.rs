@@ -173,6 +173,12 @@ pub fn OwnSet(client: Client) -> impl IntoView {
                     <p class="small">{move || current().map(|s| format!("Still searching {}.", s.name))}</p>
                 </div>
             })}
+            {move || current().filter(|s| s.own && s.inverted).map(|s| view! {
+                <p class="small" data-testid="own-inverted">{format!(
+                    "{}: dark ink on a light ground, so its pictures were inverted to light ink on black, as MNIST and every query are.",
+                    s.name
+                )}</p>
+            })}
             <div class="row">
                 <button on:click=move |_| client.save() disabled=move || current().is_none()
                     title="Download the index of the set searched now">

@@ -45,16 +45,14 @@ impl From<Effort> for Setting {
 }
 
 impl Setting {
-    /// The settings offered on a set, in the search menu and the benchmark alike: graph
-    /// beams when the index has a graph (its default, 128, among them), then forest
-    /// candidate budgets.
+    /// What the page offers, in its menu and its benchmark alike (`Effort::OFFERED`):
+    /// graph beams for a set with a graph, then forest budgets.
     pub fn offered(graph: bool) -> Vec<Setting> {
-        let mut s = Vec::new();
-        if graph {
-            s.extend([16, 32, 64, 128].map(Setting::Graph));
-        }
-        s.extend([500, 1000, 2000, 4000].map(Setting::Forest));
-        s
+        Effort::OFFERED
+            .into_iter()
+            .filter(|e| graph || !matches!(e, Effort::Graph { .. }))
+            .map(Setting::from)
+            .collect()
     }
 
     /// How a setting reads in a menu or a table.
@@ -116,6 +114,12 @@ pub enum ToWorker {
     OwnFolder {
         paths: Vec<String>,
     },
+    /// Why training image `id` is similar to `query` (an image of the set's size, as an
+    /// answer gave it back): answered with [`FromWorker::Why`].
+    Explain {
+        query: Image,
+        id: u32,
+    },
     /// The current index as a file.
     Save,
     /// Back to the shipped MNIST index.
@@ -169,10 +173,14 @@ pub struct SetInfo {
     pub memory_mb: f64,
     /// What the page should also say about the set (files of a folder skipped, and why).
     pub notes: Vec<String>,
+    /// The set's pictures were dark on a light ground and were inverted on import, so
+    /// that ink is high as in MNIST and in every query.
+    pub inverted: bool,
 }
 
 impl SetInfo {
-    /// One line saying what "similar" means for this set.
+    /// One line saying what "similar" means for this set: the space the candidates are
+    /// found in, then the re-ranking the page answers with.
     pub fn similar(&self) -> String {
         if self.deskewed {
             let moved = match self.shift {
@@ -181,12 +189,17 @@ impl SetInfo {
                 n => format!(", also trying it {n} pixels up, down, left and right"),
             };
             format!(
-                "Similar means close in pixels after standing the digit upright (deskewed), centring it and scaling it to {s}x{s}{moved}; distances are in that space.",
+                "Similar means close in pixels after standing the digit upright (deskewed), centring it and scaling it to {s}x{s}{moved}; the nearest found there are then re-ranked by how far each part of the digit must move to match, and the distances shown are that cost.",
                 s = self.searched_side
             )
         } else {
+            let polarity = if self.inverted {
+                " (inverted: the pictures were dark on light)"
+            } else {
+                ""
+            };
             format!(
-                "Similar means close in pixels, {}x{} grey levels as given; distances are in that space.",
+                "Similar means close in pixels, {}x{} grey levels as given{polarity}; the nearest found there are then re-ranked by how far each part must move to match, and the distances shown are that cost.",
                 self.rows, self.cols
             )
         }
@@ -207,7 +220,8 @@ impl SetInfo {
 pub struct Hit {
     pub id: u32,
     pub label: Option<u8>,
-    /// Squared L2 in the index's space.
+    /// The answer's distance: the distortion cost when re-ranked, else squared L2 in
+    /// the index's space.
     pub distance: u32,
     pub image: Image,
 }
@@ -220,11 +234,50 @@ pub struct Answer {
     /// The query as the engine searched it (after the space's transform).
     pub searched: Image,
     pub setting: Setting,
+    /// The candidates were re-ranked by the image distortion model (`Ranking::DEFAULT`).
+    pub reranked: bool,
     pub hits: Vec<Hit>,
+    /// What the nearest say, when the set has labels.
+    pub verdict: Option<Verdict>,
     pub ms: f64,
     pub measured: u32,
     pub items: u32,
     pub exact: Option<Exact>,
+}
+
+/// The engine's [`crate::verdict::Verdict`] as it travels.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Verdict {
+    pub label: u8,
+    pub support: f64,
+    pub runner_up: Option<(u8, f64)>,
+    /// The label carries enough of the weight to be named.
+    pub sure: bool,
+}
+
+impl From<crate::verdict::Verdict> for Verdict {
+    fn from(v: crate::verdict::Verdict) -> Verdict {
+        Verdict {
+            label: v.label,
+            support: v.support,
+            runner_up: v.runner_up,
+            sure: v.sure(),
+        }
+    }
+}
+
+/// Why a hit is similar to a query (`Index::explain`): both stood upright as compared,
+/// and for each query pixel (row-major) where its best match lies in the hit.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Why {
+    /// The hit explained.
+    pub id: u32,
+    pub query: Image,
+    pub hit: Image,
+    /// Displacement (dx, dy) of each query pixel's match.
+    pub moved: Vec<(i8, i8)>,
+    /// The distortion distance, as the answer ranked it.
+    pub distance: u32,
 }
 
 /// Exact search of the same query, when asked.
@@ -238,6 +291,8 @@ pub struct Exact {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Row {
     pub setting: Setting,
+    /// The nearest candidates re-ranked, as the page answers (`Ranking::DEFAULT`).
+    pub reranked: bool,
     pub recall: f64,
     pub qps: f64,
     pub p50: f64,
@@ -255,6 +310,7 @@ pub enum FromWorker {
     Ready(SetInfo),
     Answer(Answer),
     Picked(Query),
+    Why(Why),
     BenchStatus {
         setting: Setting,
         done: u32,
@@ -281,6 +337,7 @@ pub enum Task {
     Load,
     Search,
     Pick,
+    Explain,
     Bench,
     OwnSet,
     Save,

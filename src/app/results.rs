@@ -1,12 +1,14 @@
 //! What a search found, as a view: the query as given and as searched, what "similar"
-//! means here, the predicted label, and the nearest images with rank, label and distance
-//! (each one a new query when clicked). The search itself runs in the worker.
+//! means here, the verdict (or that the nearest disagree), and the nearest images with
+//! rank, label and distance; selecting one shows why it is similar. The search itself
+//! runs in the worker.
 
 use leptos::prelude::*;
 
+use super::client::Client;
 use super::digit::Digit;
-use super::protocol::{Answer, Hit, Query, SetInfo};
-use crate::{Neighbor, metrics};
+use super::protocol::{Answer, Hit, Query, SetInfo, Verdict};
+use super::why::WhyView;
 
 /// A label as the user reads it: a folder's class name, or the number.
 pub fn label_name(set: &SetInfo, label: u8) -> String {
@@ -16,13 +18,61 @@ pub fn label_name(set: &SetInfo, label: u8) -> String {
         .unwrap_or_else(|| label.to_string())
 }
 
+/// The verdict as a sentence: a big label when the nearest agree; otherwise the two
+/// labels in question with their shares, and never a big digit.
+fn verdict_view(set: &SetInfo, v: Verdict) -> impl IntoView + use<> {
+    let name = label_name(set, v.label);
+    let pct = |share: f64| format!("{:.0}%", share * 100.0);
+    if v.sure {
+        view! {
+            <p class="verdict" data-testid="verdict" data-sure="true">
+                <span class="big">{name}</span>
+                <span>{format!("{} of the weight of the {} nearest", pct(v.support), crate::verdict::VOTERS)}</span>
+            </p>
+        }
+        .into_any()
+    } else {
+        let (question, shares) = match v.runner_up {
+            Some((other, share)) => {
+                let other = label_name(set, other);
+                (
+                    format!("{name} or {other}?"),
+                    format!(
+                        "the nearest disagree: {name} ({}), {other} ({})",
+                        pct(v.support),
+                        pct(share)
+                    ),
+                )
+            }
+            None => (
+                format!("{name}?"),
+                format!("the nearest disagree: {name} ({})", pct(v.support)),
+            ),
+        };
+        view! {
+            <p class="verdict unsure" data-testid="verdict" data-sure="false">
+                <span class="question">{question}</span>
+                <span>{shares}</span>
+            </p>
+        }
+        .into_any()
+    }
+}
+
 #[component]
-pub fn Results(answer: Answer, set: SetInfo, on_query: Callback<Query>) -> impl IntoView {
+pub fn Results(
+    answer: Answer,
+    set: SetInfo,
+    client: Client,
+    on_query: Callback<Query>,
+) -> impl IntoView {
     let Answer {
         query,
         searched,
         setting,
+        reranked,
         hits,
+        verdict,
         ms,
         measured,
         items,
@@ -30,31 +80,7 @@ pub fn Results(answer: Answer, set: SetInfo, on_query: Callback<Query>) -> impl 
         ..
     } = answer;
     let k = hits.len();
-    let neighbors: Vec<Neighbor> = hits
-        .iter()
-        .map(|h| Neighbor {
-            id: h.id,
-            distance: h.distance,
-        })
-        .collect();
-    let label_of = |id: u32| {
-        hits.iter()
-            .find(|h| h.id == id)
-            .and_then(|h| h.label)
-            .unwrap_or(0)
-    };
-    let verdict = set
-        .labelled
-        .then(|| metrics::vote(&neighbors, label_of))
-        .flatten()
-        .map(|(label, share)| {
-            view! {
-                <p class="verdict">
-                    <span class="big">{label_name(&set, label)}</span>
-                    <span>{format!("predicted by {:.0}% of the {k} nearest", share * 100.0)}</span>
-                </p>
-            }
-        });
+    let verdict = verdict.map(|v| verdict_view(&set, v));
     let comparison = exact.map(|e| {
         view! {
             <p class="compare">
@@ -65,14 +91,53 @@ pub fn Results(answer: Answer, set: SetInfo, on_query: Callback<Query>) -> impl 
             </p>
         }
     });
+    let reranked = if reranked {
+        ", re-ranked by how far each part must move to match"
+    } else {
+        ""
+    };
     let timing = format!(
-        "{k} nearest of {items} in {ms:.2} ms ({}), {measured} distances measured",
+        "{k} nearest of {items} in {ms:.2} ms ({}{reranked}), {measured} distances measured",
         setting.name()
     );
+    // The hit whose "why" is shown; a new answer starts with none.
+    let selected = RwSignal::new(None::<u32>);
+    let query_image = query.image.clone();
+    let select = Callback::new(move |id: u32| {
+        if selected.get_untracked() == Some(id) {
+            selected.set(None);
+        } else {
+            selected.set(Some(id));
+            client.explain(query_image.clone(), id);
+        }
+    });
+    let why_of = hits
+        .iter()
+        .map(|h| (h.id, about(&set, h)))
+        .collect::<Vec<_>>();
+    let why_images = hits
+        .iter()
+        .map(|h| (h.id, h.image.clone()))
+        .collect::<Vec<_>>();
+    let why = move || {
+        let id = selected.get()?;
+        let w = client.why.get().filter(|w| w.id == id)?;
+        let about = why_of.iter().find(|(i, _)| *i == id)?.1.clone();
+        let image = why_images.iter().find(|(i, _)| *i == id)?.1.clone();
+        Some(view! {
+            <WhyView
+                why=w
+                title=format!("training image #{id}{about}")
+                again=Query { image, source: format!("training image #{id}{about}") }
+                on_query=on_query
+                on_close=Callback::new(move |()| selected.set(None))
+            />
+        })
+    };
     let hits = hits
         .into_iter()
         .enumerate()
-        .map(|(rank, h)| hit(&set, rank, h, on_query))
+        .map(|(rank, h)| hit(&set, rank, h, selected, select))
         .collect_view();
     let shown = format!("{}x{}", query.image.cols, query.image.rows);
     let searched_size = format!("{}x{}", searched.cols, searched.rows);
@@ -100,33 +165,46 @@ pub fn Results(answer: Answer, set: SetInfo, on_query: Callback<Query>) -> impl 
             <p class="small similar" data-testid="similar">{set.similar()}</p>
             <p class="muted small">{timing}</p>
             {comparison}
+            <p class="muted small">"Select a digit to see why it is similar."</p>
             <ol class="hits">{hits}</ol>
+            {why}
         </section>
     }
 }
 
-fn hit(set: &SetInfo, rank: usize, h: Hit, on_query: Callback<Query>) -> impl IntoView + use<> {
+/// How a hit's label reads after its number: " (a 7)", or nothing without labels.
+fn about(set: &SetInfo, h: &Hit) -> String {
+    h.label
+        .map(|l| format!(" (a {})", label_name(set, l)))
+        .unwrap_or_default()
+}
+
+fn hit(
+    set: &SetInfo,
+    rank: usize,
+    h: Hit,
+    selected: RwSignal<Option<u32>>,
+    select: Callback<u32>,
+) -> impl IntoView + use<> {
     let id = h.id;
-    let distance = f64::from(h.distance).sqrt();
-    let (label, about) = match h.label {
-        Some(l) => {
-            let name = label_name(set, l);
-            (name.clone(), format!(" (a {name})"))
-        }
-        None => (format!("#{id}"), String::new()),
-    };
-    let q = Query {
-        image: h.image.clone(),
-        source: format!("training image #{id}{about}"),
-    };
-    let text = format!("#{} · {distance:.0}", rank + 1);
+    let about = about(set, &h);
+    let label = h
+        .label
+        .map_or_else(|| format!("#{id}"), |l| label_name(set, l));
+    let text = format!("#{} · {}", rank + 1, h.distance);
     let title = format!(
-        "rank {}, training image #{id}{about}, distance {distance:.1}: click to search for more like it",
-        rank + 1
+        "rank {}, training image #{id}{about}, distance {}: select to see why it is similar",
+        rank + 1,
+        h.distance
     );
     view! {
         <li>
-            <button class="hit" title=title on:click=move |_| on_query.run(q.clone())>
+            <button
+                class="hit"
+                title=title
+                aria-pressed=move || (selected.get() == Some(id)).to_string()
+                on:click=move |_| select.run(id)
+            >
                 <Digit image=h.image label=format!("training image {id}{about}") />
                 <span class="hit-label">{label}</span>
                 <span class="hit-meta">{text}</span>

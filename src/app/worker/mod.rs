@@ -18,10 +18,11 @@ use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
 use super::fetch::now;
 use super::protocol::{
     self, Answer, Exact, FromWorker, Hit, Image, Problem, Query, Request, SetInfo, Setting, Task,
-    ToWorker,
+    ToWorker, Verdict, Why,
 };
+use crate::distortion::Distortion;
 use crate::truth::KthDistances;
-use crate::{Dataset, Effort, Index, Scratch, Space, metrics, preprocess};
+use crate::{Dataset, Effort, Index, Ranking, Scratch, Space, metrics, preprocess, verdict};
 
 /// The set searched, with what the page needs to show it.
 pub(crate) struct Set {
@@ -207,6 +208,13 @@ fn handle(message: ToWorker, files: Vec<JsValue>) {
                 Err(p) => fail(Task::Pick, p),
             }
         }),
+        ToWorker::Explain { query, id } => match current() {
+            Some(set) => match explain(&set, &query, id) {
+                Ok(why) => post(&FromWorker::Why(why)),
+                Err(p) => fail(Task::Explain, p),
+            },
+            None => fail(Task::Explain, busy("the data are still loading")),
+        },
         ToWorker::Bench { queries } => {
             let Some(set) = current() else {
                 return fail(Task::Bench, busy("the data are still loading"));
@@ -311,9 +319,10 @@ fn search(set: &Set, req: &Request, scratch: &mut Scratch) -> Result<Answer, Pro
             what: "this set has no neighbour graph: choose a forest setting".into(),
         });
     }
+    // The menu's setting finds the candidates; the distortion model re-ranks them.
     let start = now();
     let found = index
-        .search(&pixels, k, effort, scratch)
+        .find(&pixels, k, effort, Ranking::DEFAULT, scratch)
         .map_err(engine)?
         .to_vec();
     let ms = now() - start;
@@ -324,19 +333,31 @@ fn search(set: &Set, req: &Request, scratch: &mut Scratch) -> Result<Answer, Pro
         cols,
         pixels: scratch.searched_query().to_vec(),
     };
+    // Recall is the candidate search's, against exact search in the same space: the
+    // re-ranked distances are in another measure.
     let exact = if req.exact {
+        let plain = index
+            .search(&pixels, k, effort, scratch)
+            .map_err(engine)?
+            .to_vec();
         let start = now();
         let truth = index
             .search(&pixels, k, Effort::Exact, scratch)
             .map_err(engine)?;
         let kth = truth.last().map_or(0, |n| n.distance);
         Some(Exact {
-            recall: metrics::recall_from_kth(kth, &found, k),
+            recall: metrics::recall_from_kth(kth, &plain, k),
             ms: now() - start,
         })
     } else {
         None
     };
+    let verdict = set
+        .info
+        .labelled
+        .then(|| verdict::verdict(&found, |id| index.originals().label(id as usize)))
+        .flatten()
+        .map(Verdict::from);
     let data = index.originals();
     let hits = found
         .iter()
@@ -363,11 +384,37 @@ fn search(set: &Set, req: &Request, scratch: &mut Scratch) -> Result<Answer, Pro
         },
         searched,
         setting: effort.into(),
+        reranked: true,
         hits,
+        verdict,
         ms,
         measured,
         items: set.info.items,
         exact,
+    })
+}
+
+/// Why hit `id` is similar to `query`: asked when the page selects a hit, since it costs
+/// about one re-ranking comparison and most answers are never looked into.
+fn explain(set: &Set, query: &Image, id: u32) -> Result<Why, Problem> {
+    let engine = |e: crate::Error| Problem::from_engine(&e);
+    let pixels = fit(set, query).map_err(engine)?;
+    let e = set
+        .index
+        .explain(&pixels, id, Distortion::DEFAULT)
+        .map_err(engine)?;
+    let side = e.side as u16;
+    let square = |pixels| Image {
+        rows: side,
+        cols: side,
+        pixels,
+    };
+    Ok(Why {
+        id,
+        query: square(e.query),
+        hit: square(e.hit),
+        moved: e.matching.moved,
+        distance: e.matching.distance,
     })
 }
 
@@ -434,7 +481,7 @@ impl Set {
     }
 }
 
-/// The settings the benchmark measures on this index: those the menu offers.
+/// The settings the benchmark measures on this set: those the menu offers.
 pub(crate) fn settings_for(index: &Index) -> Vec<Setting> {
     Setting::offered(index.graph().is_some())
 }

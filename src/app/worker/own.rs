@@ -181,6 +181,15 @@ pub async fn build(
     };
     let (rows, cols) = shape;
     let Split { indexed, queries } = split(rows, cols, pixels, labels)?;
+    // Polarity per set: pictures of dark ink on paper are inverted once, here (before a
+    // saved index is checked against them), so that ink is high as in MNIST and in every
+    // query the page makes.
+    let inverted = indexed.light_ground();
+    let (indexed, queries) = if inverted {
+        (indexed.inverted(), queries.map(Dataset::inverted))
+    } else {
+        (indexed, queries)
+    };
     let t1 = now();
     let mut notes = skipped;
     let index = match saved {
@@ -222,6 +231,7 @@ pub async fn build(
         ],
         query_noun: "image".into(),
         notes,
+        inverted,
         ..SetInfo::default()
     };
     Ok(Set::new(index, info, queries))
