@@ -284,6 +284,7 @@ pub enum DataKind {
     Index,
     Truth,
     Query,
+    Map,
 }
 
 /// Everything that can go wrong, typed until the page shows it.
@@ -333,6 +334,12 @@ impl Problem {
             | Error::Corrupt { file, .. }
             | Error::DatasetMismatch { file, .. } => (file.clone(), DataKind::Index),
             Error::InvalidInput(_) => (String::new(), DataKind::Query),
+            Error::NotAMap { file }
+            | Error::MapMismatch { file, .. }
+            | Error::MapOutOfBounds { file, .. } => (file.clone(), DataKind::Map),
+            Error::LayoutStart { .. } | Error::LayoutNeighbour { .. } => {
+                (String::new(), DataKind::Map)
+            }
         };
         Problem::Data {
             file,
@@ -353,6 +360,7 @@ impl Problem {
                 DataKind::Index => "index",
                 DataKind::Truth => "truth",
                 DataKind::Query => "query",
+                DataKind::Map => "map",
             },
             Problem::TooLarge { .. } => "too-large",
             Problem::NoImages { .. } => "no-images",
