@@ -22,7 +22,7 @@ fn dist() -> PathBuf {
 /// A static server for dist/ on a free port. Paths start with a mode: /ok/ serves the
 /// site as built, /corrupt/ flips a byte in the middle of the index, /missing/ answers
 /// 404 for the index, /slow/ holds every data file (assets/) for two seconds so loading
-/// takes a while. `down` makes it refuse everything, as a network that is off. Every
+/// takes a while, /badmap/ cuts the map file in half. `down` makes it refuse everything, as a network that is off. Every
 /// request path is recorded.
 struct Site {
     base: String,
@@ -73,7 +73,8 @@ fn respond(request: tiny_http::Request, url: &str) {
             b[mid] ^= 0x5a;
             Some(b)
         }
-        ("ok" | "corrupt" | "missing" | "slow", Ok(b)) => Some(b),
+        ("badmap", Ok(b)) if rest.ends_with("map.ssam.gz") => Some(b[..b.len() / 2].to_vec()),
+        ("ok" | "corrupt" | "missing" | "slow" | "badmap", Ok(b)) => Some(b),
         _ => None,
     };
     let kind = match path.extension().and_then(|e| e.to_str()) {
@@ -661,5 +662,106 @@ async fn nothing_runs_that_the_site_did_not_ship() {
         Vec::<String>::new(),
         "requests to another origin"
     );
+    b.close().await;
+}
+
+/// The map's view as its canvas reports it: zoom against the whole map, and centre.
+async fn map_view(b: &Browser) -> (f64, (f64, f64)) {
+    let zoom = b.attribute("[data-testid=map]", "data-zoom").await;
+    let centre = b.attribute("[data-testid=map]", "data-centre").await;
+    let (x, y) = centre.split_once(',').expect("x,y");
+    (
+        zoom.parse().unwrap(),
+        (x.parse().unwrap(), y.parse().unwrap()),
+    )
+}
+
+#[tokio::test(flavor = "current_thread")]
+#[ignore = "needs dist/ (trunk build --release) and chromedriver; scripts/test.sh runs it"]
+async fn the_map_comes_after_the_first_result_and_moves_by_keyboard() {
+    use fantoccini::key::Key;
+    let site = serve();
+    let b = browser().await;
+    b.open_ready(&format!("{}/ok/", site.base)).await;
+    let map_asked = || site.requests().iter().any(|r| r.ends_with("map.ssam.gz"));
+    assert!(!map_asked(), "the map was fetched before any result");
+    b.draw_seven().await;
+    b.until_text(".results", "predicted by").await;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while b.attribute("[data-testid=map]", "data-state").await != "ready" {
+        assert!(Instant::now() < deadline, "the map never became ready");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(map_asked());
+    let landed = b
+        .until_text("[data-testid=map-where]", "lands among the")
+        .await;
+    assert!(landed.contains("your drawing"), "{landed}");
+
+    let map = b
+        .client
+        .find(Locator::Css("[data-testid=map]"))
+        .await
+        .unwrap();
+    let (zoom, (x, y)) = map_view(&b).await;
+    assert!((zoom - 1.0).abs() < 1e-3, "starts whole: {zoom}");
+    map.send_keys("+").await.unwrap();
+    map.send_keys("+").await.unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let (zoomed, _) = map_view(&b).await;
+    assert!((zoomed - 2.25).abs() < 1e-2, "two steps in: {zoomed}");
+    for key in [Key::Right, Key::Down] {
+        map.send_keys(&char::from(key).to_string()).await.unwrap();
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let (_, (x2, y2)) = map_view(&b).await;
+    assert!(
+        x2 > x && y2 > y,
+        "right and down moved the centre from ({x}, {y}) to ({x2}, {y2})"
+    );
+    map.send_keys("-").await.unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let (out, _) = map_view(&b).await;
+    assert!((out - 1.5).abs() < 1e-2, "one step out: {out}");
+    let focused = b
+        .client
+        .execute(
+            "return document.activeElement.dataset.testid + ' ' + getComputedStyle(document.activeElement).outlineStyle",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(focused, json!("map solid"), "the map holds a visible focus");
+    b.close().await;
+}
+
+#[tokio::test(flavor = "current_thread")]
+#[ignore = "needs dist/ (trunk build --release) and chromedriver; scripts/test.sh runs it"]
+async fn a_truncated_map_gets_a_message_and_search_still_works() {
+    let site = serve();
+    let b = browser().await;
+    b.open_ready(&format!("{}/badmap/", site.base)).await;
+    b.draw_seven().await;
+    b.until_text(".results", "predicted by").await;
+    let problem = b
+        .until_text("[data-testid=map-problem]", "map.ssam.gz")
+        .await;
+    assert!(problem.contains("Everything else works"), "{problem}");
+    // The page goes on searching: a test digit picked by number is answered.
+    b.client
+        .find(Locator::Css("#test-number"))
+        .await
+        .unwrap()
+        .send_keys("0")
+        .await
+        .unwrap();
+    b.client
+        .find(Locator::Css(".pick form button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    b.until_text(".results", "test digit #0").await;
     b.close().await;
 }

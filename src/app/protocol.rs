@@ -108,6 +108,12 @@ pub enum ToWorker {
     Save,
     /// Back to the shipped MNIST index.
     UseShipped,
+    /// The current set's map (asked once a first result is shown).
+    Map,
+    /// Training images by id, for the map's pictures and the digit under the pointer.
+    Images {
+        ids: Vec<u32>,
+    },
 }
 
 /// What loading or building is doing now.
@@ -259,6 +265,29 @@ pub enum FromWorker {
         during: Task,
         problem: Problem,
     },
+    Map(MapFile),
+    Images(Images),
+}
+
+/// A map's file, checked by the worker against the set (and again by the page, which
+/// trusts no message), with each item's label to colour it by.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MapFile {
+    pub file: String,
+    /// The inflated file.
+    pub bytes: Vec<u8>,
+    /// The set's fingerprint and size, which the map must have been made for.
+    pub fingerprint: u64,
+    pub labels: Vec<u8>,
+}
+
+/// Training images asked for by id: `pixels` holds them one after the other.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Images {
+    pub rows: u16,
+    pub cols: u16,
+    pub ids: Vec<u32>,
+    pub pixels: Vec<u8>,
 }
 
 /// What the worker was doing when something went wrong: says where the page shows it.
@@ -270,6 +299,7 @@ pub enum Task {
     Bench,
     OwnSet,
     Save,
+    Map,
     /// The worker itself: it did not start, died, or a message did not decode.
     Worker,
 }

@@ -3,6 +3,7 @@
 mod assets;
 mod bench;
 mod build;
+mod map;
 mod plot;
 mod query;
 mod table;
@@ -34,6 +35,8 @@ enum Command {
     Bench(bench::Args),
     /// Write the exact 10th-neighbour distance of every test image, for the app's benchmark.
     Truth(truth::Args),
+    /// Lay out every training digit in the plane for the app's map, and measure it.
+    Map(map::Args),
     /// Redraw the SVG plot and print the table of a results CSV (after peers added rows).
     Plot(plot::Args),
 }
@@ -46,6 +49,7 @@ pub fn main() -> ExitCode {
         Command::Bench(args) => bench::run(&cli.assets, args),
         Command::Truth(args) => truth::run(&cli.assets, args),
         Command::Plot(args) => plot::run(args),
+        Command::Map(args) => map::run(&cli.assets, args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
