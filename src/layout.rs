@@ -38,7 +38,7 @@ impl Default for LayoutParams {
             epochs: 200,
             negatives: 5,
             a: 1.0,
-            seed: 0x5eed_3a9,
+            seed: 0x05ee_d3a9,
         }
     }
 }

@@ -83,6 +83,8 @@ struct View {
     height: u32,
     dpr: f64,
     buffer: Vec<u8>,
+    /// The ground alone, copied over the buffer to start each frame (one memcpy).
+    blank: Vec<u8>,
     images: HashMap<u32, Vec<u8>>,
     image_side: (usize, usize),
     asked: HashSet<u32>,
@@ -127,6 +129,7 @@ impl View {
             height: 0,
             dpr: 1.0,
             buffer: Vec::new(),
+            blank: Vec::new(),
             images: HashMap::new(),
             image_side: (28, 28),
             asked: HashSet::new(),
@@ -255,9 +258,7 @@ impl View {
 
     /// Draws a frame; returns the ids whose pictures it would show but does not have.
     fn draw(&mut self, ctx: &CanvasRenderingContext2d) -> Vec<u32> {
-        for px in self.buffer.chunks_exact_mut(4) {
-            px.copy_from_slice(&[GROUND[0], GROUND[1], GROUND[2], 255]);
-        }
+        self.buffer.copy_from_slice(&self.blank);
         let zoom = self.zoom();
         let dpr = self.dpr as f32;
         let dot = (if zoom < 2.0 {
@@ -482,7 +483,8 @@ pub fn MapPanel(
                     v.width = cw;
                     v.height = ch;
                     v.dpr = dpr;
-                    v.buffer = vec![0; (cw * ch * 4) as usize];
+                    v.blank = [GROUND[0], GROUND[1], GROUND[2], 255].repeat((cw * ch) as usize);
+                    v.buffer = v.blank.clone();
                     v.fit = 0.95
                         * (cw as f32 / f32::from(v.map.width().max(1)))
                             .min(ch as f32 / f32::from(v.map.height().max(1)));
