@@ -14,18 +14,24 @@ const stats = (xs) => {
 async function open(browser, url, viewport, scheme) {
   const context = await browser.newContext({ serviceWorkers: 'block', viewport, colorScheme: scheme });
   const page = await context.newPage();
-  const asked = [];
-  page.on('request', (r) => asked.push({ url: r.url(), at: Date.now() }));
+  // When the first result appeared, by the page's clock, and when the map's request
+  // started, by the browser's: both wall-clock milliseconds.
+  await page.addInitScript(() => {
+    new MutationObserver((_, o) => {
+      if (document.querySelector('.results .hits li')) { window.__shown = Date.now(); o.disconnect(); }
+    }).observe(document, { childList: true, subtree: true });
+  });
+  let mapStart = null;
+  page.on('requestfinished', (r) => { if (r.url().endsWith('map.ssam.gz')) mapStart = r.timing().startTime; });
   await page.goto(url);
   await page.waitForSelector('[data-testid=ready]', { timeout: 60000 });
   await page.fill('#test-number', '0');
   await page.click('.pick form button[type=submit]');
   await page.waitForSelector('.results .hits li');
-  const shown = Date.now();
   await page.waitForSelector('[data-testid=map][data-state=ready]', { timeout: 60000 });
   await page.waitForFunction(() => /lands among/.test(document.querySelector('[data-testid=map-where]').textContent));
-  const map = asked.find((r) => r.url.endsWith('map.ssam.gz'));
-  return { context, page, mapAfterResult: map && map.at >= shown - 50 };
+  const shown = await page.evaluate(() => window.__shown);
+  return { context, page, mapAfterResult: mapStart !== null && mapStart >= shown, after: mapStart - shown };
 }
 
 // Frames driven by `step(i)` (dispatching an event), one per animation frame.
@@ -59,7 +65,7 @@ async function frames(page, kind, n) {
   });
   const desk = await open(browser, url, { width: 1280, height: 900 }, 'light');
   const page = desk.page;
-  console.log(`map fetched only after the first result: ${desk.mapAfterResult}`);
+  console.log(`map fetched only after the first result: ${desk.mapAfterResult} (its request started ${desk.after.toFixed(0)} ms after the result appeared)`);
   console.log(`placing the query: ${await page.getAttribute('[data-testid=map]', 'data-place-ms')} ms`);
   console.log(`text: ${await page.textContent('[data-testid=map-where]')}`);
   const size = await page.$eval('[data-testid=map]', (c) => `${c.width}x${c.height}`);
@@ -69,22 +75,21 @@ async function frames(page, kind, n) {
     const f = await frames(page, kind, 120);
     console.log(`${kind}, whole map (canvas ${size}): render ${stats(f.render)}; between frames ${stats(f.interval)}`);
   }
-  // Zoomed in far enough for pictures, then panned.
-  await page.focus('[data-testid=map]');
-  for (let i = 0; i < 8; i++) await page.keyboard.press('+');
-  await page.waitForTimeout(1500);
-  await page.keyboard.press('+');
-  await page.waitForTimeout(500);
+  // Zoomed in to the query (pictures), then panned.
+  await page.click('[data-testid=map-to-query]');
+  await page.waitForTimeout(2000);
   const zoom = await page.getAttribute('[data-testid=map]', 'data-zoom');
   const f = await frames(page, 'pan', 120);
   console.log(`pan at zoom ${zoom} (pictures): render ${stats(f.render)}; between frames ${stats(f.interval)}`);
-  await page.waitForTimeout(1000);
+  await page.click('[data-testid=map-to-query]');
+  await page.waitForTimeout(1500);
   await page.screenshot({ path: `${out}/map-desktop-zoomed.png` });
-  const box = await page.$eval('[data-testid=map]', (c) => { const r = c.getBoundingClientRect(); return [r.left + r.width / 2, r.top + r.height / 2]; });
-  await page.mouse.move(box[0], box[1]);
-  await page.waitForTimeout(800);
-  await page.mouse.move(box[0] + 3, box[1] + 3);
-  await page.waitForTimeout(800);
+  // The pointer just beside the query: the digit under it shows large.
+  const [qx, qy] = (await page.getAttribute('[data-testid=map]', 'data-query-at')).split(',').map(Number);
+  const r = await page.$eval('[data-testid=map]', (c) => { const b = c.getBoundingClientRect(); return [b.left, b.top]; });
+  await page.mouse.move(r[0] + qx + 12, r[1] + qy + 12);
+  await page.mouse.move(r[0] + qx + 6, r[1] + qy + 6, { steps: 3 });
+  await page.waitForTimeout(1000);
   await page.screenshot({ path: `${out}/map-desktop-hover.png` });
   console.log(`hover: ${await page.textContent('[data-testid=map-hover]')}`);
   await desk.context.close();

@@ -42,6 +42,8 @@ const PICTURE_ZOOM: f32 = 6.0;
 const MAX_PICTURES: usize = 700;
 /// Pictures kept in the page; beyond this the cache starts again.
 const MAX_CACHED: usize = 12_000;
+/// Zoom of "to the query".
+const QUERY_ZOOM: f32 = 40.0;
 /// Zoom limits against the whole map.
 const ZOOM_RANGE: (f32, f32) = (0.5, 400.0);
 
@@ -86,6 +88,8 @@ struct View {
     /// The ground alone, copied over the buffer to start each frame (one memcpy).
     blank: Vec<u8>,
     images: HashMap<u32, Vec<u8>>,
+    /// Each label's ink at each grey level, mixed into the ground: one lookup a pixel.
+    tints: Vec<[u8; 3]>,
     image_side: (usize, usize),
     asked: HashSet<u32>,
     hover: Option<u32>,
@@ -131,6 +135,18 @@ impl View {
             buffer: Vec::new(),
             blank: Vec::new(),
             images: HashMap::new(),
+            tints: (0..PALETTE.len() * 256)
+                .map(|i| {
+                    let (ink, v) = (PALETTE[i / 256], (i % 256) as u16);
+                    let mix =
+                        |g: u8, c: u8| ((u16::from(g) * (255 - v) + u16::from(c) * v) / 255) as u8;
+                    [
+                        mix(GROUND[0], ink[0]),
+                        mix(GROUND[1], ink[1]),
+                        mix(GROUND[2], ink[2]),
+                    ]
+                })
+                .collect(),
             image_side: (28, 28),
             asked: HashSet::new(),
             hover: None,
@@ -189,7 +205,7 @@ impl View {
     /// Side of a picture in device pixels at the current zoom.
     fn tile(&self) -> usize {
         let base = self.image_side.1 as f64 * self.dpr;
-        (base * f64::from(self.zoom() / 16.0).clamp(0.5, 2.0)).round() as usize
+        (base * f64::from(self.zoom() / 32.0).clamp(0.5, 2.0)).round() as usize
     }
 
     /// The digit under device pixel `(sx, sy)`, if one is close enough.
@@ -218,36 +234,28 @@ impl View {
             return false;
         };
         let (rows, cols) = self.image_side;
-        let ink = colour(self.labels.get(id as usize).copied().unwrap_or(0));
+        let label = usize::from(self.labels.get(id as usize).copied().unwrap_or(0)) % PALETTE.len();
+        let ink = PALETTE[label];
+        let tints = &self.tints[label * 256..(label + 1) * 256];
         let (w, h) = (i64::from(self.width), i64::from(self.height));
         let (x0, y0) = (x - side as i64 / 2, y - side as i64 / 2);
-        let s = side as i64;
-        for ty in 0..s {
-            let yy = y0 + ty;
+        let source: Vec<usize> = (0..side).map(|t| (t * cols / side).min(cols - 1)).collect();
+        for ty in 0..side {
+            let yy = y0 + ty as i64;
             if yy < 0 || yy >= h {
                 continue;
             }
-            let src_row = (ty as usize * rows / side).min(rows - 1) * cols;
-            for tx in 0..s {
-                let xx = x0 + tx;
+            let src_row = &img[(ty * rows / side).min(rows - 1) * cols..][..cols];
+            let row_edge = ty < frame || ty >= side - frame;
+            for (tx, &sx) in source.iter().enumerate() {
+                let xx = x0 + tx as i64;
                 if xx < 0 || xx >= w {
                     continue;
                 }
-                let edge = (tx as usize) < frame
-                    || (ty as usize) < frame
-                    || tx as usize >= side - frame
-                    || ty as usize >= side - frame;
-                let c = if edge {
+                let c = if row_edge || tx < frame || tx >= side - frame {
                     ink
                 } else {
-                    let v = u16::from(img[src_row + (tx as usize * cols / side).min(cols - 1)]);
-                    let mix =
-                        |g: u8, i: u8| ((u16::from(g) * (255 - v) + u16::from(i) * v) / 255) as u8;
-                    [
-                        mix(GROUND[0], ink[0]),
-                        mix(GROUND[1], ink[1]),
-                        mix(GROUND[2], ink[2]),
-                    ]
+                    tints[usize::from(src_row[sx])]
                 };
                 let o = (yy * w + xx) as usize * 4;
                 self.buffer[o..o + 3].copy_from_slice(&c);
@@ -493,6 +501,12 @@ pub fn MapPanel(
                 let missing = v.draw(&ctx);
                 let _ = c.set_attribute("data-zoom", &format!("{:.3}", v.zoom()));
                 let _ = c.set_attribute("data-centre", &format!("{:.0},{:.0}", v.cx, v.cy));
+                // Where the query is, in CSS pixels of the canvas (for bench/map.js).
+                if let Some(m) = &v.mark {
+                    let (sx, sy) = v.to_screen(m.at[0], m.at[1]);
+                    let at = format!("{:.0},{:.0}", f64::from(sx) / dpr, f64::from(sy) / dpr);
+                    let _ = c.set_attribute("data-query-at", &at);
+                }
                 Some(missing)
             })
             .flatten()
@@ -772,6 +786,13 @@ pub fn MapPanel(
                     Step::Pan(dx, dy) => v.pan(-dx * w / 8.0, -dy * h / 8.0),
                     Step::Zoom(f) => v.zoom_at(f, w / 2.0, h / 2.0),
                     Step::Reset => v.reset(),
+                    Step::Query => {
+                        if let Some(at) = v.mark.as_ref().map(|m| m.at) {
+                            v.cx = at[0];
+                            v.cy = at[1];
+                            v.scale = v.fit * QUERY_ZOOM;
+                        }
+                    }
                 }
             }
         });
@@ -805,8 +826,14 @@ pub fn MapPanel(
     let legend = move || {
         (0..10u8)
             .map(|l| {
-                let style = format!("background:{}", css(colour(l)));
-                view! { <li><span class="swatch" style=style></span>{l.to_string()}</li> }
+                // An SVG dot: its fill is an attribute, which the page's CSP (no inline
+                // style) allows.
+                view! {
+                    <li>
+                        <svg class="swatch" viewBox="0 0 10 10" aria-hidden="true"><circle cx="5" cy="5" r="4.5" fill=css(colour(l)) stroke="#16181c" /></svg>
+                        {l.to_string()}
+                    </li>
+                }
             })
             .collect_view()
     };
@@ -855,6 +882,7 @@ pub fn MapPanel(
                     <button type="button" aria-label="Zoom in" on:click=move |_| step(Step::Zoom(1.5))>"+"</button>
                     <button type="button" aria-label="Zoom out" on:click=move |_| step(Step::Zoom(1.0 / 1.5))>"−"</button>
                     <button type="button" on:click=move |_| step(Step::Reset)>"Whole map"</button>
+                    <button type="button" data-testid="map-to-query" disabled=move || landed.with(String::is_empty) on:click=move |_| step(Step::Query)>"To the query"</button>
                     <span class="small" data-testid="map-hover" aria-live="polite">{hovered_text}</span>
                     {move || hovered.get().map(|(id, _)| view! {
                         <button type="button" class="primary" on:click=move |_| search_for(id)>"Search for it"</button>
@@ -874,6 +902,8 @@ enum Step {
     Pan(f32, f32),
     Zoom(f32),
     Reset,
+    /// To the query, close enough to see its neighbours' pictures.
+    Query,
 }
 
 /// Places the answer's query on the map and says in words where it landed.
