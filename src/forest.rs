@@ -13,6 +13,7 @@
 //! the candidate budget is spent; [`crate::Index`] ranks them, or enters its graph there.
 
 use std::cmp::Ordering;
+use std::collections::BinaryHeap;
 use std::sync::OnceLock;
 
 use rand::{RngExt, SeedableRng};
@@ -22,7 +23,7 @@ use crate::dataset::Dataset;
 use crate::distance::l2_sq;
 use crate::error::{Error, Result};
 use crate::hyperplane::Direction;
-use crate::search::Scratch;
+use crate::visited::Visited;
 
 /// Marks a node reference as a leaf index rather than a split index.
 pub(crate) const LEAF: u32 = 1 << 31;
@@ -50,9 +51,12 @@ pub struct Params {
 }
 
 impl Default for Params {
+    /// The forest the site ships (`ssam build` with no flags): two trees, because the
+    /// shipped index only enters its graph from the forest, and every tree is bytes a
+    /// visitor downloads.
     fn default() -> Self {
         Params {
-            trees: 10,
+            trees: 2,
             leaf_size: 32,
             seed: 1,
         }
@@ -326,23 +330,21 @@ impl Forest {
         }
     }
 
-    /// Walks all trees at once, best first, collecting into `scratch.pool` the items of
-    /// each leaf reached that the query has not visited yet, until `budget` are pooled.
-    /// `data` is what the forest was built over (the caller checked it once), and the
-    /// query has its dimensions.
+    /// Walks all trees at once, best first, appending to `pool` the items of each leaf
+    /// reached that `visited` has not marked yet (marking them), until `budget` are
+    /// pooled. `data` is what the forest was built over (the caller checked it once), and
+    /// the query has its dimensions.
     pub(crate) fn candidates(
         &self,
         data: &Dataset,
         query: &[u8],
         budget: usize,
-        scratch: &mut Scratch,
+        walk: &mut Walk,
+        visited: &mut Visited,
+        pool: &mut Vec<u32>,
     ) {
-        let Scratch {
-            heap,
-            pool,
-            visited,
-            ..
-        } = scratch;
+        let heap = &mut walk.queue;
+        heap.clear();
         for tree in &self.trees {
             heap.push(Entry {
                 priority: f32::INFINITY,
@@ -587,9 +589,15 @@ fn smaller_side(margins: &[i32], threshold: i32) -> usize {
     right.min(margins.len() - right)
 }
 
+/// The forest stage's state, kept between queries: the queue of nodes to visit.
+#[derive(Debug, Default)]
+pub(crate) struct Walk {
+    queue: BinaryHeap<Entry>,
+}
+
 /// A queue entry: a node and the priority it was reached with (larger is better).
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct Entry {
+struct Entry {
     priority: f32,
     node: u32,
 }

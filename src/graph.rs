@@ -26,7 +26,7 @@ use crate::distance::l2_sq;
 use crate::error::{Error, Result};
 use crate::forest::Forest;
 use crate::neighbors::Neighbor;
-use crate::search::{Scratch, measure, prefetch};
+use crate::visited::Visited;
 
 /// Largest degree cap a graph may have: degrees are stored in one byte.
 pub const MAX_DEGREE: usize = 255;
@@ -48,13 +48,13 @@ pub struct GraphParams {
 }
 
 impl Default for GraphParams {
+    /// The graph the site ships (`ssam build` with no flags). Lists of 32 and alpha 1.1
+    /// reach recall 0.95 with the fewest distances (alpha 1.0 leaves too few edges and
+    /// needs wider beams, 1.2 keeps more and costs more per step); a cap of 20 rather than
+    /// 24 costs a little speed and saves a tenth of the shipped file.
     fn default() -> Self {
-        // Measured on MNIST (recall@10 against distances per query): a cap of 24 with
-        // lists of 32 and alpha 1.1 reaches 0.95 with the fewest distances; alpha 1.0
-        // leaves 9 edges an item and needs wider beams, 1.2 keeps 24 and costs more per
-        // step.
         GraphParams {
-            degree: 24,
+            degree: 20,
             k: 32,
             rounds: 6,
             alpha: 1.1,
@@ -473,17 +473,22 @@ impl Graph {
         self.root
     }
 
-    /// Beam search from the entries already in `scratch.beam` (measured and marked):
-    /// leaves the `ef` nearest found in the beam, nearest first.
-    pub(crate) fn search(&self, data: &Dataset, query: &[u8], ef: usize, scratch: &mut Scratch) {
-        let Scratch {
-            beam,
+    /// Beam search from the entries `beam` was started with: leaves in it the `ef`
+    /// nearest found, nearest first, and returns how many distances it measured.
+    pub(crate) fn search(
+        &self,
+        data: &Dataset,
+        query: &[u8],
+        ef: usize,
+        beam: &mut Beam,
+        visited: &mut Visited,
+    ) -> usize {
+        let Beam {
+            found: beam,
             expanded,
-            visited,
             batch,
-            measured,
-            ..
-        } = scratch;
+        } = beam;
+        let mut measured = 0;
         let mut at = 0;
         while at < beam.len() {
             expanded[at] = true;
@@ -491,13 +496,13 @@ impl Graph {
             batch.clear();
             for &j in self.neighbors(node) {
                 if visited.visit(j) {
-                    prefetch(data.image(j as usize));
+                    data.prefetch(j as usize);
                     batch.push(j);
                 }
             }
-            *measured += batch.len();
+            measured += batch.len();
             let mut next = at + 1;
-            measure(data, query, batch, |candidate| {
+            data.measure(query, batch, |candidate| {
                 if beam.len() == ef && candidate >= beam[ef - 1] {
                     return;
                 }
@@ -516,6 +521,36 @@ impl Graph {
                 at += 1;
             }
         }
+        measured
+    }
+}
+
+/// The graph stage's state, kept between queries.
+#[derive(Debug, Default)]
+pub(crate) struct Beam {
+    /// The nearest found, sorted, at most `ef`.
+    found: Vec<Neighbor>,
+    /// Which of them were expanded.
+    expanded: Vec<bool>,
+    /// Unvisited neighbours of the node being expanded.
+    batch: Vec<u32>,
+}
+
+impl Beam {
+    /// Starts a search from the entries `measure` adds (measured, and marked visited),
+    /// keeping the `ef` nearest.
+    pub(crate) fn start(&mut self, ef: usize, measure: impl FnOnce(&mut Vec<Neighbor>)) {
+        self.found.clear();
+        measure(&mut self.found);
+        self.found.sort_unstable();
+        self.found.truncate(ef);
+        self.expanded.clear();
+        self.expanded.resize(self.found.len(), false);
+    }
+
+    /// The nearest found, nearest first.
+    pub(crate) fn found(&self) -> &[Neighbor] {
+        &self.found
     }
 }
 

@@ -3,12 +3,14 @@
 //! queries, each with its own [`Scratch`].
 
 use crate::dataset::Dataset;
+use crate::distortion::{self, Distortion, Gradients, Matching};
 use crate::error::{Error, Result};
 use crate::exact;
 use crate::forest::{Forest, Params};
 use crate::graph::{Graph, GraphParams};
 use crate::neighbors::Neighbor;
-use crate::search::{Scratch, measure};
+use crate::neighbors::TopK;
+use crate::search::{Candidates, Ranking, Scratch, Upright};
 use crate::space::Space;
 
 /// How hard a query works, which also says how it is answered.
@@ -30,14 +32,31 @@ pub enum Effort {
 }
 
 impl Effort {
-    /// The forest's budget the app and the CLI use unless told otherwise: with the shipped
-    /// 10 trees it gives recall@10 of 0.97 and exact search's 1-NN accuracy on MNIST.
+    /// The forest's budget the app and the CLI use unless told otherwise, for an index
+    /// without a graph.
     pub const DEFAULT_BUDGET: usize = 2000;
     /// The graph's beam the app and the CLI use unless told otherwise: with the shipped
-    /// index (2 trees, at most 20 edges an item, the default space) it gives exact
-    /// search's 1-NN accuracy within a few digits of 10,000 (0.9853 against 0.9856) at
-    /// about 6,000 queries a second natively; a beam of 48 loses up to five more digits.
+    /// index it keeps exact search's 1-NN accuracy within a few digits of 10,000, where a
+    /// beam of 48 loses several more (figures in the README).
     pub const DEFAULT_EF: usize = 128;
+    /// What the app offers, in its menu and its benchmark alike: graph beams (for an index
+    /// with a graph), then forest budgets.
+    pub const OFFERED: [Effort; 10] = [
+        Effort::Graph { ef: 16 },
+        Effort::Graph { ef: 32 },
+        Effort::Graph { ef: 48 },
+        Effort::Graph { ef: 96 },
+        Effort::Graph {
+            ef: Effort::DEFAULT_EF,
+        },
+        Effort::Graph { ef: 192 },
+        Effort::Forest { budget: 500 },
+        Effort::Forest { budget: 1000 },
+        Effort::Forest {
+            budget: Effort::DEFAULT_BUDGET,
+        },
+        Effort::Forest { budget: 4000 },
+    ];
     /// The forest's candidates that enter the graph: about a leaf, enough to start near
     /// the query and few enough to cost little.
     pub const ENTRY_BUDGET: usize = 16;
@@ -57,6 +76,23 @@ impl Effort {
         }
     }
 }
+
+/// Why a training image is similar to a query, as [`Index::explain`] finds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Explanation {
+    /// Side of the square images below.
+    pub side: usize,
+    /// The query stood upright, as re-ranking compared it.
+    pub query: Vec<u8>,
+    /// The training image stood upright.
+    pub hit: Vec<u8>,
+    /// Where each query pixel matched in `hit`, and at what cost.
+    pub matching: Matching,
+}
+
+/// Neighbours a query returns unless asked otherwise: the app shows them, the verdict
+/// votes among them, the benchmarks measure recall@10.
+pub const DEFAULT_K: usize = 10;
 
 /// Training images and what searches them, checked to belong together.
 #[derive(Debug, Clone)]
@@ -214,136 +250,162 @@ impl Index {
                 self.originals.cols()
             )));
         }
-        let variants = self.space.query_variants();
-        if variants == 1 {
-            self.search_variant(query, k, effort, 0, None, scratch)?;
-            scratch.shown.clone_from(&scratch.query);
-            return Ok(scratch.top.as_slice());
+        if let (Effort::Graph { .. }, None) = (effort, &self.graph) {
+            return Err(Error::InvalidInput(
+                "this index has no graph: search it with the forest".into(),
+            ));
         }
+        let Scratch {
+            vectors,
+            candidates,
+            top,
+            merged,
+            measured,
+            ..
+        } = scratch;
+        *measured = 0;
+        merged.clear();
         // Each version of the query is a search of its own; an item found by several
         // keeps its nearest distance.
-        let mut merged = std::mem::take(&mut scratch.merged);
-        merged.clear();
-        let mut measured = 0;
-        for variant in 0..variants {
+        for variant in 0..self.space.query_variants() {
+            let q = vectors.make(
+                self.space,
+                self.originals.rows(),
+                self.originals.cols(),
+                query,
+                variant,
+            )?;
             // A shifted query's neighbours are near the unshifted query's: its search
             // starts from them, with a narrower beam, instead of from the forest.
-            let effort = match effort {
-                Effort::Graph { ef } if variant > 0 => Effort::Graph {
-                    ef: (ef / Effort::SHIFTED_BEAM_DIVISOR).max(k),
-                },
-                other => other,
+            let (effort, seeds) = match effort {
+                Effort::Graph { ef } if variant > 0 => (
+                    Effort::Graph {
+                        ef: (ef / Effort::SHIFTED_BEAM_DIVISOR).max(k),
+                    },
+                    Some(&merged[..merged.len().min(k)]),
+                ),
+                other => (other, None),
             };
-            let seeds = (variant > 0).then(|| &merged[..merged.len().min(k)]);
-            let found = self.search_variant(query, k, effort, variant, seeds, scratch);
-            let found = match found {
-                Ok(found) => found,
-                Err(e) => {
-                    scratch.merged = merged;
-                    return Err(e);
-                }
-            };
-            merged.extend_from_slice(found);
-            measured += scratch.measured;
-            if variant == 0 {
-                scratch.shown.clone_from(&scratch.query);
-            }
+            top.reset(k);
+            *measured += self.candidates(q, k, effort, seeds, candidates, top);
+            merged.extend_from_slice(top.as_slice());
         }
         merged.sort_unstable_by_key(|n| (n.id, n.distance));
         merged.dedup_by_key(|n| n.id);
-        scratch.top.reset(k);
-        for &n in &merged {
-            scratch.top.push(n);
+        top.reset(k);
+        for &n in merged.iter() {
+            top.push(n);
         }
-        scratch.merged = merged;
-        scratch.measured = measured;
-        Ok(scratch.top.as_slice())
+        Ok(top.as_slice())
     }
 
-    /// One version of the query through the transform and the search, into `scratch.top`.
-    /// A graph search enters from the forest, or from `seeds` when given.
-    fn search_variant<'s>(
+    /// The `k` training images nearest to `query` as `ranking` orders them: the search,
+    /// then the nearest candidates re-ranked. What the app answers with.
+    pub fn find<'s>(
         &self,
         query: &[u8],
         k: usize,
         effort: Effort,
-        variant: usize,
-        seeds: Option<&[Neighbor]>,
+        ranking: Ranking,
         scratch: &'s mut Scratch,
     ) -> Result<&'s [Neighbor]> {
-        let searched = self.searched();
-        let mut q = std::mem::take(&mut scratch.query);
-        q.resize(searched.dim(), 0);
-        let applied = self.space.apply_in(
-            self.originals.rows(),
-            self.originals.cols(),
-            query,
-            &mut q,
-            variant,
-            &mut scratch.workspace,
-        );
-        scratch.query = q;
-        applied?;
-        scratch.begin(searched.len(), k);
-        let query = std::mem::take(&mut scratch.query);
-        match effort {
-            Effort::Exact => {
-                scratch.measured = searched.len();
-                exact::search_into(searched, &query, &mut scratch.top);
+        self.search(query, ranking.candidates(k), effort, scratch)?;
+        match ranking {
+            Ranking::Space => Ok(scratch.top.as_slice()),
+            Ranking::Distortion { model, .. } => {
+                let Scratch { top, rerank, .. } = scratch;
+                rerank.run(model, &self.originals, query, top.as_slice(), k)
             }
-            Effort::Forest { budget } => {
-                self.forest
-                    .candidates(searched, &query, budget.max(k), scratch);
-                let Scratch { pool, top, .. } = &mut *scratch;
-                measure(searched, &query, pool, |n| top.push(n));
-                scratch.measured = scratch.pool.len();
-            }
-            Effort::Graph { ef } => match &self.graph {
-                None => {
-                    scratch.query = query;
-                    return Err(Error::InvalidInput(
-                        "this index has no graph: search it with the forest".into(),
-                    ));
-                }
-                Some(graph) => {
-                    let ef = ef.max(k);
-                    match seeds {
-                        None => {
-                            self.forest
-                                .candidates(searched, &query, Effort::ENTRY_BUDGET, scratch)
-                        }
-                        Some(seeds) => {
-                            for seed in seeds {
-                                if scratch.visited.visit(seed.id) {
-                                    scratch.pool.push(seed.id);
-                                }
-                            }
-                        }
-                    }
-                    let Scratch {
-                        pool,
-                        beam,
-                        expanded,
-                        visited,
-                        ..
-                    } = &mut *scratch;
-                    if visited.visit(graph.root()) {
-                        pool.push(graph.root());
-                    }
-                    measure(searched, &query, pool, |n| beam.push(n));
-                    beam.sort_unstable();
-                    beam.truncate(ef);
-                    expanded.resize(beam.len(), false);
-                    scratch.measured = scratch.pool.len();
-                    graph.search(searched, &query, ef, scratch);
-                    for &n in scratch.beam.iter().take(k) {
-                        scratch.top.push(n);
-                    }
-                }
-            },
         }
-        scratch.query = query;
-        Ok(scratch.top.as_slice())
+    }
+
+    /// Why training image `id` is similar to `query` under `model`: both stood upright as
+    /// re-ranking compares them, and where each pixel of the query found its match.
+    pub fn explain(&self, query: &[u8], id: u32, model: Distortion) -> Result<Explanation> {
+        if query.len() != self.originals.dim() || id as usize >= self.len() {
+            return Err(Error::InvalidInput(format!(
+                "cannot explain item {id} of {} for a query of {} values",
+                self.len(),
+                query.len()
+            )));
+        }
+        let (rows, cols) = (self.originals.rows(), self.originals.cols());
+        let mut upright = Upright::default();
+        let side = upright.side(rows, cols);
+        let query = upright.make(rows, cols, query).to_vec();
+        let hit = upright
+            .make(rows, cols, self.originals.image(id as usize))
+            .to_vec();
+        let matching = distortion::matching(
+            model,
+            &Gradients::of(model, side, side, &query)?,
+            &Gradients::of(model, side, side, &hit)?,
+        );
+        Ok(Explanation {
+            side,
+            query,
+            hit,
+            matching,
+        })
+    }
+
+    /// The candidate stage for one version `q` of a query: into `top`, the k nearest the
+    /// effort finds; a graph search enters from the forest, or from `seeds` when given.
+    /// Returns the distances measured.
+    fn candidates(
+        &self,
+        q: &[u8],
+        k: usize,
+        effort: Effort,
+        seeds: Option<&[Neighbor]>,
+        stage: &mut Candidates,
+        top: &mut TopK,
+    ) -> usize {
+        let searched = self.searched();
+        stage.begin(searched.len());
+        let Candidates {
+            visited,
+            walk,
+            beam,
+            pool,
+        } = stage;
+        match (effort, &self.graph) {
+            (Effort::Exact, _) => {
+                exact::search_into(searched, q, top);
+                searched.len()
+            }
+            (Effort::Forest { budget }, _) | (Effort::Graph { ef: budget }, None) => {
+                self.forest
+                    .candidates(searched, q, budget.max(k), walk, visited, pool);
+                searched.measure(q, pool, |n| top.push(n));
+                pool.len()
+            }
+            (Effort::Graph { ef }, Some(graph)) => {
+                let ef = ef.max(k);
+                match seeds {
+                    None => self.forest.candidates(
+                        searched,
+                        q,
+                        Effort::ENTRY_BUDGET,
+                        walk,
+                        visited,
+                        pool,
+                    ),
+                    Some(seeds) => {
+                        pool.extend(seeds.iter().map(|s| s.id).filter(|&id| visited.visit(id)))
+                    }
+                }
+                if visited.visit(graph.root()) {
+                    pool.push(graph.root());
+                }
+                beam.start(ef, |entries| searched.measure(q, pool, |n| entries.push(n)));
+                let measured = pool.len() + graph.search(searched, q, ef, beam, visited);
+                for &n in beam.found().iter().take(k) {
+                    top.push(n);
+                }
+                measured
+            }
+        }
     }
 }
 

@@ -13,6 +13,7 @@
 pub mod app;
 pub mod dataset;
 pub mod distance;
+pub mod distortion;
 pub mod error;
 pub mod exact;
 pub mod forest;
@@ -30,14 +31,16 @@ pub mod preprocess;
 pub mod search;
 pub mod space;
 pub mod truth;
+pub mod verdict;
+mod visited;
 
 pub use dataset::Dataset;
 pub use error::{Error, Result};
 pub use forest::{Forest, Params};
 pub use graph::{Graph, GraphParams};
-pub use index::{Effort, Index};
+pub use index::{DEFAULT_K, Effort, Explanation, Index};
 pub use layout::LayoutParams;
 pub use map::Map;
 pub use neighbors::Neighbor;
-pub use search::Scratch;
+pub use search::{Ranking, Scratch};
 pub use space::Space;

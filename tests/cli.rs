@@ -208,3 +208,20 @@ fn the_shipped_map_fits_the_training_digits_and_its_budget() {
     // Another set's fingerprint is refused.
     assert!(ssam::Map::from_bytes("map", &bytes, train.fingerprint() ^ 1, train.len()).is_err());
 }
+
+#[test]
+fn build_with_no_flags_rebuilds_the_shipped_index_byte_for_byte() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("index.ssam.gz");
+    let o = ssam(&["build", "--out", out.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", text(&o));
+    let shipped =
+        std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/index.ssam.gz")).unwrap();
+    let built = std::fs::read(&out).unwrap();
+    assert!(
+        built == shipped,
+        "ssam build with no flags made {} bytes, the shipped index has {}",
+        built.len(),
+        shipped.len()
+    );
+}

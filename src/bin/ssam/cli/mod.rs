@@ -6,6 +6,7 @@ mod build;
 mod map;
 mod plot;
 mod query;
+mod rank;
 mod table;
 mod truth;
 
@@ -33,6 +34,8 @@ enum Command {
     Query(query::Args),
     /// Measure recall, speed and accuracy over the test images for a sweep of settings.
     Bench(bench::Args),
+    /// Measure how re-ranking the nearest candidates finds the right digit, and its cost.
+    Rank(rank::Args),
     /// Write the exact 10th-neighbour distance of every test image, for the app's benchmark.
     Truth(truth::Args),
     /// Lay out every training digit in the plane for the app's map, and measure it.
@@ -47,6 +50,7 @@ pub fn main() -> ExitCode {
         Command::Build(args) => build::run(&cli.assets, args),
         Command::Query(args) => query::run(&cli.assets, args),
         Command::Bench(args) => bench::run(&cli.assets, args),
+        Command::Rank(args) => rank::run(&cli.assets, args),
         Command::Truth(args) => truth::run(&cli.assets, args),
         Command::Plot(args) => plot::run(args),
         Command::Map(args) => map::run(&cli.assets, args),
