@@ -87,29 +87,12 @@ impl Gradients {
         self.x.resize(len, 0);
         self.y.clear();
         self.y.resize(len, 0);
-        let at = |x: usize, y: usize| -> i32 {
-            // x and y are shifted by one so that the ring outside the image reads as ground.
-            if x == 0 || y == 0 || x > cols || y > rows {
-                0
-            } else {
-                i32::from(image[(y - 1) * cols + x - 1])
-            }
-        };
-        for y in 1..=rows {
-            for x in 1..=cols {
-                let gx = at(x + 1, y - 1) + 2 * at(x + 1, y) + at(x + 1, y + 1)
-                    - at(x - 1, y - 1)
-                    - 2 * at(x - 1, y)
-                    - at(x - 1, y + 1);
-                let gy = at(x - 1, y + 1) + 2 * at(x, y + 1) + at(x + 1, y + 1)
-                    - at(x - 1, y - 1)
-                    - 2 * at(x, y - 1)
-                    - at(x + 1, y - 1);
-                let i = pad + (y - 1 + pad) * width + x - 1 + pad;
-                // Sobel responses reach 4 * 255; divided by 8 they fit in 8 bits, and
-                // every sum below stays inside 32 bits.
-                self.x[i] = gx / 8;
-                self.y[i] = gy / 8;
+        for y in 0..rows {
+            for x in 0..cols {
+                let (gx, gy) = sobel(rows, cols, image, x as isize, y as isize);
+                let i = pad + (y + pad) * width + x + pad;
+                self.x[i] = gx;
+                self.y[i] = gy;
             }
         }
         Ok(())
@@ -117,6 +100,75 @@ impl Gradients {
 
     fn width(&self) -> usize {
         self.cols + 2 * self.pad
+    }
+}
+
+/// The horizontal and vertical Sobel responses at pixel (x, y) of `image`, divided by 8;
+/// pixels outside the image read as ground. Responses reach 4 * 255: divided by 8 they fit
+/// in 8 bits, so every sum of the kernel stays inside 32 bits.
+fn sobel(rows: usize, cols: usize, image: &[u8], x: isize, y: isize) -> (i32, i32) {
+    let at = |x: isize, y: isize| -> i32 {
+        if x < 0 || y < 0 || x >= cols as isize || y >= rows as isize {
+            0
+        } else {
+            i32::from(image[y as usize * cols + x as usize])
+        }
+    };
+    let gx = at(x + 1, y - 1) + 2 * at(x + 1, y) + at(x + 1, y + 1)
+        - at(x - 1, y - 1)
+        - 2 * at(x - 1, y)
+        - at(x - 1, y + 1);
+    let gy = at(x - 1, y + 1) + 2 * at(x, y + 1) + at(x + 1, y + 1)
+        - at(x - 1, y - 1)
+        - 2 * at(x, y - 1)
+        - at(x + 1, y - 1);
+    (gx / 8, gy / 8)
+}
+
+/// The model as its definition reads, pixel by pixel and with bound checks: obviously
+/// right, slow, and what the fast kernel is tested against on every target.
+pub mod reference {
+    use super::{Distortion, sobel};
+
+    /// The distortion distance from `query` to `reference`, both `rows x cols`.
+    pub fn distance(
+        model: Distortion,
+        rows: usize,
+        cols: usize,
+        query: &[u8],
+        reference: &[u8],
+    ) -> u32 {
+        let inside =
+            |x: isize, y: isize| x >= 0 && y >= 0 && x < cols as isize && y < rows as isize;
+        let grad = |image: &[u8], x: isize, y: isize| {
+            if inside(x, y) {
+                sobel(rows, cols, image, x, y)
+            } else {
+                (0, 0)
+            }
+        };
+        let (w, c) = (isize::from(model.warp), isize::from(model.context));
+        let mut total = 0u32;
+        for y in 0..rows as isize {
+            for x in 0..cols as isize {
+                let mut best = u32::MAX;
+                for dy in -w..=w {
+                    for dx in -w..=w {
+                        let mut s = 0u32;
+                        for oy in -c..=c {
+                            for ox in -c..=c {
+                                let (ax, ay) = grad(query, x + ox, y + oy);
+                                let (bx, by) = grad(reference, x + ox + dx, y + oy + dy);
+                                s += ((ax - bx).pow(2) + (ay - by).pow(2)) as u32;
+                            }
+                        }
+                        best = best.min(s);
+                    }
+                }
+                total += best;
+            }
+        }
+        total
     }
 }
 
@@ -318,65 +370,6 @@ fn kernel(
 mod tests {
     use super::*;
 
-    /// The model as its definition reads, pixel by pixel, with bound checks: what the fast
-    /// version must equal.
-    fn reference_distance(model: Distortion, rows: usize, cols: usize, a: &[u8], b: &[u8]) -> u32 {
-        // Gradients of every pixel of the image, (0, 0) outside it.
-        let grad = |img: &[u8]| -> Vec<(i32, i32)> {
-            let at = |x: isize, y: isize| -> i32 {
-                if x < 0 || y < 0 || x >= cols as isize || y >= rows as isize {
-                    0
-                } else {
-                    i32::from(img[y as usize * cols + x as usize])
-                }
-            };
-            (0..rows as isize)
-                .flat_map(|y| (0..cols as isize).map(move |x| (x, y)))
-                .map(|(x, y)| {
-                    let gx = at(x + 1, y - 1) + 2 * at(x + 1, y) + at(x + 1, y + 1)
-                        - at(x - 1, y - 1)
-                        - 2 * at(x - 1, y)
-                        - at(x - 1, y + 1);
-                    let gy = at(x - 1, y + 1) + 2 * at(x, y + 1) + at(x + 1, y + 1)
-                        - at(x - 1, y - 1)
-                        - 2 * at(x, y - 1)
-                        - at(x + 1, y - 1);
-                    (gx / 8, gy / 8)
-                })
-                .collect()
-        };
-        let sample = |g: &[(i32, i32)], x: isize, y: isize| {
-            if x < 0 || y < 0 || x >= cols as isize || y >= rows as isize {
-                (0, 0)
-            } else {
-                g[y as usize * cols + x as usize]
-            }
-        };
-        let (ga, gb) = (grad(a), grad(b));
-        let (w, c) = (isize::from(model.warp), isize::from(model.context));
-        let mut total = 0u32;
-        for y in 0..rows as isize {
-            for x in 0..cols as isize {
-                let mut best = u32::MAX;
-                for dy in -w..=w {
-                    for dx in -w..=w {
-                        let mut s = 0u32;
-                        for oy in -c..=c {
-                            for ox in -c..=c {
-                                let (ax, ay) = sample(&ga, x + ox, y + oy);
-                                let (bx, by) = sample(&gb, x + ox + dx, y + oy + dy);
-                                s += ((ax - bx).pow(2) + (ay - by).pow(2)) as u32;
-                            }
-                        }
-                        best = best.min(s);
-                    }
-                }
-                total += best;
-            }
-        }
-        total
-    }
-
     fn noise(n: usize, seed: u64) -> Vec<u8> {
         let mut s = seed;
         (0..n)
@@ -428,7 +421,7 @@ mod tests {
                 assert_eq!(fast, portable, "{model:?} {rows}x{cols} seed {seed}");
                 assert_eq!(
                     fast,
-                    reference_distance(model, rows, cols, &a, &b),
+                    reference::distance(model, rows, cols, &a, &b),
                     "{model:?} {rows}x{cols} seed {seed}"
                 );
                 assert_eq!(matching(model, &ga, &gb).distance, fast);

@@ -119,7 +119,7 @@ impl Ranking {
     /// distortion model (how many: chosen by measurement; see the README's table).
     pub const DEFAULT: Ranking = Ranking::Distortion {
         model: Distortion::DEFAULT,
-        candidates: 50,
+        candidates: 32,
     };
 
     /// How many nearest the search must give for this ranking to return `k`.

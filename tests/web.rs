@@ -109,3 +109,48 @@ fn simd128_kernels_agree_with_the_scalar_reference() {
         );
     }
 }
+
+#[wasm_bindgen_test]
+fn the_distortion_kernel_agrees_with_its_definition_in_webassembly() {
+    use ssam::distortion::{Distortion, Gradients, Workspace, distance, matching, reference};
+    let mut s = 7u64;
+    let mut image = |n: usize| -> Vec<u8> {
+        (0..n)
+            .map(|_| {
+                s = s.wrapping_mul(6364136223846793005).wrapping_add(1);
+                let v = (s >> 56) as u8;
+                if v < 150 { 0 } else { v }
+            })
+            .collect()
+    };
+    for (model, rows, cols) in [
+        (Distortion::DEFAULT, 28, 28),
+        (
+            Distortion {
+                warp: 1,
+                context: 0,
+            },
+            12,
+            9,
+        ),
+        (
+            Distortion {
+                warp: 3,
+                context: 2,
+            },
+            16,
+            16,
+        ),
+    ] {
+        let (a, b) = (image(rows * cols), image(rows * cols));
+        let ga = Gradients::of(model, rows, cols, &a).unwrap();
+        let gb = Gradients::of(model, rows, cols, &b).unwrap();
+        let fast = distance(model, &ga, &gb, &mut Workspace::default());
+        assert_eq!(
+            fast,
+            reference::distance(model, rows, cols, &a, &b),
+            "{model:?}"
+        );
+        assert_eq!(matching(model, &ga, &gb).distance, fast, "{model:?}");
+    }
+}

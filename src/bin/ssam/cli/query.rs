@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use ssam::preprocess::{self, SIDE};
-use ssam::{Effort, Scratch, Space, metrics};
+use ssam::{Effort, Ranking, Scratch, Space, verdict};
 
 use super::assets::{self, Split};
 use super::{Result, parse_space};
@@ -29,6 +29,10 @@ pub struct Args {
     /// Refuse an index built for another space than this one.
     #[arg(long, value_parser = parse_space)]
     space: Option<Space>,
+    /// Rank by the search's own distance only, without re-ranking the nearest by the
+    /// distortion model (what the app does).
+    #[arg(long)]
+    no_rerank: bool,
     /// The index file (default: ASSETS/index.ssam.gz).
     #[arg(long)]
     index: Option<PathBuf>,
@@ -55,8 +59,13 @@ pub fn run(assets_dir: &Path, args: Args) -> Result {
         _ => Effort::default_for(&index),
     };
     let mut scratch = Scratch::new();
+    let ranking = if args.no_rerank || effort == Effort::Exact {
+        Ranking::Space
+    } else {
+        Ranking::DEFAULT
+    };
     let found = index
-        .search(&query, args.k, effort, &mut scratch)
+        .find(&query, args.k, effort, ranking, &mut scratch)
         .map_err(|e| e.to_string())?
         .to_vec();
     let train = index.originals();
@@ -67,25 +76,41 @@ pub fn run(assets_dir: &Path, args: Args) -> Result {
         println!("searched as ({}):", index.space());
         print!("{}", ascii(scratch.searched_query(), side));
     }
-    println!("{effort:?}: {} distances measured", scratch.measured());
-    if let Some((digit, share)) = metrics::vote(&found, |id| train.label(id as usize)) {
-        println!(
-            "predicted digit: {digit} ({:.0}% of {} votes)",
-            share * 100.0,
-            found.len()
-        );
-    }
     println!(
-        "{:>4}  {:>6}  {:>5}  {:>8}",
-        "rank", "id", "label", "distance"
+        "{effort:?}, {ranking:?}: {} distances measured",
+        scratch.measured()
     );
+    if let Some(v) = verdict::verdict(&found, |id| train.label(id as usize)) {
+        match (v.sure(), v.runner_up) {
+            (false, Some((other, share))) => println!(
+                "predicted digit: {} or {other}? the nearest disagree ({:.0}% against {:.0}%)",
+                v.label,
+                v.support * 100.0,
+                share * 100.0
+            ),
+            _ => println!(
+                "predicted digit: {} ({:.0}% of the weight of the {} nearest)",
+                v.label,
+                v.support * 100.0,
+                found.len().min(verdict::VOTERS)
+            ),
+        }
+    }
+    let unit = match ranking {
+        Ranking::Space => "distance",
+        Ranking::Distortion { .. } => "distortion",
+    };
+    println!("{:>4}  {:>6}  {:>5}  {:>10}", "rank", "id", "label", unit);
     for (rank, n) in found.iter().enumerate() {
+        let distance = match ranking {
+            Ranking::Space => format!("{:.1}", n.euclidean()),
+            Ranking::Distortion { .. } => n.distance.to_string(),
+        };
         println!(
-            "{:>4}  {:>6}  {:>5}  {:>8.1}",
+            "{:>4}  {:>6}  {:>5}  {distance:>10}",
             rank + 1,
             n.id,
             train.label(n.id as usize),
-            n.euclidean()
         );
     }
     Ok(())
