@@ -1,7 +1,11 @@
 //! Turning any picture of a digit into a query that looks like MNIST, made the way MNIST
 //! was made: grey levels, light ink on a dark ground, cropped to the ink, the longer side
 //! scaled to 20 pixels by area averaging with the aspect ratio kept, and placed in a
-//! 28x28 field so that its centre of mass is in the middle.
+//! 28x28 field so that its centre of mass is in the middle. Which ink is the digit (a
+//! photo's uneven light, shadows and specks, a page of several digits) is `ink`'s part.
+
+mod filter;
+mod ink;
 
 use crate::error::{Error, Result};
 
@@ -12,8 +16,6 @@ pub const BOX: usize = 20;
 /// Largest picture accepted, in pixels (a 8000 x 8000 photo): more is surely a mistake
 /// and would take seconds and hundreds of megabytes.
 pub const MAX_PIXELS: usize = 64_000_000;
-/// Share of the ink range below which a pixel counts as ground (paper grain, noise).
-const GROUND: f32 = 0.15;
 
 /// A query made from a picture.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,8 +24,14 @@ pub struct Prepared {
     pub pixels: Vec<u8>,
     /// True when the picture was dark ink on a light ground and so was inverted.
     pub inverted: bool,
-    /// The part of the picture that held ink: x, y, width, height.
+    /// The part of the picture that held the digit's ink: x, y, width, height.
     pub ink_box: (usize, usize, usize, usize),
+    /// Digit-like marks found in the picture (specks, dashes and marks along the frame
+    /// not counted); when there are several, the largest is the one searched.
+    pub marks: usize,
+    /// Connected parts of ink taken as the digit (a 4 drawn in two strokes that do not
+    /// meet has two).
+    pub parts: usize,
 }
 
 /// Prepares an RGBA picture (`width * height * 4` bytes, as a canvas gives it).
@@ -37,36 +45,30 @@ pub fn prepare_rgba(width: usize, height: usize, rgba: &[u8]) -> Result<Prepared
             rgba.len()
         )));
     }
-    let grey: Vec<f32> = rgba
-        .chunks_exact(4)
-        .map(|p| 0.299 * f32::from(p[0]) + 0.587 * f32::from(p[1]) + 0.114 * f32::from(p[2]))
-        .collect();
-    let alpha: Vec<f32> = rgba
-        .chunks_exact(4)
-        .map(|p| f32::from(p[3]) / 255.0)
-        .collect();
-    if alpha.iter().all(|&a| a >= 1.0) {
-        return prepare_grey(width, height, &grey);
+    let luma = |i: usize| {
+        let p = &rgba[i * 4..i * 4 + 4];
+        0.299 * f32::from(p[0]) + 0.587 * f32::from(p[1]) + 0.114 * f32::from(p[2])
+    };
+    let alpha = |i: usize| f32::from(rgba[i * 4 + 3]) / 255.0;
+    if rgba.chunks_exact(4).all(|p| p[3] == 255) {
+        return prepare(width, height, &luma);
     }
     // See-through pictures: lay them on the ground that contrasts with their ink.
-    let (ink, weight) = grey
-        .iter()
-        .zip(&alpha)
-        .fold((0.0, 0.0), |(s, w), (&g, &a)| (s + g * a, w + a));
+    let (ink, weight) = (0..n).fold((0.0, 0.0), |(s, w), i| {
+        (s + luma(i) * alpha(i), w + alpha(i))
+    });
     let ground = if weight > 0.0 && ink / weight < 128.0 {
         255.0
     } else {
         0.0
     };
-    let laid: Vec<f32> = grey
-        .iter()
-        .zip(&alpha)
-        .map(|(&g, &a)| g * a + ground * (1.0 - a))
-        .collect();
-    prepare_grey(width, height, &laid)
+    prepare(width, height, &|i| {
+        luma(i) * alpha(i) + ground * (1.0 - alpha(i))
+    })
 }
 
-/// Prepares a grey picture (`width * height` levels 0 to 255, any ground).
+/// Prepares a grey picture (`width * height` levels 0 to 255, any ground; values outside
+/// that range are clamped, and values that are not numbers count as 0).
 pub fn prepare_grey(width: usize, height: usize, grey: &[f32]) -> Result<Prepared> {
     let n = check_size(width, height)?;
     if grey.len() != n {
@@ -75,45 +77,30 @@ pub fn prepare_grey(width: usize, height: usize, grey: &[f32]) -> Result<Prepare
             grey.len()
         )));
     }
-    // The ground is what the border mostly is; a light ground means dark ink.
-    let ground = median(border(width, height, grey));
-    let inverted = ground > 127.0;
-    let ink: Vec<f32> = grey
-        .iter()
-        .map(|&g| if inverted { 255.0 - g } else { g })
-        .collect();
-    let ground = if inverted { 255.0 - ground } else { ground };
-    let top = ink.iter().copied().fold(0.0, f32::max);
-    if top - ground < 16.0 {
-        return Err(no_ink());
-    }
-    // Levels are kept (anti-aliased edges are part of MNIST's look); only what is
-    // fainter than the ground threshold, paper grain and noise, becomes ground.
-    let floor = ground + GROUND * (top - ground);
-    let ink: Vec<f32> = ink
-        .iter()
-        .map(|&v| {
-            if v > floor {
-                (v - ground) / (top - ground) * 255.0
-            } else {
-                0.0
-            }
-        })
-        .collect();
+    prepare(width, height, &|i| {
+        let v = grey[i];
+        if v.is_nan() { 0.0 } else { v.clamp(0.0, 255.0) }
+    })
+}
 
-    let (x0, y0, w, h) = ink_box(width, height, &ink).ok_or_else(no_ink)?;
+/// The digit of a picture whose grey level at pixel `i` is `level(i)`, as a query.
+fn prepare(width: usize, height: usize, level: &dyn Fn(usize) -> f32) -> Result<Prepared> {
+    let found = ink::find(width, height, level)?;
+    let (rx, ry, rw, _) = found.region;
+    let ink = &found.levels;
+    let (x0, y0, w, h) = ink_box(rw, found.region.3, ink).ok_or_else(ink::no_ink)?;
     let scale = BOX as f32 / w.max(h) as f32;
     let (sw, sh) = (
         ((w as f32 * scale).round() as usize).max(1),
         ((h as f32 * scale).round() as usize).max(1),
     );
     let cropped: Vec<f32> = (y0..y0 + h)
-        .flat_map(|y| ink[y * width + x0..y * width + x0 + w].iter().copied())
+        .flat_map(|y| ink[y * rw + x0..y * rw + x0 + w].iter().copied())
         .collect();
     let small = resample(&cropped, w, h, sw, sh);
     let peak = small.iter().copied().fold(0.0, f32::max);
     if peak <= 0.0 {
-        return Err(no_ink());
+        return Err(ink::no_ink());
     }
 
     // Centre of mass to the middle of the field, at whole-pixel offsets as MNIST did.
@@ -141,8 +128,10 @@ pub fn prepare_grey(width: usize, height: usize, grey: &[f32]) -> Result<Prepare
     }
     Ok(Prepared {
         pixels,
-        inverted,
-        ink_box: (x0, y0, w, h),
+        inverted: found.inverted,
+        ink_box: (rx + x0, ry + y0, w, h),
+        marks: found.marks,
+        parts: found.parts,
     })
 }
 
@@ -182,10 +171,6 @@ pub fn luminance(rgba: &[u8]) -> Vec<u8> {
         .collect()
 }
 
-fn no_ink() -> Error {
-    Error::InvalidInput("the picture has no ink: nothing stands out from its background".into())
-}
-
 fn check_size(width: usize, height: usize) -> Result<usize> {
     let n = width.saturating_mul(height);
     if n == 0 {
@@ -200,20 +185,6 @@ fn check_size(width: usize, height: usize) -> Result<usize> {
         )));
     }
     Ok(n)
-}
-
-/// The pixels of the outermost ring.
-fn border(width: usize, height: usize, grey: &[f32]) -> Vec<f32> {
-    (0..height)
-        .flat_map(|y| (0..width).map(move |x| (x, y)))
-        .filter(|&(x, y)| x == 0 || y == 0 || x + 1 == width || y + 1 == height)
-        .map(|(x, y)| grey[y * width + x])
-        .collect()
-}
-
-fn median(mut v: Vec<f32>) -> f32 {
-    let mid = v.len() / 2;
-    *v.select_nth_unstable_by(mid, f32::total_cmp).1
 }
 
 /// The smallest box holding every pixel with ink: x, y, width, height.

@@ -22,4 +22,4 @@ if ! wasm-opt -O3 --enable-simd --enable-bulk-memory --enable-nontrapping-float-
 else
     mv "$wasm.opt" "$wasm"
 fi
-cargo run --release --locked -- build --space raw --out "$out/index-raw.ssam"
+cargo run --release --locked -- build --space raw --trees 10 --degree 24 --out "$out/index-raw.ssam"
