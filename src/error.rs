@@ -14,6 +14,31 @@ pub enum Error {
         /// What the decompressor reported.
         reason: String,
     },
+    /// A file that inflated past what its reader takes: the stated cap, or the size its
+    /// own header declares. Reading stopped there, so it cost no more memory than that.
+    #[error(
+        "{file}: is larger than {limit} bytes ({}) unpacked, {}",
+        mib(*limit),
+        if *declared { "the size its header declares" } else { "the most this reader takes for it" }
+    )]
+    TooLarge {
+        /// The file being read.
+        file: String,
+        /// The cap reached, in bytes.
+        limit: u64,
+        /// Whether the cap was the file's own declared size.
+        declared: bool,
+    },
+    /// A file whose header declares more bytes than its reader takes.
+    #[error("{file}: its header declares {size} bytes ({}), over the limit of {limit} bytes ({})", mib(*size), mib(*limit))]
+    DeclaredTooLarge {
+        /// The file being read.
+        file: String,
+        /// The size declared.
+        size: u64,
+        /// The most its reader takes.
+        limit: u64,
+    },
     /// An IDX file with a header or length that does not fit the format.
     #[error("{file}: {what}")]
     Idx {
@@ -173,3 +198,8 @@ pub enum Error {
 
 /// Shorthand for results of the engine.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Bytes as mebibytes for a message: "2.0 MiB".
+fn mib(bytes: u64) -> String {
+    format!("{:.1} MiB", bytes as f64 / f64::from(1 << 20))
+}

@@ -36,7 +36,7 @@ use crate::dataset::Dataset;
 use crate::error::{Error, Result};
 use crate::forest::{Forest, LEAF, MAX_LEAF_SIZE, Params, Split};
 use crate::graph::{Graph, MAX_DEGREE};
-use crate::gzip;
+use crate::gzip::{self, Declared, Limit};
 use crate::index::{self, Index};
 use crate::space::Space;
 
@@ -147,10 +147,37 @@ pub fn to_gzip(index: &Index) -> Vec<u8> {
     enc.finish().expect("writing to memory cannot fail")
 }
 
+/// Bytes before the length field's count starts: magic, version, checksum, length.
+const HEAD: u64 = 28;
+
+/// What an index file's header declares: its whole size, once the length field is in;
+/// [`Declared::Unknown`] for bytes that are not an index. An inflater given this stops
+/// an index file at the size it declares ([`limit`]).
+pub fn declared(head: &[u8]) -> Declared {
+    if head.len() < HEAD as usize {
+        return if MAGIC.starts_with(&head[..head.len().min(MAGIC.len())]) {
+            Declared::NeedMore
+        } else {
+            Declared::Unknown
+        };
+    }
+    if !head.starts_with(&MAGIC) {
+        return Declared::Unknown;
+    }
+    let length = u64::from_le_bytes(head[20..28].try_into().expect("8 bytes"));
+    Declared::Size(length.saturating_add(HEAD))
+}
+
+/// The limit an index file is read within: the size its header declares, and at most
+/// `most` bytes.
+pub fn limit(most: u64) -> Limit {
+    Limit::at_most(most).declared_by(declared)
+}
+
 /// Reads index bytes (gzipped or raw) built for the images `originals`, and puts the
 /// index together with them. `file` names the source in errors.
 pub fn from_bytes(file: &str, bytes: &[u8], originals: Dataset) -> Result<Index> {
-    let raw = gzip::gunzip(file, bytes)?;
+    let raw = gzip::gunzip(file, bytes, limit(gzip::MAX_BYTES))?;
     Reader {
         file,
         bytes: &raw,

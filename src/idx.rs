@@ -4,7 +4,7 @@
 //! the bytes that follow before anything is allocated from it.
 
 use crate::error::{Error, Result};
-use crate::gzip;
+use crate::gzip::{self, Declared, Limit};
 
 /// IDX element type code for unsigned bytes, the only type MNIST uses.
 const TYPE_U8: u8 = 0x08;
@@ -17,6 +17,34 @@ pub struct IdxArray {
     pub data: Vec<u8>,
 }
 
+/// What an IDX header declares: the whole file's size (header and data) once its
+/// dimensions are in, [`Declared::Unknown`] when the bytes are not an IDX header. An
+/// inflater given this stops a file at the size it declares ([`limit`]).
+pub fn declared(head: &[u8]) -> Declared {
+    if head.len() < 4 {
+        return Declared::NeedMore;
+    }
+    if head[0] != 0 || head[1] != 0 || head[2] != TYPE_U8 || head[3] == 0 {
+        return Declared::Unknown;
+    }
+    let header = 4 + 4 * usize::from(head[3]);
+    if head.len() < header {
+        return Declared::NeedMore;
+    }
+    // The data's size is the product of the dimensions; the header comes on top.
+    let data = head[4..header]
+        .chunks_exact(4)
+        .map(|c| u64::from(u32::from_be_bytes([c[0], c[1], c[2], c[3]])))
+        .try_fold(1u64, u64::checked_mul);
+    Declared::Size(data.map_or(u64::MAX, |d| d.saturating_add(header as u64)))
+}
+
+/// The limit an IDX file is read within: the size its header declares, and at most
+/// `most` bytes.
+pub fn limit(most: u64) -> Limit {
+    Limit::at_most(most).declared_by(declared)
+}
+
 /// Parses an IDX file of unsigned bytes, gzip-compressed or raw.
 ///
 /// `file` names the source in error messages.
@@ -27,7 +55,14 @@ pub fn parse(file: &str, bytes: &[u8]) -> Result<IdxArray> {
 /// As [`parse`], reusing the buffer of raw input for the data: no second copy of a
 /// 47 MB file, which matters in a browser tab.
 pub fn parse_owned(file: &str, bytes: Vec<u8>) -> Result<IdxArray> {
-    let raw = gzip::gunzip_owned(file, bytes)?;
+    parse_inflated(
+        file,
+        gzip::gunzip_owned(file, bytes, limit(gzip::MAX_BYTES))?,
+    )
+}
+
+/// Parses IDX bytes already inflated (by a streaming [`gzip::Inflater`] given [`limit`]).
+pub fn parse_inflated(file: &str, raw: Vec<u8>) -> Result<IdxArray> {
     let err = |what: String| Error::Idx {
         file: file.to_owned(),
         what,

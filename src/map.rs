@@ -195,6 +195,12 @@ impl Map {
         &self.points
     }
 
+    /// The most bytes a map of `items` points inflates to (with room for a header that
+    /// is wrong, so that it is named as such): a bomb stops there.
+    pub fn limit(items: usize) -> gzip::Limit {
+        gzip::Limit::at_most((HEADER + 4 * items + 64) as u64)
+    }
+
     /// The map as raw bytes.
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut body = Vec::with_capacity(HEADER + self.points.len() * 4);
@@ -229,7 +235,7 @@ impl Map {
     /// Reads map bytes (gzipped or raw) laid out for the `items` images with
     /// `fingerprint`. `file` names the source in errors.
     pub fn from_bytes(file: &str, bytes: &[u8], fingerprint: u64, items: usize) -> Result<Map> {
-        let raw = gzip::gunzip(file, bytes)?;
+        let raw = gzip::gunzip(file, bytes, Map::limit(items))?;
         let owned = |what: String| Error::Corrupt {
             file: file.to_owned(),
             what,

@@ -195,13 +195,12 @@ fn photographed_printed_digits_find_their_digit() {
         let (digit, label) = spread(&test, i, n);
         (shot.take(digit, &mut rng), 400, 300, label)
     });
-    let (acc1, vote, ranked) = accuracy(&index, cases);
-    eprintln!(
-        "{n} photographed test digits: 1-NN accuracy {acc1:.4}, 10-NN vote {vote:.4}, 1-NN re-ranked {ranked:.4}"
-    );
+    let scores = accuracy(&index, cases);
+    eprintln!("{n} photographed test digits: {scores}");
+    // The target; measured 0.993 (the README has the figures).
     assert!(
-        acc1 >= 0.95,
-        "1-NN accuracy {acc1} on {n} photographed digits"
+        scores.nearest >= 0.95,
+        "{scores} on {n} photographed digits"
     );
 }
 

@@ -3,6 +3,11 @@
 // every request of the site from that cache, so later visits load without the network.
 // scripts/post_build.py writes the build's version and file list below; a new deploy has
 // a new version, which installs a new cache and deletes the old one.
+//
+// The new cache is filled from the server, never from the browser's HTTP cache
+// (`cache: 'reload'`): static hosts send `max-age`, and a stale index.html or index
+// from the HTTP cache, kept under the new version, would point at files the new deploy
+// no longer has. So the cache of version N holds version N's files only.
 const VERSION = '__SSAM_VERSION__';
 const FILES = __SSAM_FILES__;
 const CACHE = 'ssam-' + VERSION;
@@ -10,7 +15,7 @@ const CACHE = 'ssam-' + VERSION;
 self.addEventListener('install', (event) => {
   event.waitUntil(
     caches.open(CACHE)
-      .then((cache) => cache.addAll(['./'].concat(FILES)))
+      .then((cache) => cache.addAll(['./'].concat(FILES).map((url) => new Request(url, { cache: 'reload' }))))
       .then(() => self.skipWaiting()),
   );
 });
@@ -32,6 +37,7 @@ self.addEventListener('fetch', (event) => {
     const cache = await caches.open(CACHE);
     const hit = (await cache.match(request, { ignoreSearch: true }))
       || (request.mode === 'navigate' ? await cache.match('./') : undefined);
-    return hit || fetch(request);
+    // Not in this build's files: the network, past the HTTP cache for the page itself.
+    return hit || (request.mode === 'navigate' ? fetch(request.url, { cache: 'no-cache' }) : fetch(request));
   })());
 });

@@ -19,6 +19,9 @@ const WORKER: &str = "./ssam-worker_loader.js";
 const SERVICE_WORKER: &str = "./sw.js";
 /// How long the worker may take to start before the page says it did not.
 const START_MS: i32 = 60_000;
+/// Workers started again after one stopped, at most: a fault that stops every worker
+/// (not a user's file) must end in the error panel, not in a loop.
+const RESTARTS: u32 = 3;
 
 /// The benchmark as the page shows it.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -34,6 +37,11 @@ pub struct Bench {
 #[derive(Clone, Copy)]
 pub struct Client {
     worker: StoredValue<Option<Worker>, LocalStorage>,
+    /// Which worker is current: messages and errors of a stopped one are ignored.
+    generation: StoredValue<u32>,
+    /// The own set's files being handed over or indexed, if any: a worker that stops
+    /// meanwhile stopped on them.
+    own_busy: StoredValue<Option<String>>,
     /// Messages asked before the worker listens (it says when it does).
     outbox: StoredValue<Vec<JsValue>, LocalStorage>,
     started: StoredValue<bool>,
@@ -63,6 +71,8 @@ impl Client {
     pub fn start(on_pick: Callback<Query>) -> Client {
         let client = Client {
             worker: StoredValue::new_local(None),
+            generation: StoredValue::new(0),
+            own_busy: StoredValue::new(None),
             outbox: StoredValue::new_local(Vec::new()),
             started: StoredValue::new(false),
             in_flight: StoredValue::new(false),
@@ -80,6 +90,19 @@ impl Client {
             map: RwSignal::new(None),
             map_images: RwSignal::new(None),
         };
+        client.spawn();
+        client
+    }
+
+    /// Starts a worker (the first, or one after another stopped).
+    fn spawn(self) {
+        let client = self;
+        let generation = self.generation.try_update_value(|g| {
+            *g += 1;
+            *g
+        });
+        let current = move || client.generation.get_value() == generation.unwrap_or(0);
+        self.started.set_value(false);
         let worker = match Worker::new(WORKER) {
             Ok(w) => w,
             Err(e) => {
@@ -87,30 +110,43 @@ impl Client {
                     "it could not be created ({})",
                     super::fetch::js_error(&e)
                 ));
-                return client;
+                return;
             }
         };
-        let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |ev: MessageEvent| match ev
-            .data()
-            .dyn_ref::<Uint8Array>()
-        {
-            Some(bytes) => match protocol::decode::<FromWorker>(&bytes.to_vec()) {
-                Ok(m) => client.receive(m),
-                Err(p) => client.fail(Task::Worker, p),
-            },
-            None => client.die("it sent a message that is not bytes".into()),
+        let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |ev: MessageEvent| {
+            if !current() {
+                return;
+            }
+            match ev.data().dyn_ref::<Uint8Array>() {
+                Some(bytes) => match protocol::decode::<FromWorker>(&bytes.to_vec()) {
+                    Ok(m) => client.receive(m),
+                    Err(p) => client.fail(Task::Worker, p),
+                },
+                None => client.die("it sent a message that is not bytes".into()),
+            }
         });
         let on_error = Closure::<dyn FnMut(ErrorEvent)>::new(move |ev: ErrorEvent| {
             ev.prevent_default();
+            if !current() {
+                return;
+            }
             let what = ev.message();
-            client.die(if what.is_empty() {
+            let what = if what.is_empty() {
                 "it could not be loaded or stopped with an error".into()
             } else {
                 what
-            });
+            };
+            // A worker that was running stopped (a trap, memory ran out): start another.
+            if client.started.get_value() {
+                client.restart(what);
+            } else {
+                client.die(what);
+            }
         });
         let on_message_error = Closure::<dyn FnMut(MessageEvent)>::new(move |_| {
-            client.die("a message from it could not be read".into())
+            if current() {
+                client.die("a message from it could not be read".into())
+            }
         });
         worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
         worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
@@ -121,7 +157,8 @@ impl Client {
         on_message_error.forget();
         client.worker.set_value(Some(worker));
         let check = Closure::once_into_js(move || {
-            if !client.started.get_value() && client.failure.get_untracked().is_none() {
+            if current() && !client.started.get_value() && client.failure.get_untracked().is_none()
+            {
                 client.die(format!("it did not start within {} s", START_MS / 1000));
             }
         });
@@ -131,11 +168,40 @@ impl Client {
                 START_MS,
             );
         }
-        client
     }
 
     fn die(self, detail: String) {
         self.fail(Task::Worker, Problem::Worker { detail });
+    }
+
+    /// The worker stopped while running: a new one takes its place and loads MNIST again
+    /// (the set it can keep). When it stopped on the user's own files, the own-set panel
+    /// says so, naming them; the page's engine stays usable either way.
+    fn restart(self, detail: String) {
+        if self.generation.get_value() > RESTARTS {
+            return self.die(detail);
+        }
+        self.worker.with_value(|w| {
+            if let Some(w) = w {
+                w.terminate();
+            }
+        });
+        let file = self.own_busy.try_update_value(Option::take).flatten();
+        let stopped = Problem::Stopped {
+            file: file.clone(),
+            detail,
+        };
+        self.own_progress.set(None);
+        if file.is_some() {
+            self.own_problem.set(Some(stopped));
+        } else {
+            self.problem.set(Some(stopped));
+        }
+        self.in_flight.set_value(false);
+        self.bench.set(Bench::default());
+        self.outbox.set_value(Vec::new());
+        self.set.set(None);
+        self.spawn();
     }
 
     fn post(self, message: &ToWorker, files: &[JsValue]) {
@@ -173,15 +239,21 @@ impl Client {
                     }
                 });
             }
-            FromWorker::Progress(p) if p.own => self.own_progress.set(Some(p)),
+            // A cancelled build may still report until its next pause: not shown.
+            FromWorker::Progress(p) if p.own => {
+                if self.own_busy.with_value(Option::is_some) {
+                    self.own_progress.set(Some(p));
+                }
+            }
             FromWorker::Progress(p) => self.progress.set(Some(p)),
             FromWorker::Ready(mut info) => {
                 // The worker's clock starts with the worker; the page's with navigation.
                 info.ready_at = super::fetch::now();
                 let first = self.set.with_untracked(Option::is_none);
-                self.own_progress.set(None);
                 if info.own {
+                    self.own_progress.set(None);
                     self.own_problem.set(None);
+                    self.own_busy.set_value(None);
                 }
                 self.bench.set(Bench::default());
                 self.set.set(Some(info));
@@ -210,7 +282,8 @@ impl Client {
             FromWorker::BenchDone { queries, memory_mb } => self.bench.update(|b| {
                 b.running = false;
                 b.status = format!(
-                    "done: {queries} queries per setting, k = 10, one thread in a worker; its WebAssembly memory {memory_mb:.0} MB"
+                    "done: {} queries per setting, k = 10, one thread in a worker; its WebAssembly memory {memory_mb:.0} MB",
+                    super::status::thousands(u64::from(queries))
                 );
             }),
             FromWorker::Saved { name, bytes } => download(&name, &bytes),
@@ -222,6 +295,9 @@ impl Client {
 
     /// Puts a problem where the page shows it for what was being done.
     fn fail(self, during: Task, problem: Problem) {
+        if let Problem::Stopped { detail, .. } = problem {
+            return self.restart(detail);
+        }
         match during {
             Task::Load | Task::Worker => {
                 self.own_progress.set(None);
@@ -238,6 +314,7 @@ impl Client {
                 b.problem = Some(problem);
             }),
             Task::OwnSet => {
+                self.own_busy.set_value(None);
                 self.own_progress.set(None);
                 self.own_problem.set(Some(problem));
             }
@@ -304,7 +381,8 @@ impl Client {
         self.own(ToWorker::OwnFiles { names }, files);
     }
 
-    /// Hands a folder's files to the worker, with their paths inside the folder.
+    /// Hands a folder's files (from the folder picker) to the worker, with their paths
+    /// inside the folder.
     pub fn own_folder(self, files: Vec<File>) {
         let paths = files
             .iter()
@@ -319,7 +397,23 @@ impl Client {
         self.own(ToWorker::OwnFolder { paths }, files);
     }
 
+    /// Hands a dropped folder's files to the worker: paths "folder/sub/file.png".
+    pub fn own_tree(self, files: Vec<(String, File)>) {
+        let (paths, files) = files.into_iter().unzip();
+        self.own(ToWorker::OwnFolder { paths }, files);
+    }
+
     fn own(self, message: ToWorker, files: Vec<File>) {
+        let names = match &message {
+            ToWorker::OwnFiles { names } => names.join(", "),
+            ToWorker::OwnFolder { paths } => paths
+                .first()
+                .and_then(|p| p.split('/').next())
+                .unwrap_or("the folder")
+                .to_owned(),
+            _ => String::new(),
+        };
+        self.own_busy.set_value(Some(names));
         self.own_problem.set(None);
         self.own_progress.set(Some(Progress {
             stage: "handing over".into(),
@@ -336,7 +430,10 @@ impl Client {
         self.post(&ToWorker::Save, &[]);
     }
 
+    /// Back to MNIST; an own set being indexed is dropped.
     pub fn use_shipped(self) {
+        self.own_busy.set_value(None);
+        self.own_progress.set(None);
         self.post(&ToWorker::UseShipped, &[]);
     }
 
@@ -348,6 +445,12 @@ impl Client {
     /// Asks for training images by id; they arrive in [`Client::map_images`].
     pub fn images(self, ids: Vec<u32>) {
         self.post(&ToWorker::Images { ids }, &[]);
+    }
+
+    /// Whether an own set is being handed over or indexed now.
+    pub fn own_busy(self) -> Signal<bool> {
+        let progress = self.own_progress;
+        Signal::derive(move || progress.with(Option::is_some))
     }
 }
 

@@ -10,13 +10,9 @@ pub const KS: [usize; 4] = [5, 10, 20, 50];
 /// Neighbours shown unless the user asks otherwise.
 pub const DEFAULT_K: usize = 10;
 
-/// The settings a set can run: graph beams when it has a graph, then forest budgets.
+/// The settings a set can run (the benchmark's list), its default among them.
 pub fn settings(set: &SetInfo) -> Vec<Setting> {
-    let mut s = Vec::new();
-    if set.graph {
-        s.extend([16, 32, 48, 96, 192].map(Setting::Graph));
-    }
-    s.extend([500, 1000, 2000, 4000].map(Setting::Forest));
+    let mut s = Setting::offered(set.graph);
     if !s.contains(&set.default) {
         s.insert(0, set.default);
     }

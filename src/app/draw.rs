@@ -18,6 +18,24 @@ const PEN: f64 = 22.0;
 
 type Stroke = Vec<(f64, f64)>;
 
+thread_local! {
+    /// Whether a stroke is being drawn or was finished a moment ago (the page does not
+    /// scroll the pad away between the strokes of one digit).
+    static LAST_STROKE: std::cell::Cell<f64> = const { std::cell::Cell::new(f64::NEG_INFINITY) };
+}
+
+/// How long after a stroke the next one counts as part of the same drawing.
+pub const BETWEEN_STROKES_MS: f64 = 1500.0;
+
+/// True while the user is drawing (a stroke in progress or just finished).
+pub fn drawing_now() -> bool {
+    now() - LAST_STROKE.with(std::cell::Cell::get) < BETWEEN_STROKES_MS
+}
+
+fn stroked() {
+    LAST_STROKE.with(|t| t.set(now()));
+}
+
 fn context(canvas: &HtmlCanvasElement) -> Option<CanvasRenderingContext2d> {
     canvas.get_context("2d").ok()??.dyn_into().ok()
 }
@@ -86,7 +104,7 @@ pub fn DrawPad(on_query: Callback<Query>, on_blank: Callback<()>) -> impl IntoVi
                     cols: preprocess::SIDE as u16,
                     pixels: p.pixels,
                 },
-                source: "your drawing".into(),
+                source: super::DRAWING.into(),
             }),
             _ => on_blank.run(()),
         }
@@ -148,6 +166,7 @@ pub fn DrawPad(on_query: Callback<Query>, on_blank: Callback<()>) -> impl IntoVi
                 aria-label="Drawing pad: draw a digit with mouse, finger or pen"
                 on:pointerdown=move |ev: PointerEvent| {
                     ev.prevent_default();
+                    stroked();
                     if let Some(c) = canvas.get_untracked() {
                         let _ = c.set_pointer_capture(ev.pointer_id());
                         if let Some(p) = point(&ev) {
@@ -163,6 +182,7 @@ pub fn DrawPad(on_query: Callback<Query>, on_blank: Callback<()>) -> impl IntoVi
                         return;
                     }
                     let (Some(c), Some(p)) = (canvas.get_untracked(), point(&ev)) else { return };
+                    stroked();
                     strokes.update(|s| {
                         if let Some(last) = s.last_mut() {
                             last.push(p);
@@ -187,7 +207,8 @@ pub fn DrawPad(on_query: Callback<Query>, on_blank: Callback<()>) -> impl IntoVi
                 <button on:click=move |_| clear() disabled=move || strokes.with(Vec::is_empty) title="Esc">
                     "Clear"
                 </button>
-                <span class="muted small">"Ctrl+Z undo · Esc clear"</span>
+                <span class="muted small keys-hint">"Ctrl+Z undo · Esc clear"</span>
+                <span class="muted small touch-hint">"Draw with your finger"</span>
             </div>
         </div>
     }

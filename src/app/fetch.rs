@@ -9,7 +9,7 @@ use wasm_bindgen_futures::JsFuture;
 use web_sys::{ReadableStream, ReadableStreamDefaultReader};
 
 use super::protocol::Problem;
-use crate::gzip::{self, Inflater};
+use crate::gzip::{self, Inflater, Limit};
 
 /// Milliseconds since the page (or the worker) started.
 pub fn now() -> f64 {
@@ -21,13 +21,18 @@ pub fn now() -> f64 {
 
 /// Lets the event loop run (paint, input, other messages) before the work goes on.
 pub async fn pause() {
+    sleep(0.0).await;
+}
+
+/// Waits `ms` milliseconds without blocking anything.
+pub async fn sleep(ms: f64) {
     let promise = js_sys::Promise::new(&mut |resolve, _| {
         let set_timeout = Reflect::get(&js_sys::global(), &"setTimeout".into())
             .ok()
             .and_then(|f| f.dyn_into::<js_sys::Function>().ok());
         match set_timeout {
             Some(f) => {
-                let _ = f.call1(&JsValue::NULL, &resolve);
+                let _ = f.call2(&JsValue::NULL, &resolve, &JsValue::from_f64(ms));
             }
             None => {
                 let _ = resolve.call0(&JsValue::NULL);
@@ -53,8 +58,12 @@ fn engine(e: crate::Error) -> Problem {
 
 /// Fetches `url`, calling `progress(bytes so far, total if the server said)` per chunk.
 /// A gzip body is inflated as it arrives, so unpacking overlaps the download and no
-/// compressed copy is kept; other bodies come back as they are.
-pub async fn fetch(url: &str, progress: impl FnMut(u64, Option<u64>)) -> Result<Vec<u8>, Problem> {
+/// compressed copy is kept; other bodies come back as they are. Either stops at `limit`.
+pub async fn fetch(
+    url: &str,
+    limit: Limit,
+    progress: impl FnMut(u64, Option<u64>),
+) -> Result<Vec<u8>, Problem> {
     let failed = |status: Option<u16>, reason: String| Problem::Download {
         file: url.to_owned(),
         status,
@@ -72,30 +81,39 @@ pub async fn fetch(url: &str, progress: impl FnMut(u64, Option<u64>)) -> Result<
         .get("content-length")
         .and_then(|v| v.parse::<u64>().ok());
     match response.body() {
-        Some(body) => read_stream(url, body, total, progress).await,
+        Some(body) => read_stream(url, body, limit, total, progress).await,
         None => {
             let bytes = response
                 .binary()
                 .await
                 .map_err(|e| failed(None, e.to_string()))?;
-            gzip::gunzip_owned(url, bytes).map_err(engine)
+            gzip::gunzip_owned(url, bytes, limit).map_err(engine)
         }
     }
 }
 
-/// Reads a file the user gave, inflating it as it is read when it is gzip.
+/// Reads a file the user gave, inflating it as it is read when it is gzip, within `limit`.
 pub async fn read_file(
     file: &web_sys::Blob,
     name: &str,
+    limit: Limit,
     progress: impl FnMut(u64, Option<u64>),
 ) -> Result<Vec<u8>, Problem> {
-    read_stream(name, file.stream(), Some(file.size() as u64), progress).await
+    read_stream(
+        name,
+        file.stream(),
+        limit,
+        Some(file.size() as u64),
+        progress,
+    )
+    .await
 }
 
 /// Reads a byte stream to its end through an [`Inflater`].
 async fn read_stream(
     name: &str,
     body: ReadableStream,
+    limit: Limit,
     total: Option<u64>,
     mut progress: impl FnMut(u64, Option<u64>),
 ) -> Result<Vec<u8>, Problem> {
@@ -105,7 +123,7 @@ async fn read_stream(
         reason: format!("reading broke off ({})", js_error(&e)),
     };
     let reader: ReadableStreamDefaultReader = body.get_reader().unchecked_into();
-    let mut sink = Inflater::new(name, total);
+    let mut sink = Inflater::new(name, limit, total);
     let mut received = 0u64;
     loop {
         let chunk = JsFuture::from(reader.read()).await.map_err(broke)?;
@@ -119,7 +137,15 @@ async fn read_stream(
         let value = Reflect::get(&chunk, &"value".into()).map_err(broke)?;
         let bytes = Uint8Array::new(&value).to_vec();
         received += bytes.len() as u64;
-        sink.push(&bytes).map_err(engine)?;
+        if let Err(e) = sink.push(&bytes) {
+            // Stop the download or read too: the rest is not wanted.
+            let _ = reader.cancel();
+            return Err(engine(e));
+        }
+        if sink.is_done() {
+            let _ = reader.cancel();
+            break;
+        }
         progress(received, total);
     }
     sink.finish().map_err(engine)

@@ -47,9 +47,44 @@ pub fn install_panic_hook() {
     }));
 }
 
+/// Where a query drawn on the pad says it came from.
+pub const DRAWING: &str = "your drawing";
+
+/// Scrolls `card` into view when it starts below the visible part of a narrow screen
+/// (on a wide one it sits beside the pad).
+fn show_on_phone(card: NodeRef<leptos::html::Section>) {
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    let narrow = window
+        .match_media("(max-width: 760px)")
+        .ok()
+        .flatten()
+        .is_some_and(|m| m.matches());
+    let Some(el) = card.get_untracked() else {
+        return;
+    };
+    let height = window
+        .inner_height()
+        .ok()
+        .and_then(|h| h.as_f64())
+        .unwrap_or(0.0);
+    // Its top third out of sight: the answer's first lines are not visible.
+    if narrow && el.get_bounding_client_rect().top() > height * 0.66 {
+        let options = web_sys::ScrollIntoViewOptions::new();
+        options.set_behavior(web_sys::ScrollBehavior::Smooth);
+        options.set_block(web_sys::ScrollLogicalPosition::Start);
+        el.scroll_into_view_with_scroll_into_view_options(&options);
+    }
+}
+
 /// The whole page.
 #[component]
 pub fn App() -> impl IntoView {
+    // The page's "Loading" line (index.html) gives way to the app.
+    if let Some(boot) = document().get_element_by_id("boot") {
+        boot.remove();
+    }
     let query = RwSignal::new(None::<Query>);
     let k = RwSignal::new(DEFAULT_K);
     let setting = RwSignal::new(None::<Setting>);
@@ -61,12 +96,40 @@ pub fn App() -> impl IntoView {
     });
     let client = Client::start(ask);
     let tell = Callback::new(move |m: String| message.set(Some(m)));
+    // The pad was emptied (Esc, Delete, Clear, undoing the last stroke): that forgets the
+    // query only when the drawing was it; a picked or uploaded query stays.
     let blank = Callback::new(move |()| {
+        if !query.with_untracked(|q| q.as_ref().is_some_and(|q| q.source == DRAWING)) {
+            return;
+        }
         query.set(None);
         client.clear();
-        message.set(Some(
-            "Draw a digit, 0 to 9, to see the training digits most like it.".into(),
-        ));
+        message.set(Some(match client.set.get_untracked() {
+            Some(s) if s.own => format!(
+                "Draw something to see the images of {} most like it.",
+                s.name
+            ),
+            _ => "Draw a digit, 0 to 9, to see the training digits most like it.".into(),
+        }));
+    });
+    // On a phone the results sit below the pad: bring them into view when an answer
+    // comes for a query that is not a drawing in progress.
+    let answer_card: NodeRef<leptos::html::Section> = NodeRef::new();
+    Effect::new(move |_| {
+        let Some(a) = client.answer.get() else { return };
+        if a.query.source != DRAWING {
+            return show_on_phone(answer_card);
+        }
+        // A drawing: once the strokes have stopped for a moment.
+        leptos::task::spawn_local(async move {
+            fetch::sleep(draw::BETWEEN_STROKES_MS + 100.0).await;
+            let still = client
+                .answer
+                .with_untracked(|a| a.as_ref().is_some_and(|a| a.query.source == DRAWING));
+            if still && !draw::drawing_now() {
+                show_on_phone(answer_card);
+            }
+        });
     });
     // A new set starts at its own default setting.
     Effect::new(move |_| {
@@ -112,7 +175,7 @@ pub fn App() -> impl IntoView {
                     <pick::Pick client=client />
                     <p class="message" role="status" data-testid="message">{problem}</p>
                 </section>
-                <section class="card answer" aria-label="Results">
+                <section class="card answer" aria-label="Results" node_ref=answer_card>
                     <h2>{move || match set.get() {
                         Some(s) if s.own => format!("Most similar images of {}", s.name),
                         _ => "Most similar training digits".to_owned(),

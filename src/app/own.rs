@@ -1,10 +1,14 @@
 //! Your own image set: IDX files (images, labels if you have them, gzip or raw, and an
-//! index saved here earlier) or a folder of small pictures, by picker or drag and drop.
-//! The files go to the worker, which checks and indexes them; a problem is shown here
-//! and the set searched until then stays. Nothing leaves the browser.
+//! index saved here earlier) or a folder of small pictures (with its saved index inside,
+//! if you put it there), by picker or drag and drop. The files go to the worker, which
+//! checks and indexes them; a problem is shown here and the set searched until then
+//! stays. Nothing leaves the browser.
 
+use js_sys::{Array, Function, Reflect};
 use leptos::prelude::*;
-use web_sys::{File, FileList};
+use wasm_bindgen::JsCast;
+use wasm_bindgen::prelude::*;
+use web_sys::{DataTransfer, File, FileList};
 
 use super::client::Client;
 use super::status::bar;
@@ -12,6 +16,91 @@ use super::status::bar;
 fn files(list: Option<FileList>) -> Vec<File> {
     let Some(list) = list else { return Vec::new() };
     (0..list.length()).filter_map(|i| list.get(i)).collect()
+}
+
+/// Calls `object.name(args...)` on a browser object this crate has no binding for.
+fn call(object: &JsValue, name: &str, args: &[&JsValue]) -> Option<JsValue> {
+    let f: Function = Reflect::get(object, &name.into()).ok()?.dyn_into().ok()?;
+    f.apply(object, &args.iter().copied().collect::<Array>())
+        .ok()
+}
+
+/// Waits for a callback-style entry method (`readEntries`, `file`): its value, or None.
+async fn callback(object: &JsValue, name: &str) -> Option<JsValue> {
+    let promise = js_sys::Promise::new(&mut |resolve, reject| {
+        if call(object, name, &[&resolve, &reject]).is_none() {
+            let _ = reject.call0(&JsValue::NULL);
+        }
+    });
+    wasm_bindgen_futures::JsFuture::from(promise).await.ok()
+}
+
+/// Every file under a dropped directory entry, with its path from the dropped folder.
+async fn walk(root: JsValue) -> Vec<(String, File)> {
+    let mut out = Vec::new();
+    let mut stack = vec![root];
+    while let Some(entry) = stack.pop() {
+        let is_dir = Reflect::get(&entry, &"isDirectory".into())
+            .ok()
+            .and_then(|v| v.as_bool())
+            .unwrap_or(false);
+        if is_dir {
+            let Some(reader) = call(&entry, "createReader", &[]) else {
+                continue;
+            };
+            // readEntries gives a batch at a time, then an empty one.
+            while let Some(batch) = callback(&reader, "readEntries").await {
+                let batch: Array = batch.unchecked_into();
+                if batch.length() == 0 {
+                    break;
+                }
+                stack.extend(batch.iter());
+            }
+        } else if let Some(file) = callback(&entry, "file").await {
+            let path = Reflect::get(&entry, &"fullPath".into())
+                .ok()
+                .and_then(|p| p.as_string())
+                .unwrap_or_default();
+            if let Ok(file) = file.dyn_into::<File>() {
+                out.push((path.trim_start_matches('/').to_owned(), file));
+            }
+        }
+    }
+    out
+}
+
+/// What was dropped: a folder (its files with their paths) or plain files. The entries
+/// must be taken while the drop event runs; reading them may take longer.
+fn dropped(client: Client, data: Option<DataTransfer>) {
+    let Some(data) = data else { return };
+    let items = data.items();
+    let entries: Vec<JsValue> = (0..items.length())
+        .filter_map(|i| items.get(i))
+        .filter_map(|item| call(&item, "webkitGetAsEntry", &[]))
+        .filter(|e| !e.is_null() && !e.is_undefined())
+        .collect();
+    let folder = entries.iter().any(|e| {
+        Reflect::get(e, &"isDirectory".into())
+            .ok()
+            .and_then(|v| v.as_bool())
+            .unwrap_or(false)
+    });
+    if !folder {
+        let list = files(data.files());
+        if !list.is_empty() {
+            client.own_files(list);
+        }
+        return;
+    }
+    leptos::task::spawn_local(async move {
+        let mut all = Vec::new();
+        for e in entries {
+            all.extend(walk(e).await);
+        }
+        if !all.is_empty() {
+            client.own_tree(all);
+        }
+    });
 }
 
 #[component]
@@ -23,6 +112,7 @@ pub fn OwnSet(client: Client) -> impl IntoView {
         }
     };
     let current = move || client.set.get();
+    let busy = client.own_busy();
     // A folder picker: `webkitdirectory` is not an attribute Leptos knows.
     let folder: NodeRef<leptos::html::Input> = NodeRef::new();
     Effect::new(move |_| {
@@ -30,22 +120,23 @@ pub fn OwnSet(client: Client) -> impl IntoView {
             input.set_webkitdirectory(true);
         }
     });
+    let drop_zone = move |ev: web_sys::DragEvent| {
+        ev.prevent_default();
+        over.set(false);
+        dropped(client, ev.data_transfer());
+    };
     view! {
         <section class="card own" aria-labelledby="own-title">
             <h2 id="own-title">"Your own image set"</h2>
             <p class="muted small">
                 "Give IDX files (images, and labels if you have them; gzip or raw; up to 64x64 pixels an image) or a folder of small pictures (colour turns grey by luminance; subfolders become labels). "
-                "They are checked and indexed in this browser and never leave it. A saved index given with its images skips the indexing."
+                "They are checked and indexed in this browser and never leave it. A saved index given with its IDX files, or kept inside its folder, skips the indexing."
             </p>
             <div class="row">
                 <label class="drop own-drop" class:over=move || over.get()
                     on:dragover=move |ev| { ev.prevent_default(); over.set(true); }
                     on:dragleave=move |_| over.set(false)
-                    on:drop=move |ev| {
-                        ev.prevent_default();
-                        over.set(false);
-                        give(files(ev.data_transfer().and_then(|d| d.files())));
-                    }>
+                    on:drop=drop_zone>
                     <input type="file" multiple class="visually-hidden" data-testid="own-files"
                         aria-label="IDX files of your own set"
                         on:change=move |ev| {
@@ -56,7 +147,9 @@ pub fn OwnSet(client: Client) -> impl IntoView {
                     <span class="drop-title">"IDX files"</span>
                     <span class="muted small">"Choose or drop images, labels, a saved index"</span>
                 </label>
-                <label class="drop own-drop">
+                <label class="drop own-drop" data-testid="own-folder-drop"
+                    on:dragover=move |ev| ev.prevent_default()
+                    on:drop=drop_zone>
                     <input type="file" multiple node_ref=folder class="visually-hidden" data-testid="own-folder"
                         aria-label="A folder of pictures"
                         on:change=move |ev| {
@@ -68,7 +161,7 @@ pub fn OwnSet(client: Client) -> impl IntoView {
                             input.set_value("");
                         } />
                     <span class="drop-title">"A folder of pictures"</span>
-                    <span class="muted small">"PNG, JPEG, GIF, WebP, BMP"</span>
+                    <span class="muted small">"Choose or drop it: PNG, JPEG, GIF, WebP, BMP"</span>
                 </label>
             </div>
             {move || client.own_progress.get().map(|p| view! {
@@ -85,8 +178,10 @@ pub fn OwnSet(client: Client) -> impl IntoView {
                     title="Download the index of the set searched now">
                     "Save index"
                 </button>
-                <Show when=move || current().is_some_and(|s| s.own)>
-                    <button on:click=move |_| client.use_shipped()>"Back to MNIST"</button>
+                <Show when=move || current().is_some_and(|s| s.own) || busy.get()>
+                    <button data-testid="back-to-mnist" on:click=move |_| client.use_shipped()>
+                        {move || if current().is_some_and(|s| s.own) { "Back to MNIST" } else { "Stop indexing" }}
+                    </button>
                 </Show>
             </div>
         </section>

@@ -45,6 +45,18 @@ impl From<Effort> for Setting {
 }
 
 impl Setting {
+    /// The settings offered on a set, in the search menu and the benchmark alike: graph
+    /// beams when the index has a graph (its default, 128, among them), then forest
+    /// candidate budgets.
+    pub fn offered(graph: bool) -> Vec<Setting> {
+        let mut s = Vec::new();
+        if graph {
+            s.extend([16, 32, 64, 128].map(Setting::Graph));
+        }
+        s.extend([500, 1000, 2000, 4000].map(Setting::Forest));
+        s
+    }
+
     /// How a setting reads in a menu or a table.
     pub fn name(self) -> String {
         match self {
@@ -161,6 +173,8 @@ pub struct SetInfo {
     pub query_noun: String,
     pub queries: u32,
     pub memory_mb: f64,
+    /// What the page should also say about the set (files of a folder skipped, and why).
+    pub notes: Vec<String>,
 }
 
 impl SetInfo {
@@ -315,6 +329,8 @@ pub enum DataKind {
     Truth,
     Query,
     Map,
+    /// Larger than the page reads (a gzip bomb, or a header declaring too much).
+    Size,
 }
 
 /// Everything that can go wrong, typed until the page shows it.
@@ -347,6 +363,12 @@ pub enum Problem {
     Busy { what: String },
     /// The worker did not start, stopped, or sent what the page cannot read.
     Worker { detail: String },
+    /// The worker stopped (a panic, or memory ran out) and the page started a new one;
+    /// `file` is the user's file it was reading, when it was.
+    Stopped {
+        file: Option<String>,
+        detail: String,
+    },
 }
 
 impl Problem {
@@ -354,6 +376,9 @@ impl Problem {
     pub fn from_engine(e: &Error) -> Problem {
         let (file, kind) = match e {
             Error::Gzip { file, .. } => (file.clone(), DataKind::Gzip),
+            Error::TooLarge { file, .. } | Error::DeclaredTooLarge { file, .. } => {
+                (file.clone(), DataKind::Size)
+            }
             Error::Idx { file, .. } => (file.clone(), DataKind::Idx),
             Error::CountMismatch { images, .. } => (images.clone(), DataKind::Count),
             Error::BadLabel { file, .. } => (file.clone(), DataKind::Label),
@@ -391,12 +416,14 @@ impl Problem {
                 DataKind::Truth => "truth",
                 DataKind::Query => "query",
                 DataKind::Map => "map",
+                DataKind::Size => "size",
             },
             Problem::TooLarge { .. } => "too-large",
             Problem::NoImages { .. } => "no-images",
             Problem::Unsupported { .. } => "unsupported",
             Problem::Busy { .. } => "busy",
             Problem::Worker { .. } => "worker",
+            Problem::Stopped { .. } => "stopped",
         }
     }
 
@@ -426,6 +453,15 @@ impl Problem {
             Problem::Unsupported { what } | Problem::Busy { what } => what.clone(),
             Problem::Worker { detail } => {
                 format!("the search engine's worker stopped: {detail}")
+            }
+            Problem::Stopped {
+                file: Some(file),
+                detail,
+            } => format!(
+                "{file}: the search engine stopped while reading it ({detail}); it was started again with MNIST"
+            ),
+            Problem::Stopped { file: None, detail } => {
+                format!("the search engine stopped ({detail}); it was started again with MNIST")
             }
         }
     }

@@ -5,7 +5,75 @@
 use leptos::prelude::*;
 
 use super::client::Client;
-use super::protocol::Progress;
+use super::protocol::{Problem, Progress, SetInfo};
+
+/// A count as people read it: 60000 is "60,000".
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Seconds as the status says them.
+fn secs(ms: f64) -> String {
+    format!("{:.2} s", ms / 1e3)
+}
+
+/// One line about the set being searched: what it holds and how it is indexed, and, when
+/// it was just loaded or built, how long that took.
+fn ready_line(s: &SetInfo) -> String {
+    let index = format!(
+        "a forest of {} trees{}",
+        s.trees,
+        if s.graph {
+            " and a neighbour graph"
+        } else {
+            ""
+        }
+    );
+    let stages = s
+        .stages
+        .iter()
+        .map(|(n, ms)| format!("{n} {}", secs(*ms)))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let size = format!("{}x{}", s.cols, s.rows);
+    if s.own {
+        let held = if s.queries > 0 {
+            format!(
+                "; {} more held out of the index as benchmark queries",
+                thousands(u64::from(s.queries))
+            )
+        } else {
+            String::new()
+        };
+        let notes: String = s.notes.iter().map(|n| format!(" {n}.")).collect();
+        format!(
+            "Your set {}: {} images of {size}, {index} ({stages}){held}.{notes}",
+            s.name,
+            thousands(u64::from(s.items)),
+        )
+    } else if stages.is_empty() {
+        format!(
+            "Back to {} {} training digits of {size}, {index}.",
+            thousands(u64::from(s.items)),
+            s.name,
+        )
+    } else {
+        format!(
+            "Ready: {} {} training digits of {size}, {index} ({stages}; ready {} after the page opened).",
+            thousands(u64::from(s.items)),
+            s.name,
+            secs(s.ready_at)
+        )
+    }
+}
 
 /// "downloading index.ssam.gz: 1.2 MB of 1.5 MB" and the fraction done, when known.
 pub fn describe(p: &Progress) -> (String, Option<f64>) {
@@ -39,27 +107,18 @@ pub fn Status(client: Client) -> impl IntoView {
                 <div class="panel error" role="alert" data-testid="load-error" data-problem=problem.kind()>
                     <strong>"SSAM could not load its data."</strong>
                     <p>{problem.message()}</p>
-                    <p class="small">"Reload to try again; if it persists, the files under assets/ need rebuilding (see the README)."</p>
+                    <p class="small">{if matches!(problem, Problem::Download { .. } | Problem::Data { .. }) {
+                        "Reload to try again; if it persists, the files under assets/ need rebuilding (see the README)."
+                    } else {
+                        "Reload to try again."
+                    }}</p>
                 </div>
             }
             .into_any();
         }
         if let Some(s) = client.set.get() {
             return view! {
-                <p class="muted small" data-testid="ready">
-                    {format!(
-                        "{}: {} {} images of {}x{}, a forest of {} trees{} ({}; ready {:.2} s after the page opened).",
-                        if s.own { "Your set" } else { "Ready" },
-                        s.items,
-                        s.name,
-                        s.cols,
-                        s.rows,
-                        s.trees,
-                        if s.graph { " and a neighbour graph" } else { "" },
-                        s.stages.iter().map(|(n, ms)| format!("{n} {:.2} s", ms / 1e3)).collect::<Vec<_>>().join(", "),
-                        s.ready_at / 1e3,
-                    )}
-                </p>
+                <p class="muted small" data-testid="ready">{ready_line(&s)}</p>
             }
             .into_any();
         }

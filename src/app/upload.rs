@@ -17,6 +17,78 @@ const MAX_FILE_BYTES: f64 = 20.0 * 1024.0 * 1024.0;
 /// digit, and bounded work and memory for a huge photo.
 const MAX_SIDE: u32 = 1024;
 
+/// Pictures larger than this are not decoded (a 30000x30000 PNG would need 3.6 GB):
+/// in the page, or in a folder set.
+pub const MAX_PICTURE_PIXELS: u64 = 100_000_000;
+
+/// The width and height a picture's header declares (PNG, GIF, BMP, WebP, JPEG), read
+/// from its first bytes; None when the header is none of these or is cut.
+pub fn picture_size(h: &[u8]) -> Option<(u64, u64)> {
+    let be32 = |i: usize| {
+        Some(u64::from(u32::from_be_bytes(
+            h.get(i..i + 4)?.try_into().ok()?,
+        )))
+    };
+    let le16 = |i: usize| {
+        Some(u64::from(u16::from_le_bytes(
+            h.get(i..i + 2)?.try_into().ok()?,
+        )))
+    };
+    let be16 = |i: usize| {
+        Some(u64::from(u16::from_be_bytes(
+            h.get(i..i + 2)?.try_into().ok()?,
+        )))
+    };
+    let le32 = |i: usize| {
+        Some(u64::from(u32::from_le_bytes(
+            h.get(i..i + 4)?.try_into().ok()?,
+        )))
+    };
+    if h.starts_with(b"\x89PNG\r\n\x1a\n") {
+        return Some((be32(16)?, be32(20)?));
+    }
+    if h.starts_with(b"GIF8") {
+        return Some((le16(6)?, le16(8)?));
+    }
+    if h.starts_with(b"BM") {
+        let height = le32(22)? as u32 as i32;
+        return Some((le32(18)?, u64::from(height.unsigned_abs())));
+    }
+    if h.starts_with(b"RIFF") && h.get(8..12) == Some(b"WEBP") {
+        return match h.get(12..16)? {
+            b"VP8X" => Some(((le32(24)? & 0xff_ffff) + 1, (le32(27)? & 0xff_ffff) + 1)),
+            b"VP8L" => {
+                let b = le32(21)?;
+                Some(((b & 0x3fff) + 1, ((b >> 14) & 0x3fff) + 1))
+            }
+            _ => Some((le16(26)? & 0x3fff, le16(28)? & 0x3fff)),
+        };
+    }
+    if h.starts_with(&[0xff, 0xd8]) {
+        // JPEG: walk the segments to the first start-of-frame.
+        let mut i = 2;
+        while i + 9 < h.len() {
+            if h[i] != 0xff {
+                return None;
+            }
+            let marker = h[i + 1];
+            let len = be16(i + 2)? as usize;
+            if matches!(marker, 0xc0..=0xcf) && !matches!(marker, 0xc4 | 0xc8 | 0xcc) {
+                return Some((be16(i + 7)?, be16(i + 5)?));
+            }
+            i += 2 + len;
+        }
+    }
+    None
+}
+
+/// The first 64 kB of `file`: enough for any header [`picture_size`] reads.
+pub async fn head(file: &web_sys::Blob) -> Option<Vec<u8>> {
+    let part = file.slice_with_i32_and_i32(0, 64 << 10).ok()?;
+    let bytes = JsFuture::from(part.array_buffer()).await.ok()?;
+    Some(js_sys::Uint8Array::new(&bytes).to_vec())
+}
+
 /// Decodes `file` in the browser and prepares it as a query.
 pub async fn prepare(file: &File) -> Result<Query, String> {
     let name = file.name();
@@ -33,10 +105,27 @@ pub async fn prepare(file: &File) -> Result<Query, String> {
     if !kind.is_empty() && !kind.starts_with("image/") {
         return Err(format!("{name} is not a picture (its type is {kind})"));
     }
-    let url = Url::create_object_url_with_blob(file)
-        .map_err(|_| format!("{name} could not be opened"))?;
-    let result = decode(&name, &url).await;
-    let _ = Url::revoke_object_url(&url);
+    let size = head(file).await.as_deref().and_then(picture_size);
+    if let Some((w, h)) = size
+        && w.saturating_mul(h) > MAX_PICTURE_PIXELS
+    {
+        return Err(format!(
+            "{name} is {w}x{h} pixels, too large to decode here (pictures up to {} megapixels)",
+            MAX_PICTURE_PIXELS / 1_000_000
+        ));
+    }
+    // A raster picture of known size is decoded and scaled down by the browser off the
+    // page's thread (a 12000x12000 PNG would otherwise be scaled on it).
+    let result = match size {
+        Some((w, h)) if !kind.contains("svg") => decode_scaled(&name, file, w, h).await,
+        _ => {
+            let url = Url::create_object_url_with_blob(file)
+                .map_err(|_| format!("{name} could not be opened"))?;
+            let result = decode(&name, &url).await;
+            let _ = Url::revoke_object_url(&url);
+            result
+        }
+    };
     let (w, h, rgba) = result?;
     let prepared = preprocess::prepare_rgba(w as usize, h as usize, &rgba)
         .map_err(|e| format!("{name}: {e}"))?;
@@ -48,6 +137,64 @@ pub async fn prepare(file: &File) -> Result<Query, String> {
         },
         source: name,
     })
+}
+
+/// The side lengths a `w` x `h` picture is drawn at: at most [`MAX_SIDE`].
+fn scaled(w: u32, h: u32) -> (u32, u32) {
+    let scale = (f64::from(MAX_SIDE) / f64::from(w.max(h))).min(1.0);
+    (
+        ((f64::from(w) * scale).round() as u32).max(1),
+        ((f64::from(h) * scale).round() as u32).max(1),
+    )
+}
+
+/// Decodes and scales by `createImageBitmap`, which does both off the page's thread.
+async fn decode_scaled(
+    name: &str,
+    file: &File,
+    w: u64,
+    h: u64,
+) -> Result<(u32, u32, Vec<u8>), String> {
+    let not_picture = || format!("{name} is not a picture this browser can decode");
+    let (w, h) = scaled(w.max(1) as u32, h.max(1) as u32);
+    let options = web_sys::ImageBitmapOptions::new();
+    options.set_resize_width(w);
+    options.set_resize_height(h);
+    options.set_resize_quality(web_sys::ResizeQuality::High);
+    let window = web_sys::window().ok_or_else(not_picture)?;
+    let promise = window
+        .create_image_bitmap_with_blob_and_image_bitmap_options(file, &options)
+        .map_err(|_| not_picture())?;
+    let bitmap: web_sys::ImageBitmap = JsFuture::from(promise)
+        .await
+        .map_err(|_| not_picture())?
+        .dyn_into()
+        .map_err(|_| not_picture())?;
+    let canvas = canvas(w, h).ok_or_else(not_picture)?;
+    let ctx = context(&canvas).ok_or_else(not_picture)?;
+    ctx.draw_image_with_image_bitmap(&bitmap, 0.0, 0.0)
+        .map_err(|_| not_picture())?;
+    bitmap.close();
+    let data = ctx
+        .get_image_data(0.0, 0.0, f64::from(w), f64::from(h))
+        .map_err(|_| not_picture())?;
+    Ok((w, h, data.data().0))
+}
+
+fn canvas(w: u32, h: u32) -> Option<HtmlCanvasElement> {
+    let canvas: HtmlCanvasElement = web_sys::window()?
+        .document()?
+        .create_element("canvas")
+        .ok()?
+        .dyn_into()
+        .ok()?;
+    canvas.set_width(w);
+    canvas.set_height(h);
+    Some(canvas)
+}
+
+fn context(canvas: &HtmlCanvasElement) -> Option<CanvasRenderingContext2d> {
+    canvas.get_context("2d").ok()??.dyn_into().ok()
 }
 
 async fn decode(name: &str, url: &str) -> Result<(u32, u32, Vec<u8>), String> {
@@ -62,24 +209,9 @@ async fn decode(name: &str, url: &str) -> Result<(u32, u32, Vec<u8>), String> {
     if w == 0 || h == 0 {
         (w, h) = (280, 280);
     }
-    let scale = (f64::from(MAX_SIDE) / f64::from(w.max(h))).min(1.0);
-    let (w, h) = (
-        ((f64::from(w) * scale).round() as u32).max(1),
-        ((f64::from(h) * scale).round() as u32).max(1),
-    );
-    let canvas: HtmlCanvasElement = web_sys::window()
-        .and_then(|w| w.document())
-        .and_then(|d| d.create_element("canvas").ok())
-        .and_then(|c| c.dyn_into().ok())
-        .ok_or_else(not_picture)?;
-    canvas.set_width(w);
-    canvas.set_height(h);
-    let ctx: CanvasRenderingContext2d = canvas
-        .get_context("2d")
-        .ok()
-        .flatten()
-        .and_then(|c| c.dyn_into().ok())
-        .ok_or_else(not_picture)?;
+    let (w, h) = scaled(w, h);
+    let canvas = canvas(w, h).ok_or_else(not_picture)?;
+    let ctx = context(&canvas).ok_or_else(not_picture)?;
     ctx.draw_image_with_html_image_element_and_dw_and_dh(
         &img,
         0.0,
@@ -103,23 +235,38 @@ pub fn Upload(
     on_error: Callback<String>,
 ) -> impl IntoView {
     let over = RwSignal::new(false);
-    let take = move |file: Option<File>| {
-        let Some(file) = file else { return };
+    // One picture is one query: of several given at once the first is used, and the
+    // message says which.
+    let take = move |files: Vec<File>| {
+        let Some(file) = files.first().cloned() else {
+            return;
+        };
+        let others = files.len() - 1;
         leptos::task::spawn_local(async move {
             match prepare(&file).await {
-                Ok(q) => on_query.run(q),
+                Ok(q) => {
+                    on_query.run(q);
+                    if others > 0 {
+                        on_error.run(format!(
+                            "{} files were given: searched with {}, the first (one picture at a time).",
+                            others + 1,
+                            file.name()
+                        ));
+                    }
+                }
                 Err(e) => on_error.run(e),
             }
         });
     };
+    let all = |list: Option<web_sys::FileList>| -> Vec<File> {
+        list.map(|l| (0..l.length()).filter_map(|i| l.get(i)).collect())
+            .unwrap_or_default()
+    };
     let paste = window_event_listener(leptos::ev::paste, move |ev| {
-        let file = ev
-            .clipboard_data()
-            .and_then(|d| d.files())
-            .and_then(|f| f.get(0));
-        if file.is_some() {
+        let files = all(ev.clipboard_data().and_then(|d| d.files()));
+        if !files.is_empty() {
             ev.prevent_default();
-            take(file);
+            take(files);
         }
     });
     on_cleanup(move || paste.remove());
@@ -136,7 +283,7 @@ pub fn Upload(
             on:drop=move |ev| {
                 ev.prevent_default();
                 over.set(false);
-                take(ev.data_transfer().and_then(|d| d.files()).and_then(|f| f.get(0)));
+                take(all(ev.data_transfer().and_then(|d| d.files())));
             }
         >
             <input
@@ -147,12 +294,13 @@ pub fn Upload(
                 data-testid="picture-file"
                 on:change=move |ev| {
                     let input: web_sys::HtmlInputElement = event_target(&ev);
-                    take(input.files().and_then(|f| f.get(0)));
+                    take(all(input.files()));
                     input.set_value("");
                 }
             />
             <span class="drop-title">"Upload a picture"</span>
-            <span class="muted small">"Choose a file, drop it here, or paste it (Ctrl+V)"</span>
+            <span class="muted small keys-hint">"Choose a file, drop it here, or paste it (Ctrl+V)"</span>
+            <span class="muted small touch-hint">"Choose a picture or take a photo"</span>
         </label>
     }
 }

@@ -2,7 +2,7 @@
 #![allow(dead_code)] // each test file uses its own share of these
 
 use ssam::preprocess::prepare_rgba;
-use ssam::{Dataset, Effort, Index, Ranking, Scratch, Space, format, metrics};
+use ssam::{DEFAULT_K, Dataset, Effort, Index, Ranking, Scratch, Space, format, verdict};
 
 /// An MNIST set from `assets/mnist` ("train" or "t10k").
 pub fn mnist(stem: &str) -> Dataset {
@@ -29,48 +29,74 @@ pub fn shipped() -> Index {
     index
 }
 
-/// The label of the nearest training digit and the 10-NN vote for a 28x28 query, by the
-/// shipped index's default search.
+/// The app's answer for a 28x28 query with the shipped index: the label of the nearest
+/// training digit after the default search and re-ranking, and the verdict's label.
 pub fn answer(index: &Index, query: &[u8], scratch: &mut Scratch) -> (u8, Option<u8>) {
     let found = index
-        .search(query, 10, Effort::default_for(index), scratch)
+        .find(
+            query,
+            DEFAULT_K,
+            Effort::default_for(index),
+            Ranking::DEFAULT,
+            scratch,
+        )
         .unwrap();
     let label_of = |id: u32| index.originals().label(id as usize);
     (
         label_of(found[0].id),
-        metrics::vote(found, label_of).map(|(l, _)| l),
+        verdict::verdict(found, label_of).map(|v| v.label),
     )
 }
 
-/// Shares of `cases` (an RGBA canvas, its width and height, the true digit) answered
-/// right by the shipped index: the nearest training digit by the default search, the
-/// 10-NN vote, and the nearest after the default re-ranking. A picture the
-/// preprocessing refuses counts as wrong.
-pub fn accuracy(
-    index: &Index,
-    cases: impl Iterator<Item = (Vec<u8>, usize, usize, u8)>,
-) -> (f64, f64, f64) {
+/// How often a set of pictures is answered right.
+#[derive(Debug, Clone, Copy)]
+pub struct Scores {
+    /// The nearest training digit as the app answers (search, then re-ranking).
+    pub nearest: f64,
+    /// The app's verdict.
+    pub verdict: f64,
+    /// The nearest by the search alone, before re-ranking (for comparison).
+    pub searched: f64,
+}
+
+impl std::fmt::Display for Scores {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "1-NN accuracy {:.4}, verdict {:.4} (search alone, before re-ranking: 1-NN {:.4})",
+            self.nearest, self.verdict, self.searched
+        )
+    }
+}
+
+/// Scores of `cases` (an RGBA canvas, its width and height, the true digit) through the
+/// app's preprocessing and the shipped index. A picture the preprocessing refuses counts
+/// as wrong.
+pub fn accuracy(index: &Index, cases: impl Iterator<Item = (Vec<u8>, usize, usize, u8)>) -> Scores {
     let mut scratch = Scratch::new();
-    let (mut n, mut right1, mut right_vote, mut right_ranked) = (0, 0, 0, 0);
+    let (mut n, mut nearest, mut verdict, mut searched) = (0, 0, 0, 0);
     for (rgba, w, h, label) in cases {
         n += 1;
         let Ok(prepared) = prepare_rgba(w, h, &rgba) else {
             continue;
         };
-        let (nearest, vote) = answer(index, &prepared.pixels, &mut scratch);
-        right1 += usize::from(nearest == label);
-        right_vote += usize::from(vote == Some(label));
-        let ranked = index
-            .find(
+        let (first, said) = answer(index, &prepared.pixels, &mut scratch);
+        nearest += usize::from(first == label);
+        verdict += usize::from(said == Some(label));
+        let found = index
+            .search(
                 &prepared.pixels,
-                10,
+                DEFAULT_K,
                 Effort::default_for(index),
-                Ranking::DEFAULT,
                 &mut scratch,
             )
             .unwrap();
-        right_ranked += usize::from(index.originals().label(ranked[0].id as usize) == label);
+        searched += usize::from(index.originals().label(found[0].id as usize) == label);
     }
     let share = |right: usize| right as f64 / n as f64;
-    (share(right1), share(right_vote), share(right_ranked))
+    Scores {
+        nearest: share(nearest),
+        verdict: share(verdict),
+        searched: share(searched),
+    }
 }

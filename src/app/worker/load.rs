@@ -1,7 +1,8 @@
 //! The shipped data: MNIST's training digits and the prebuilt index, fetched and inflated
 //! as they arrive and checked; the test digits and the exact answers when first needed.
 
-use crate::{Dataset, format};
+use crate::gzip::{Limit, MAX_BYTES};
+use crate::{Dataset, format, idx};
 
 use super::super::fetch::{self, now, pause};
 use super::super::protocol::{FromWorker, Problem, Progress, SetInfo};
@@ -16,6 +17,9 @@ pub const TEST_LABELS: &str = "assets/mnist/t10k-labels-idx1-ubyte.gz";
 pub const INDEX: &str = "assets/index.ssam.gz";
 pub const TRUTH: &str = "assets/truth-t10k.bin";
 
+/// The exact answers file is 40 kB: a megabyte is room enough.
+pub const TRUTH_LIMIT: Limit = Limit::at_most(1 << 20);
+
 pub(crate) fn progress(stage: &str, file: &str, done: f64, total: Option<f64>, own: bool) {
     post(&FromWorker::Progress(Progress {
         stage: stage.into(),
@@ -26,13 +30,13 @@ pub(crate) fn progress(stage: &str, file: &str, done: f64, total: Option<f64>, o
     }));
 }
 
-/// Fetches `file`, telling the page as bytes arrive (at most every 50 ms).
-pub async fn download(file: &str, tell: bool) -> Result<Vec<u8>, Problem> {
+/// Fetches `file` within `limit`, telling the page as bytes arrive (at most every 50 ms).
+pub async fn download(file: &str, limit: Limit, tell: bool) -> Result<Vec<u8>, Problem> {
     let mut last = 0.0;
     if tell {
         progress("downloading", file, 0.0, None, false);
     }
-    fetch::fetch(file, |done, total| {
+    fetch::fetch(file, limit, |done, total| {
         if tell && now() - last > 50.0 {
             last = now();
             progress(
@@ -56,9 +60,9 @@ pub async fn shipped() -> Result<Set, Problem> {
     let t0 = now();
     // Side by side: the index and the labels arrive while the images still stream in.
     let (index_gz, labels, images) = futures::join!(
-        download(INDEX, false),
-        download(TRAIN_LABELS, false),
-        download(TRAIN_IMAGES, true)
+        download(INDEX, format::limit(MAX_BYTES), false),
+        download(TRAIN_LABELS, idx::limit(MAX_BYTES), false),
+        download(TRAIN_IMAGES, idx::limit(MAX_BYTES), true)
     );
     let (index_gz, labels, images) = (index_gz?, labels?, images?);
     let t1 = now();
@@ -86,12 +90,12 @@ pub async fn shipped() -> Result<Set, Problem> {
         queries: 10_000,
         ..SetInfo::default()
     };
-    Ok(Set::new(index, info, false))
+    Ok(Set::new(index, info, None))
 }
 
 /// MNIST's 10,000 test digits.
 pub async fn test_digits() -> Result<Dataset, Problem> {
-    let labels = download(TEST_LABELS, false).await?;
-    let images = download(TEST_IMAGES, false).await?;
+    let labels = download(TEST_LABELS, idx::limit(MAX_BYTES), false).await?;
+    let images = download(TEST_IMAGES, idx::limit(MAX_BYTES), false).await?;
     Dataset::from_idx_owned(TEST_IMAGES, images, TEST_LABELS, labels).map_err(engine)
 }

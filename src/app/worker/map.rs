@@ -19,8 +19,8 @@ pub async fn fetch(set: &Set) -> Result<MapFile, Problem> {
             what: "own sets have no map yet: the map shows MNIST's training digits".into(),
         });
     }
-    let bytes = download(MAP, false).await?;
     let data = set.index.originals();
+    let bytes = download(MAP, Map::limit(data.len()), false).await?;
     Map::from_bytes(MAP, &bytes, data.fingerprint(), data.len())
         .map_err(|e| Problem::from_engine(&e))?;
     Ok(MapFile {

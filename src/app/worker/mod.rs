@@ -28,14 +28,15 @@ use crate::{Dataset, Effort, Index, Scratch, Space, metrics, preprocess};
 pub(crate) struct Set {
     index: Index,
     info: SetInfo,
-    /// Own sets: the images pick and the benchmark use (a sample of the set itself).
+    /// Own sets: the images pick and the benchmark use, held out of the index (None: a
+    /// set too small to hold any out).
     own_queries: Option<Dataset>,
     /// The benchmark's exact k-th distances, once known.
     truth: RefCell<Option<Rc<(Dataset, KthDistances)>>>,
 }
 
 impl Set {
-    fn new(index: Index, mut info: SetInfo, own: bool) -> Set {
+    fn new(index: Index, mut info: SetInfo, own_queries: Option<Dataset>) -> Set {
         let (space, deskewed, side, shift) = SetInfo::space_fields(index.space());
         let data = index.originals();
         info.items = data.len() as u32;
@@ -49,9 +50,8 @@ impl Set {
         info.graph = index.graph().is_some();
         info.default = Effort::default_for(&index).into();
         info.memory_mb = memory_mb();
-        let own_queries = own.then(|| own::sample(data, own::BENCH_QUERIES));
-        if let Some(q) = &own_queries {
-            info.queries = q.len() as u32;
+        if info.own {
+            info.queries = own_queries.as_ref().map_or(0, |q| q.len() as u32);
         }
         Set {
             index,
@@ -84,6 +84,9 @@ struct Host {
     scratch: Scratch,
     /// The latest search asked before the data were ready.
     pending: Option<Request>,
+    /// The own set being built, counted: a newer one (or going back to MNIST) makes an
+    /// older build stop at its next pause and its result be dropped.
+    own_run: u32,
     building: bool,
     benching: bool,
 }
@@ -125,9 +128,11 @@ pub(crate) fn memory_mb() -> f64 {
 pub fn run() {
     std::panic::set_hook(Box::new(|info| {
         console_error_panic_hook::hook(info);
+        // The page starts a new worker: this one's state cannot be trusted any more.
         fail(
             Task::Worker,
-            Problem::Worker {
+            Problem::Stopped {
+                file: None,
                 detail: info.to_string(),
             },
         );
@@ -221,15 +226,28 @@ fn handle(message: ToWorker, files: Vec<JsValue>) {
         ToWorker::OwnFolder { paths } => build_own(own::Given::Folder(paths), files),
         ToWorker::Save => match current() {
             Some(set) => post(&FromWorker::Saved {
-                name: format!("{}.ssam.gz", set.info.name),
+                name: format!("{}.ssam.gz", own::set_name(&set.info.name)),
                 bytes: crate::format::to_gzip(&set.index),
             }),
             None => fail(Task::Save, busy("the data are still loading")),
         },
-        ToWorker::UseShipped => match HOST.with_borrow(|h| h.shipped.clone()) {
-            Some(set) => ready(set),
-            None => fail(Task::OwnSet, busy("MNIST is still loading")),
-        },
+        ToWorker::UseShipped => {
+            // Whatever own set is being built is not wanted any more.
+            HOST.with_borrow_mut(|h| {
+                h.own_run += 1;
+                h.building = false;
+            });
+            match HOST.with_borrow(|h| h.shipped.clone()) {
+                Some(set) => {
+                    // Its loading times were the first load's: they say nothing now.
+                    let mut info = set.info.clone();
+                    info.stages.clear();
+                    post(&FromWorker::Ready(info));
+                    HOST.with_borrow_mut(|h| h.set = Some(set));
+                }
+                None => fail(Task::OwnSet, busy("MNIST is still loading")),
+            }
+        }
         ToWorker::Map => match current() {
             Some(set) => wasm_bindgen_futures::spawn_local(async move {
                 match map::fetch(&set).await {
@@ -255,13 +273,23 @@ fn build_own(given: own::Given, files: Vec<JsValue>) {
     if HOST.with_borrow_mut(|h| std::mem::replace(&mut h.building, true)) {
         return fail(Task::OwnSet, busy("another set is being indexed"));
     }
+    let run = HOST.with_borrow_mut(|h| {
+        h.own_run += 1;
+        h.own_run
+    });
+    let wanted = move || HOST.with_borrow(|h| h.own_run == run);
     wasm_bindgen_futures::spawn_local(async move {
-        match own::build(given, files).await {
+        let built = own::build(given, files, &wanted).await;
+        if !wanted() {
+            // Cancelled meanwhile: the page already shows what replaced it.
+            return;
+        }
+        HOST.with_borrow_mut(|h| h.building = false);
+        match built {
             // The old set stays until the new one is whole: a bad file changes nothing.
             Ok(set) => ready(Rc::new(set)),
             Err(p) => fail(Task::OwnSet, p),
         }
-        HOST.with_borrow_mut(|h| h.building = false);
     });
 }
 
@@ -370,10 +398,12 @@ async fn test_digits() -> Result<Rc<Dataset>, Problem> {
 
 async fn pick(which: Option<u32>) -> Result<Query, Problem> {
     let set = current().ok_or_else(|| busy("the data are still loading"))?;
-    // MNIST: its test digits, as the tutorial's page did; an own set: its own images.
+    // MNIST: its test digits, as the tutorial's page did; an own set: its held-out
+    // images, or, for a set too small to hold any out, its own.
     let test;
     let data = match &set.own_queries {
-        Some(_) => set.index.originals(),
+        Some(q) => q,
+        None if set.info.own => set.index.originals(),
         None => {
             test = test_digits().await?;
             &*test
@@ -393,9 +423,9 @@ async fn pick(which: Option<u32>) -> Result<Query, Problem> {
             ),
         });
     }
-    let what = match (set.info.labelled, &set.own_queries) {
-        (true, None) => format!(" (a {})", data.label(i)),
-        (true, Some(_)) => format!(" ({})", set.class_name(data.label(i))),
+    let what = match (set.info.labelled, set.info.own) {
+        (true, false) => format!(" (a {})", data.label(i)),
+        (true, true) => format!(" ({})", set.class_name(data.label(i))),
         (false, _) => String::new(),
     };
     Ok(Query {
@@ -419,12 +449,7 @@ impl Set {
     }
 }
 
-/// Says whether a `Setting` can run on this set.
+/// The settings the benchmark measures on this index: those the menu offers.
 pub(crate) fn settings_for(index: &Index) -> Vec<Setting> {
-    let mut s = Vec::new();
-    if index.graph().is_some() {
-        s.extend([16, 32, 64, 128].map(Setting::Graph));
-    }
-    s.extend([500, 1000, 2000, 4000].map(Setting::Forest));
-    s
+    Setting::offered(index.graph().is_some())
 }

@@ -1,31 +1,45 @@
 //! Own image sets: IDX files (images, labels if any, gzip or raw, and a saved index to
-//! skip building) or a folder of pictures, checked here file by file and indexed by a
-//! forest in the raw pixel space. Every failure names the file and what is wrong; the set
-//! searched until then stays until the new one is whole.
+//! skip building) or a folder of pictures (with its saved index inside, if any), checked
+//! here file by file and indexed by a forest in the raw pixel space. Every failure names
+//! the file and what is wrong; the set searched until then stays until the new one is
+//! whole. Every file is read within a stated limit, tightened to what its header declares.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
+use js_sys::Uint8Array;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{Blob, ImageBitmap, OffscreenCanvas, OffscreenCanvasRenderingContext2d};
 
 use crate::error::Error;
+use crate::gzip::{Declared, Limit};
 use crate::{Dataset, Index, Params, Space, format, idx, preprocess};
 
 use super::super::fetch::{self, js_error, now, pause};
 use super::super::protocol::{Problem, SetInfo};
+use super::super::upload;
 use super::load::progress;
 use super::{Set, scope};
 
 /// Largest image side an own set may have: 64x64 is 4,096 values an image, five times
 /// MNIST's, which keeps 60,000 of them under 250 MB and a forest build within seconds.
 pub const MAX_SIDE: usize = 64;
+/// The most one own-set file may hold unpacked: 60,000 images of 64x64 and their header
+/// fit (246 MB); a file declaring more is refused from its header, and a gzip stream is
+/// stopped here whatever it declares.
+pub const MAX_FILE_BYTES: u64 = 256 << 20;
 /// Trees built over an own set. Measured in Chromium on this project's 2-core machine:
 /// 60,000 28x28 images checked and indexed in 1.0 to 1.7 s with 5 trees; 10 would double
 /// the indexing, which leaves too little of the 5 s target on a slower machine.
 pub const TREES: usize = 5;
-/// Query images an own set's benchmark uses, spread over the set.
+/// Benchmark queries of an own set are held out of its index, so a query never finds
+/// itself: every `HOLD_EVERY`-th image (or sparser, for at most [`BENCH_QUERIES`]).
+pub const HOLD_EVERY: usize = 20;
+/// Query images an own set's benchmark uses, at most.
 pub const BENCH_QUERIES: usize = 1000;
+/// Sets smaller than this are indexed whole: holding out 5% of fewer images leaves too
+/// few queries to measure anything, and the benchmark says so instead.
+pub const MIN_TO_HOLD_OUT: usize = 200;
 
 /// What the user gave.
 pub enum Given {
@@ -33,20 +47,6 @@ pub enum Given {
     Files(Vec<String>),
     /// Paths relative to the chosen folder, the files in the same order.
     Folder(Vec<String>),
-}
-
-/// Every `len / n`-th image, at most `n`: the own set's benchmark queries.
-pub fn sample(data: &Dataset, n: usize) -> Dataset {
-    let step = data.len().div_ceil(n.max(1)).max(1);
-    let ids: Vec<usize> = (0..data.len()).step_by(step).collect();
-    let mut pixels = Vec::with_capacity(ids.len() * data.dim());
-    let mut labels = Vec::with_capacity(ids.len());
-    for &i in &ids {
-        pixels.extend_from_slice(data.image(i));
-        labels.push(data.label(i));
-    }
-    Dataset::new(data.rows(), data.cols(), pixels, labels)
-        .expect("a sample of a valid dataset is valid")
 }
 
 fn engine(e: Error) -> Problem {
@@ -66,33 +66,136 @@ fn blob(v: &JsValue, name: &str) -> Result<Blob, Problem> {
     })
 }
 
-/// Builds the set from what was given.
-pub async fn build(given: Given, files: Vec<JsValue>) -> Result<Set, Problem> {
+/// A set's name as people say it: the file or folder name without `.gz`, `.idx`,
+/// `.ssam` and the like ("train-images-idx3-ubyte.gz" is "train-images-idx3-ubyte").
+pub fn set_name(file: &str) -> String {
+    let mut name = file.rsplit('/').next().unwrap_or(file);
+    while let Some((stem, ext)) = name.rsplit_once('.') {
+        let known = ["gz", "idx", "ssam", "bin", "ubyte", "raw"];
+        if stem.is_empty() || !known.contains(&ext.to_ascii_lowercase().as_str()) {
+            break;
+        }
+        name = stem;
+    }
+    name.to_owned()
+}
+
+/// Own-set files are IDX images or labels, or a saved index: whichever header they
+/// start with sets their limit; a file that starts as neither is read no further than
+/// its first bytes (the IDX reader then says what is wrong with them).
+fn own_declared(head: &[u8]) -> Declared {
+    match (format::declared(head), idx::declared(head)) {
+        (Declared::Unknown, Declared::Unknown) => Declared::Foreign,
+        (Declared::Unknown, d) | (d, _) => d,
+    }
+}
+
+/// How a dataset is split for the benchmark: the images indexed, and the held-out
+/// queries (None for a set too small to hold any out).
+pub struct Split {
+    pub indexed: Dataset,
+    pub queries: Option<Dataset>,
+}
+
+/// Holds every `step`-th image out of `pixels`/`labels` (in place: the set is never
+/// copied whole) and makes the two datasets. Deterministic, so a saved index built on
+/// the indexed part fits the same files given again.
+fn split(
+    rows: usize,
+    cols: usize,
+    mut pixels: Vec<u8>,
+    mut labels: Vec<u8>,
+) -> Result<Split, Problem> {
+    let n = labels.len();
+    if n < MIN_TO_HOLD_OUT {
+        let indexed = Dataset::new(rows, cols, pixels, labels).map_err(engine)?;
+        return Ok(Split {
+            indexed,
+            queries: None,
+        });
+    }
+    let dim = rows * cols;
+    let step = HOLD_EVERY.max(n.div_ceil(BENCH_QUERIES));
+    let (mut held_pixels, mut held_labels) = (Vec::new(), Vec::new());
+    let mut kept = 0;
+    for i in 0..n {
+        if i % step == step - 1 {
+            held_pixels.extend_from_slice(&pixels[i * dim..(i + 1) * dim]);
+            held_labels.push(labels[i]);
+        } else {
+            pixels.copy_within(i * dim..(i + 1) * dim, kept * dim);
+            labels[kept] = labels[i];
+            kept += 1;
+        }
+    }
+    // The 5% held out stay as spare capacity: shrinking could copy the whole set.
+    pixels.truncate(kept * dim);
+    labels.truncate(kept);
+    Ok(Split {
+        indexed: Dataset::new(rows, cols, pixels, labels).map_err(engine)?,
+        queries: Some(Dataset::new(rows, cols, held_pixels, held_labels).map_err(engine)?),
+    })
+}
+
+/// Lets the event loop run, then says whether this build is still wanted (the user may
+/// have gone back to MNIST or given another set meanwhile).
+async fn pause_while(wanted: &dyn Fn() -> bool) -> Result<(), Problem> {
+    pause().await;
+    if wanted() {
+        Ok(())
+    } else {
+        Err(Problem::Busy {
+            what: "cancelled".into(),
+        })
+    }
+}
+
+/// Builds the set from what was given; stops at a pause once `wanted` says no more.
+pub async fn build(
+    given: Given,
+    files: Vec<JsValue>,
+    wanted: &dyn Fn() -> bool,
+) -> Result<Set, Problem> {
     let t0 = now();
-    let (name, data, labelled, classes, saved) = match given {
+    let (name, pixels, labels, shape, labelled, classes, saved, skipped) = match given {
         Given::Files(names) => {
-            let (name, data, labelled, saved) = from_files(&names, &files).await?;
-            (name, data, labelled, Vec::new(), saved)
+            let f = from_files(&names, &files, wanted).await?;
+            (
+                f.name,
+                f.pixels,
+                f.labels,
+                f.shape,
+                f.labelled,
+                Vec::new(),
+                f.saved,
+                Vec::new(),
+            )
         }
         Given::Folder(paths) => {
-            let (name, data, classes) = from_folder(&paths, &files).await?;
-            let labelled = !classes.is_empty();
-            (name, data, labelled, classes, None)
+            let f = from_folder(&paths, &files, wanted).await?;
+            let labelled = !f.classes.is_empty();
+            (
+                f.name, f.pixels, f.labels, f.shape, labelled, f.classes, f.saved, f.skipped,
+            )
         }
     };
+    let (rows, cols) = shape;
+    let Split { indexed, queries } = split(rows, cols, pixels, labels)?;
     let t1 = now();
+    let mut notes = skipped;
     let index = match saved {
         Some((file, bytes)) => {
+            notes.push(format!("The index was read from {file}, not built"));
             progress("reading the saved index", &file, 0.0, None, true);
-            pause().await;
-            format::from_bytes(&file, &bytes, data).map_err(engine)?
+            pause_while(wanted).await?;
+            format::from_bytes(&file, &bytes, indexed).map_err(engine)?
         }
         None => {
             progress("indexing", &name, 0.0, Some(1.0), true);
-            pause().await;
+            pause_while(wanted).await?;
             let mut last = 0.0;
             Index::build(
-                data,
+                indexed,
                 Space::Raw,
                 Params::default().trees(TREES),
                 None,
@@ -118,38 +221,59 @@ pub async fn build(given: Given, files: Vec<JsValue>) -> Result<Set, Problem> {
             ("index".into(), t2 - t1),
         ],
         query_noun: "image".into(),
+        notes,
         ..SetInfo::default()
     };
-    Ok(Set::new(index, info, true))
+    Ok(Set::new(index, info, queries))
 }
 
 /// A saved index travelling with its images: its file name and bytes.
 type Saved = Option<(String, Vec<u8>)>;
 
+/// What the given files hold, before splitting and indexing.
+struct Read {
+    name: String,
+    pixels: Vec<u8>,
+    labels: Vec<u8>,
+    /// Rows and columns of an image.
+    shape: (usize, usize),
+    labelled: bool,
+    classes: Vec<String>,
+    saved: Saved,
+    /// Files of a folder that were not used, and why.
+    skipped: Vec<String>,
+}
+
+/// Reads one own-set file within [`MAX_FILE_BYTES`] and what its header declares.
+async fn read(file: &Blob, name: &str) -> Result<Vec<u8>, Problem> {
+    let mut last = 0.0;
+    let limit = Limit::at_most(MAX_FILE_BYTES).declared_by(own_declared);
+    fetch::read_file(file, name, limit, |done, total| {
+        if now() - last > 50.0 {
+            last = now();
+            progress("reading", name, done as f64, total.map(|t| t as f64), true);
+        }
+    })
+    .await
+}
+
 /// IDX images, optional IDX labels and an optional saved index, told apart by content.
 async fn from_files(
     names: &[String],
     files: &[JsValue],
-) -> Result<(String, Dataset, bool, Saved), Problem> {
+    wanted: &dyn Fn() -> bool,
+) -> Result<Read, Problem> {
     let mut images: Option<(String, usize, usize, Vec<u8>, usize)> = None;
     let mut labels: Option<(String, Vec<u8>)> = None;
     let mut saved: Saved = None;
     for (name, file) in names.iter().zip(files) {
-        let file = blob(file, name)?;
-        let mut last = 0.0;
-        let bytes = fetch::read_file(&file, name, |done, total| {
-            if now() - last > 50.0 {
-                last = now();
-                progress("reading", name, done as f64, total.map(|t| t as f64), true);
-            }
-        })
-        .await?;
+        let bytes = read(&blob(file, name)?, name).await?;
         if bytes.starts_with(&format::MAGIC) {
             saved = Some((name.clone(), bytes));
             continue;
         }
         progress("checking", name, 0.0, None, true);
-        pause().await;
+        pause_while(wanted).await?;
         let array = idx::parse_owned(name, bytes).map_err(engine)?;
         match *array.dims.as_slice() {
             [count, rows, cols] => {
@@ -181,8 +305,15 @@ async fn from_files(
         }
     }
     let Some((name, rows, cols, pixels, count)) = images else {
-        return Err(Problem::NoImages {
-            what: names.join(", "),
+        return Err(match saved {
+            Some((file, _)) => Problem::Unsupported {
+                what: format!(
+                    "{file} is a saved index: give it together with its images (IDX files), or put it in its folder of pictures and choose the folder"
+                ),
+            },
+            None => Problem::NoImages {
+                what: names.join(", "),
+            },
         });
     };
     if count == 0 {
@@ -201,57 +332,126 @@ async fn from_files(
         Some((_, l)) => (l, true),
         None => (vec![0; count], false),
     };
-    let data = Dataset::new(rows, cols, pixels, labels).map_err(engine)?;
-    Ok((name, data, labelled, saved))
+    Ok(Read {
+        name: set_name(&name),
+        pixels,
+        labels,
+        shape: (rows, cols),
+        labelled,
+        classes: Vec::new(),
+        saved,
+        skipped: Vec::new(),
+    })
+}
+
+/// Why a folder's file was not used.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Skip {
+    Empty,
+    NotPicture,
+    TooLarge,
+}
+
+/// "3 files skipped: 1 empty, 1 not a picture, 1 too large (over 100 megapixels)".
+fn skipped_note(skips: &[(Skip, String)]) -> Vec<String> {
+    if skips.is_empty() {
+        return Vec::new();
+    }
+    let count = |k: Skip| skips.iter().filter(|(s, _)| *s == k).count();
+    let kinds = [
+        (Skip::Empty, "empty"),
+        (Skip::NotPicture, "not pictures this browser decodes"),
+        (
+            Skip::TooLarge,
+            "too large (over 100 megapixels, the most decoded here)",
+        ),
+    ];
+    let parts: Vec<String> = kinds
+        .iter()
+        .filter(|(k, _)| count(*k) > 0)
+        .map(|(k, what)| format!("{} {what}", count(*k)))
+        .collect();
+    let first: Vec<&str> = skips.iter().take(3).map(|(_, p)| p.as_str()).collect();
+    vec![format!(
+        "{} file{} skipped: {} ({}{})",
+        skips.len(),
+        if skips.len() == 1 { "" } else { "s" },
+        parts.join(", "),
+        first.join(", "),
+        if skips.len() > 3 { ", ..." } else { "" }
+    )]
 }
 
 /// Pictures in a folder: each decoded by the browser (in this worker), turned grey by
 /// luminance and drawn at one size, the first picture's (scaled to fit 64x64 when
-/// larger). Subfolder names become labels; files that are not pictures are skipped.
+/// larger). Subfolder names become labels; files that are not pictures are skipped and
+/// counted; a saved index (`*.ssam.gz`) inside the folder is used instead of building.
+/// Files are taken in path order, so the picker and drag and drop give the same set.
 async fn from_folder(
     paths: &[String],
     files: &[JsValue],
-) -> Result<(String, Dataset, Vec<String>), Problem> {
+    wanted: &dyn Fn() -> bool,
+) -> Result<Read, Problem> {
     let root = paths
         .first()
         .and_then(|p| p.split('/').next())
         .unwrap_or("folder")
         .to_owned();
+    let mut given: Vec<(&String, &JsValue)> = paths.iter().zip(files).collect();
+    given.sort_by(|a, b| a.0.cmp(b.0));
+    let mut saved: Saved = None;
+    let mut pictures = Vec::with_capacity(given.len());
+    for (path, file) in given {
+        let lower = path.to_ascii_lowercase();
+        if lower.ends_with(".ssam.gz") || lower.ends_with(".ssam") {
+            saved = Some((path.clone(), read(&blob(file, path)?, path).await?));
+        } else {
+            pictures.push((path, file));
+        }
+    }
     // "root/class/file.png" has a class; "root/file.png" has none.
     let class_of = |p: &str| {
         let parts: Vec<&str> = p.split('/').collect();
         (parts.len() >= 3).then(|| parts[parts.len() - 2].to_owned())
     };
-    let names: BTreeMap<String, u8> = paths
+    let names: BTreeMap<String, u8> = pictures
         .iter()
-        .filter_map(|p| class_of(p))
-        .collect::<std::collections::BTreeSet<_>>()
+        .filter_map(|(p, _)| class_of(p))
+        .collect::<BTreeSet<_>>()
         .into_iter()
         .take(256)
         .enumerate()
         .map(|(i, c)| (c, i as u8))
         .collect();
-    let labelled =
-        !names.is_empty() && names.len() < 256 && paths.iter().all(|p| class_of(p).is_some());
+    let labelled = !names.is_empty()
+        && names.len() < 256
+        && pictures.iter().all(|(p, _)| class_of(p).is_some());
     let mut size: Option<(usize, usize)> = None;
     let mut canvas: Option<(OffscreenCanvas, OffscreenCanvasRenderingContext2d)> = None;
     let (mut pixels, mut labels) = (Vec::new(), Vec::new());
-    let mut last = 0.0;
-    for (i, (path, file)) in paths.iter().zip(files).enumerate() {
+    let mut skips = Vec::new();
+    let mut last = now();
+    let total = pictures.len();
+    for (i, (path, file)) in pictures.into_iter().enumerate() {
         let file = blob(file, path)?;
-        let Some(bitmap) = decode(&file).await else {
-            continue;
+        let bitmap = match decode(&file).await {
+            Ok(b) => b,
+            Err(why) => {
+                skips.push((why, path.clone()));
+                continue;
+            }
         };
         let (w, h) = (bitmap.width() as usize, bitmap.height() as usize);
-        if w == 0 || h == 0 {
-            continue;
-        }
         let (cols, rows) = *size.get_or_insert_with(|| {
             let scale = (MAX_SIDE as f64 / w.max(h) as f64).min(1.0);
-            (
+            let shape = (
                 ((w as f64 * scale).round() as usize).max(1),
                 ((h as f64 * scale).round() as usize).max(1),
-            )
+            );
+            // One allocation for the whole set, not a doubling vector (memory matters
+            // more than a little slack).
+            pixels.reserve_exact(total * shape.0 * shape.1);
+            shape
         });
         if canvas.is_none() {
             canvas = Some(offscreen(cols, rows).ok_or_else(|| Problem::Worker {
@@ -275,33 +475,62 @@ async fn from_folder(
         } else {
             0
         });
-        if now() - last > 50.0 {
+        if now() - last > 40.0 {
+            progress("decoding", path, (i + 1) as f64, Some(total as f64), true);
+            pause_while(wanted).await?;
             last = now();
-            progress(
-                "decoding",
-                path,
-                (i + 1) as f64,
-                Some(paths.len() as f64),
-                true,
-            );
         }
     }
     let Some((cols, rows)) = size else {
         return Err(Problem::NoImages { what: root });
     };
-    let data = Dataset::new(rows, cols, pixels, labels).map_err(engine)?;
     let classes = if labelled {
         names.into_keys().collect()
     } else {
         Vec::new()
     };
-    Ok((root, data, classes))
+    Ok(Read {
+        name: set_name(&root),
+        pixels,
+        labels,
+        shape: (rows, cols),
+        labelled: !classes.is_empty(),
+        classes,
+        saved,
+        skipped: skipped_note(&skips),
+    })
 }
 
-/// The browser's own decoder, off the page; None for a file that is not a picture.
-async fn decode(file: &Blob) -> Option<ImageBitmap> {
-    let promise = scope().create_image_bitmap_with_blob(file).ok()?;
-    JsFuture::from(promise).await.ok()?.dyn_into().ok()
+/// The browser's own decoder, off the page; why not, for a file that is no picture, is
+/// empty, or whose header declares more pixels than [`upload::MAX_PICTURE_PIXELS`].
+async fn decode(file: &Blob) -> Result<ImageBitmap, Skip> {
+    if file.size() == 0.0 {
+        return Err(Skip::Empty);
+    }
+    let head = file
+        .slice_with_i32_and_i32(0, 64 << 10)
+        .map_err(|_| Skip::NotPicture)?;
+    let head = JsFuture::from(head.array_buffer())
+        .await
+        .map_err(|_| Skip::NotPicture)?;
+    if let Some((w, h)) = upload::picture_size(&Uint8Array::new(&head).to_vec())
+        && w.saturating_mul(h) > upload::MAX_PICTURE_PIXELS
+    {
+        return Err(Skip::TooLarge);
+    }
+    let promise = scope()
+        .create_image_bitmap_with_blob(file)
+        .map_err(|_| Skip::NotPicture)?;
+    let bitmap: ImageBitmap = JsFuture::from(promise)
+        .await
+        .map_err(|_| Skip::NotPicture)?
+        .dyn_into()
+        .map_err(|_| Skip::NotPicture)?;
+    if bitmap.width() == 0 || bitmap.height() == 0 {
+        bitmap.close();
+        return Err(Skip::NotPicture);
+    }
+    Ok(bitmap)
 }
 
 fn offscreen(

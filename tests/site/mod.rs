@@ -1,0 +1,470 @@
+//! The harness of the end-to-end tests (tests/e2e.rs): a static server for a built site that can damage,
+//! slow down, switch (a new deploy) or refuse what it serves, and Chromium driven through
+//! chromedriver, closed when the test ends however it ends.
+#![allow(dead_code)]
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use fantoccini::actions::{InputSource, MOUSE_BUTTON_LEFT, MouseActions, PointerAction};
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::json;
+
+/// The site as `trunk build --release` leaves it.
+pub fn dist() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("dist")
+}
+
+/// A static server on a free port. Paths start with a mode: /ok/ serves the site as
+/// built, /corrupt/ flips a byte in the middle of the index, /missing/ answers 404 for
+/// the index, /slow/ holds every data file (assets/) for two seconds so loading takes a
+/// while, /badmap/ cuts the map file in half. `down` makes it refuse everything, as a network that is off; `root` is the
+/// folder served (a deploy swaps it); `cache` is a Cache-Control header sent with every
+/// file. Every request path is recorded.
+pub struct Site {
+    pub base: String,
+    log: Arc<Mutex<Vec<String>>>,
+    pub down: Arc<AtomicBool>,
+    root: Arc<Mutex<PathBuf>>,
+    cache: Arc<Mutex<Option<String>>>,
+}
+
+pub fn serve() -> Site {
+    let server = tiny_http::Server::http("127.0.0.1:0").expect("a free port");
+    let base = format!(
+        "http://{}",
+        server.server_addr().to_ip().expect("an IP address")
+    );
+    let site = Site {
+        base,
+        log: Arc::new(Mutex::new(Vec::new())),
+        down: Arc::new(AtomicBool::new(false)),
+        root: Arc::new(Mutex::new(dist())),
+        cache: Arc::new(Mutex::new(None)),
+    };
+    let (seen, off, root, cache) = (
+        site.log.clone(),
+        site.down.clone(),
+        site.root.clone(),
+        site.cache.clone(),
+    );
+    std::thread::spawn(move || {
+        for request in server.incoming_requests() {
+            let url = request.url().split('?').next().unwrap_or("").to_owned();
+            seen.lock().unwrap().push(url.clone());
+            if off.load(Ordering::SeqCst) {
+                let _ = request.respond(tiny_http::Response::empty(503));
+                continue;
+            }
+            let root = root.lock().unwrap().clone();
+            let cache = cache.lock().unwrap().clone();
+            // One thread a request: a held (slow) file must not hold the others.
+            std::thread::spawn(move || respond(request, &url, &root, cache));
+        }
+    });
+    site
+}
+
+fn respond(request: tiny_http::Request, url: &str, root: &Path, cache: Option<String>) {
+    let mut parts = url.trim_start_matches('/').splitn(2, '/');
+    let (mode, rest) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
+    let rest = if rest.is_empty() || rest.ends_with('/') {
+        format!("{rest}index.html")
+    } else {
+        rest.to_owned()
+    };
+    let path = root.join(&rest);
+    if mode == "slow" && rest.starts_with("assets/") {
+        std::thread::sleep(Duration::from_secs(2));
+    }
+    let body = match (mode, std::fs::read(&path)) {
+        ("missing", _) if rest.ends_with("index.ssam.gz") => None,
+        ("corrupt", Ok(mut b)) if rest.ends_with("index.ssam.gz") => {
+            let mid = b.len() / 2;
+            b[mid] ^= 0x5a;
+            Some(b)
+        }
+        ("badmap", Ok(b)) if rest.ends_with("map.ssam.gz") => Some(b[..b.len() / 2].to_vec()),
+        ("ok" | "corrupt" | "missing" | "slow" | "badmap", Ok(b)) => Some(b),
+        _ => None,
+    };
+    let kind = match path.extension().and_then(|e| e.to_str()) {
+        Some("html") => "text/html; charset=utf-8",
+        Some("js") => "text/javascript",
+        Some("wasm") => "application/wasm",
+        Some("css") => "text/css",
+        Some("webmanifest") => "application/manifest+json",
+        Some("png") => "image/png",
+        _ => "application/octet-stream",
+    };
+    let header = |k: &str, v: &str| tiny_http::Header::from_bytes(k, v).unwrap();
+    let response = match body {
+        Some(b) => {
+            let mut r = tiny_http::Response::from_data(b).with_header(header("Content-Type", kind));
+            if let Some(c) = &cache {
+                r = r.with_header(header("Cache-Control", c));
+            }
+            r.boxed()
+        }
+        None => tiny_http::Response::from_string("not found")
+            .with_status_code(404)
+            .boxed(),
+    };
+    let _ = request.respond(response);
+}
+
+impl Site {
+    pub fn requests(&self) -> Vec<String> {
+        self.log.lock().unwrap().clone()
+    }
+
+    /// Serves `root` from now on, as a deploy replaces a static host's files.
+    pub fn deploy(&self, root: &Path) {
+        *self.root.lock().unwrap() = root.to_owned();
+    }
+
+    /// Sends `Cache-Control: value` with every file from now on.
+    pub fn cache_control(&self, value: &str) {
+        *self.cache.lock().unwrap() = Some(value.to_owned());
+    }
+}
+
+/// Chromium, headless, through a chromedriver of our own on a free port. Dropping it
+/// stops chromedriver, so a failed assertion leaks nothing.
+pub struct Browser {
+    pub client: Client,
+    driver: Child,
+    _profile: tempfile::TempDir,
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}
+
+/// A desktop browser, 1200x1000.
+pub async fn browser() -> Browser {
+    launch(json!({ "args": ["--window-size=1200,1000"] })).await
+}
+
+/// A phone: 390x844 CSS pixels at 3x, touch, and the dark or light scheme.
+pub async fn phone(dark: bool) -> Browser {
+    launch(json!({
+        "args": [format!("--blink-settings=preferredColorScheme={}", if dark { 0 } else { 1 })],
+        "mobileEmulation": { "deviceMetrics": { "width": 390, "height": 844, "pixelRatio": 3.0, "touch": true } }
+    }))
+    .await
+}
+
+async fn launch(extra: serde_json::Value) -> Browser {
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let driver =
+        Command::new(std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "chromedriver".into()))
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("chromedriver runs (scripts/setup.sh --browser installs it)");
+    let profile = tempfile::tempdir().unwrap();
+    let mut args = vec![
+        json!("--headless"),
+        json!("--no-sandbox"),
+        json!("--disable-gpu"),
+        json!("--disable-background-networking"),
+        json!("--disable-component-update"),
+        json!("--no-first-run"),
+        json!("--disable-sync"),
+        json!(format!("--user-data-dir={}", profile.path().display())),
+    ];
+    args.extend(extra["args"].as_array().cloned().unwrap_or_default());
+    let mut options = json!({
+        "binary": std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into()),
+        "args": args,
+    });
+    if let Some(m) = extra.get("mobileEmulation") {
+        options["mobileEmulation"] = m.clone();
+    }
+    let caps = json!({ "goog:chromeOptions": options });
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut driver = Some(driver);
+    loop {
+        let mut builder =
+            ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new());
+        builder.capabilities(caps.as_object().unwrap().clone());
+        match builder.connect(&format!("http://127.0.0.1:{port}")).await {
+            Ok(client) => {
+                return Browser {
+                    client,
+                    driver: driver.take().unwrap(),
+                    _profile: profile,
+                };
+            }
+            Err(e) if Instant::now() > deadline => {
+                let _ = driver.take().unwrap().kill();
+                panic!("chromedriver did not start: {e}")
+            }
+            Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
+        }
+    }
+}
+
+impl Browser {
+    /// Ends the session; chromedriver stops when the browser is dropped.
+    pub async fn close(self) {
+        let _ = self.client.clone().close().await;
+    }
+
+    /// Text of the first element matching `css`, waiting for it to appear.
+    pub async fn text(&self, css: &str) -> String {
+        let el = self
+            .client
+            .wait()
+            .at_most(Duration::from_secs(30))
+            .for_element(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("{css}: {e}"));
+        el.text().await.unwrap()
+    }
+
+    /// Waits until `css` shows text containing `needle`.
+    pub async fn until_text(&self, css: &str, needle: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let got = match self.client.find(Locator::Css(css)).await {
+                Ok(el) => el.text().await.unwrap_or_default(),
+                Err(_) => String::new(),
+            };
+            if got.contains(needle) {
+                return got;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{css} never showed {needle:?}; last: {got:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Runs `script` (which may use `arguments`) and returns its value.
+    pub async fn js(&self, script: &str, args: Vec<serde_json::Value>) -> serde_json::Value {
+        self.client
+            .execute(script, args)
+            .await
+            .unwrap_or_else(|e| panic!("{script}: {e}"))
+    }
+
+    /// Opens `url` and waits for MNIST to be searchable.
+    pub async fn open_ready(&self, url: &str) {
+        self.client.goto(url).await.unwrap();
+        let ready = self.text("[data-testid=ready]").await;
+        assert!(ready.contains("60,000 MNIST"), "{ready}");
+    }
+
+    /// Waits until the service worker has kept the site (its install fetches every file).
+    pub async fn until_offline_ready(&self) {
+        let done = self
+            .client
+            .execute_async(
+                "const done = arguments[0]; navigator.serviceWorker.ready.then(() => done(true), () => done(false));",
+                vec![],
+            )
+            .await
+            .unwrap();
+        assert_eq!(done, json!(true), "the service worker did not become ready");
+    }
+
+    /// The value of `attribute` on the first element matching `css`, waiting for it.
+    pub async fn attribute(&self, css: &str, attribute: &str) -> String {
+        let el = self
+            .client
+            .wait()
+            .at_most(Duration::from_secs(60))
+            .for_element(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("{css}: {e}"));
+        el.attr(attribute).await.unwrap().unwrap_or_default()
+    }
+
+    /// The labels of the results shown, in rank order.
+    pub async fn hit_labels(&self) -> Vec<String> {
+        let mut labels = Vec::new();
+        for h in self
+            .client
+            .find_all(Locator::Css(".hits .hit-label"))
+            .await
+            .unwrap()
+        {
+            labels.push(h.text().await.unwrap());
+        }
+        labels
+    }
+
+    /// Clicks the first element matching `css`.
+    pub async fn click(&self, css: &str) {
+        self.client
+            .wait()
+            .at_most(Duration::from_secs(30))
+            .for_element(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("{css}: {e}"))
+            .click()
+            .await
+            .unwrap_or_else(|e| panic!("{css}: {e}"));
+    }
+
+    /// Hands `files` to the own-set picker.
+    pub async fn own_files(&self, files: &[&Path]) {
+        let input = self
+            .client
+            .find(Locator::Css("[data-testid=own-files]"))
+            .await
+            .unwrap();
+        let paths: Vec<&str> = files.iter().map(|f| f.to_str().unwrap()).collect();
+        input.send_keys(&paths.join("\n")).await.unwrap();
+    }
+
+    /// Draws a seven: a bar across the top, then a stroke down to the lower left.
+    pub async fn draw_seven(&self) {
+        let pad = self.client.find(Locator::Css(".pad canvas")).await.unwrap();
+        let mouse = MouseActions::new("pen".into())
+            .then(PointerAction::MoveToElement {
+                element: pad,
+                duration: None,
+                x: -60.0,
+                y: -80.0,
+            })
+            .then(PointerAction::Down {
+                button: MOUSE_BUTTON_LEFT,
+            })
+            .then(PointerAction::MoveBy {
+                duration: Some(Duration::from_millis(100)),
+                x: 120.0,
+                y: 0.0,
+            })
+            .then(PointerAction::MoveBy {
+                duration: Some(Duration::from_millis(100)),
+                x: -40.0,
+                y: 80.0,
+            })
+            .then(PointerAction::MoveBy {
+                duration: Some(Duration::from_millis(100)),
+                x: -40.0,
+                y: 90.0,
+            })
+            .then(PointerAction::Up {
+                button: MOUSE_BUTTON_LEFT,
+            });
+        self.client.perform_actions(mouse).await.unwrap();
+    }
+
+    pub async fn upload(&self, file: &Path) {
+        let input = self
+            .client
+            .find(Locator::Css("[data-testid=picture-file]"))
+            .await
+            .unwrap();
+        input.send_keys(file.to_str().unwrap()).await.unwrap();
+    }
+
+    /// Saves a screenshot of the page as it is now to `path` (PNG).
+    pub async fn screenshot(&self, path: &Path) {
+        let png = self.client.screenshot().await.unwrap();
+        std::fs::write(path, png).unwrap();
+    }
+}
+
+/// Test digit 0 of MNIST (a seven), ten times larger, dark on light, as a PNG.
+pub fn seven_png(dir: &Path) -> PathBuf {
+    let raw = std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/mnist/t10k-images-idx3-ubyte.gz"),
+    )
+    .unwrap();
+    let set = ssam::idx::parse("t10k", &raw).unwrap();
+    let img = image::GrayImage::from_fn(280, 280, |x, y| {
+        image::Luma([255 - set.data[(y / 10 * 28 + x / 10) as usize]])
+    });
+    let path = dir.join("seven.png");
+    img.save(&path).unwrap();
+    path
+}
+
+/// `n` synthetic 28x28 shapes (0: filled square, 1: ring, 2: plus) at random sizes and
+/// places, as raw IDX images and labels.
+pub fn shapes(n: usize) -> (Vec<u8>, Vec<u8>) {
+    let mut seed = 12345u64;
+    let mut next = |m: u64| {
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (seed >> 33) % m
+    };
+    let (mut pixels, mut labels) = (Vec::new(), Vec::new());
+    for i in 0..n {
+        let class = (i % 3) as u8;
+        let r = 5 + next(6) as i64;
+        let (cx, cy) = (10 + next(8) as i64, 10 + next(8) as i64);
+        for y in 0..28i64 {
+            for x in 0..28i64 {
+                let (dx, dy) = (x - cx, y - cy);
+                let on = match class {
+                    0 => dx.abs() <= r && dy.abs() <= r,
+                    1 => {
+                        let d = dx * dx + dy * dy;
+                        d <= r * r && d >= (r - 2) * (r - 2)
+                    }
+                    _ => (dx.abs() <= 1 && dy.abs() <= r) || (dy.abs() <= 1 && dx.abs() <= r),
+                };
+                pixels.push(if on { 255 } else { 0 });
+            }
+        }
+        labels.push(class);
+    }
+    let images = ssam::idx::to_bytes(&ssam::idx::IdxArray {
+        dims: vec![n, 28, 28],
+        data: pixels,
+    });
+    let labels = ssam::idx::to_bytes(&ssam::idx::IdxArray {
+        dims: vec![n],
+        data: labels,
+    });
+    (images, labels)
+}
+
+pub fn gzip(bytes: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    enc.write_all(bytes).unwrap();
+    enc.finish().unwrap()
+}
+
+/// A gzip bomb: `head`, then `zeros` zero bytes (a whole number of MiB), packed into
+/// about a thousandth of that: one gzip member a MiB, the same bytes repeated, so it is
+/// made at once and never held inflated. Readers of gzip take concatenated members as
+/// one stream.
+pub fn bomb(head: &[u8], zeros: u64) -> Vec<u8> {
+    use std::io::Write;
+    let pack = |bytes: &[u8]| {
+        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        enc.write_all(bytes).unwrap();
+        enc.finish().unwrap()
+    };
+    let mib = vec![0u8; 1 << 20];
+    let mut first = head.to_vec();
+    first.extend_from_slice(&mib);
+    let mut out = pack(&first);
+    let member = pack(&mib);
+    for _ in 1..zeros >> 20 {
+        out.extend_from_slice(&member);
+    }
+    out
+}
