@@ -133,6 +133,64 @@ pub enum Error {
         /// Dimensions of the loaded data.
         data_dim: usize,
     },
+    /// A map file that is not an SSAM map at all.
+    #[error("{file}: not an SSAM map (the file does not start with the SSAM map magic bytes)")]
+    NotAMap {
+        /// The file being read.
+        file: String,
+    },
+    /// A map laid out for other training images than those loaded.
+    #[error(
+        "{file}: a map of other images (fingerprint {map:016x}, {map_items} items) than those loaded (fingerprint {data:016x}, {data_items} items); lay it out again with `ssam map`"
+    )]
+    MapMismatch {
+        /// The map file.
+        file: String,
+        /// Fingerprint stored in the map.
+        map: u64,
+        /// Points in the map.
+        map_items: usize,
+        /// Fingerprint of the loaded images.
+        data: u64,
+        /// Images loaded.
+        data_items: usize,
+    },
+    /// A map point outside the bounds the map declares.
+    #[error(
+        "{file}: corrupted: point {item} at ({x}, {y}) lies outside the map's {width}x{height}"
+    )]
+    MapOutOfBounds {
+        /// The map file.
+        file: String,
+        /// The item whose point is outside.
+        item: usize,
+        /// Its coordinates.
+        x: u16,
+        /// Its coordinates.
+        y: u16,
+        /// The map's declared width.
+        width: u16,
+        /// The map's declared height.
+        height: u16,
+    },
+    /// Starting points that do not match the items to lay out.
+    #[error("a layout of {items} items needs {items} starting points, not {points}")]
+    LayoutStart {
+        /// Items to lay out.
+        items: usize,
+        /// Starting points given.
+        points: usize,
+    },
+    /// A neighbour list naming an item that is not there.
+    #[error("neighbour {neighbour} of item {item} is not one of the {items} items")]
+    LayoutNeighbour {
+        /// The item whose list is wrong.
+        item: usize,
+        /// The id found.
+        neighbour: u32,
+        /// Items laid out.
+        items: usize,
+    },
     /// A query or parameter the engine cannot use.
     #[error("{0}")]
     InvalidInput(String),

@@ -154,6 +154,61 @@ fn a_damaged_index_or_missing_file_is_a_message_not_a_crash() {
     );
 }
 
+/// MNIST's training digits as shipped.
+fn training_digits() -> ssam::Dataset {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/mnist");
+    let read = |f: &str| std::fs::read(dir.join(f)).unwrap();
+    ssam::Dataset::from_idx(
+        "train images",
+        &read("train-images-idx3-ubyte.gz"),
+        "train labels",
+        &read("train-labels-idx1-ubyte.gz"),
+    )
+    .unwrap()
+}
+
+#[test]
+fn map_lays_out_the_training_digits_and_measures_the_layout() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("map.ssam.gz");
+    let o = ssam(&[
+        "map",
+        "--epochs",
+        "10",
+        "--sample",
+        "600",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(
+        text(&o).contains("600 digits: share of each one's 10 nearest on the map with its label"),
+        "{}",
+        text(&o)
+    );
+    let train = training_digits();
+    let map = ssam::Map::from_bytes(
+        "map",
+        &std::fs::read(&out).unwrap(),
+        train.fingerprint(),
+        train.len(),
+    )
+    .unwrap();
+    assert_eq!(map.len(), 60_000);
+}
+
+#[test]
+fn the_shipped_map_fits_the_training_digits_and_its_budget() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/map.ssam.gz");
+    let bytes = std::fs::read(&path).unwrap();
+    assert!(bytes.len() <= 300_000, "{} bytes", bytes.len());
+    let train = training_digits();
+    let map = ssam::Map::from_bytes("map", &bytes, train.fingerprint(), train.len()).unwrap();
+    assert_eq!(map.len(), train.len());
+    // Another set's fingerprint is refused.
+    assert!(ssam::Map::from_bytes("map", &bytes, train.fingerprint() ^ 1, train.len()).is_err());
+}
+
 #[test]
 fn build_with_no_flags_rebuilds_the_shipped_index_byte_for_byte() {
     let dir = tempfile::tempdir().unwrap();

@@ -916,3 +916,114 @@ async fn on_a_phone_the_answer_comes_into_view_and_nothing_scrolls_sideways() {
         b.close().await;
     }
 }
+
+/// The map's view as its canvas reports it: zoom against the whole map, and centre.
+async fn map_view(b: &Browser) -> (f64, (f64, f64)) {
+    let zoom = b.attribute("[data-testid=map]", "data-zoom").await;
+    let centre = b.attribute("[data-testid=map]", "data-centre").await;
+    let (x, y) = centre.split_once(',').expect("x,y");
+    (
+        zoom.parse().unwrap(),
+        (x.parse().unwrap(), y.parse().unwrap()),
+    )
+}
+
+#[tokio::test(flavor = "current_thread")]
+#[ignore = "needs dist/ (trunk build --release) and chromedriver; scripts/test.sh runs it"]
+async fn the_map_comes_after_the_first_result_and_moves_by_keyboard() {
+    use fantoccini::key::Key;
+    let site = serve();
+    let b = browser().await;
+    b.open_ready(&format!("{}/ok/", site.base)).await;
+    // Before a result there is no map panel, so nothing asks for the map (the service
+    // worker's offline copy aside; bench/map.js times the page's own request).
+    assert!(
+        b.client
+            .find(Locator::Css("[data-testid=map]"))
+            .await
+            .is_err(),
+        "a map before any result"
+    );
+    b.draw_seven().await;
+    b.until_text(".results", "predicted by").await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while b.attribute("[data-testid=map]", "data-state").await != "ready" {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the map never became ready"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(site.requests().iter().any(|r| r.ends_with("map.ssam.gz")));
+    let landed = b
+        .until_text("[data-testid=map-where]", "lands among the")
+        .await;
+    assert!(landed.contains("your drawing"), "{landed}");
+
+    let map = b
+        .client
+        .find(Locator::Css("[data-testid=map]"))
+        .await
+        .unwrap();
+    let (zoom, (x, y)) = map_view(&b).await;
+    assert!((zoom - 1.0).abs() < 1e-3, "starts whole: {zoom}");
+    map.send_keys("+").await.unwrap();
+    map.send_keys("+").await.unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let (zoomed, _) = map_view(&b).await;
+    assert!((zoomed - 2.25).abs() < 1e-2, "two steps in: {zoomed}");
+    for key in [Key::Right, Key::Down] {
+        map.send_keys(&char::from(key).to_string()).await.unwrap();
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let (_, (x2, y2)) = map_view(&b).await;
+    assert!(
+        x2 > x && y2 > y,
+        "right and down moved the centre from ({x}, {y}) to ({x2}, {y2})"
+    );
+    map.send_keys("-").await.unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let (out, _) = map_view(&b).await;
+    assert!((out - 1.5).abs() < 1e-2, "one step out: {out}");
+    let focused = b
+        .client
+        .execute(
+            "return document.activeElement.dataset.testid + ' ' + getComputedStyle(document.activeElement).outlineStyle",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(focused, json!("map solid"), "the map holds a visible focus");
+    b.close().await;
+}
+
+#[tokio::test(flavor = "current_thread")]
+#[ignore = "needs dist/ (trunk build --release) and chromedriver; scripts/test.sh runs it"]
+async fn a_truncated_map_gets_a_message_and_search_still_works() {
+    let site = serve();
+    let b = browser().await;
+    b.open_ready(&format!("{}/badmap/", site.base)).await;
+    b.draw_seven().await;
+    b.until_text(".results", "predicted by").await;
+    let problem = b
+        .until_text("[data-testid=map-problem]", "map.ssam.gz")
+        .await;
+    assert!(problem.contains("Everything else works"), "{problem}");
+    // The page goes on searching: a test digit picked by number is answered.
+    b.client
+        .find(Locator::Css("#test-number"))
+        .await
+        .unwrap()
+        .send_keys("0")
+        .await
+        .unwrap();
+    b.client
+        .find(Locator::Css(".pick form button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    b.until_text(".results", "test digit #0").await;
+    b.close().await;
+}

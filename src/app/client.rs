@@ -9,8 +9,8 @@ use wasm_bindgen::prelude::*;
 use web_sys::{ErrorEvent, File, MessageEvent, Worker};
 
 use super::protocol::{
-    self, Answer, FromWorker, Image, Problem, Progress, Query, Request, Row, SetInfo, Setting,
-    Task, ToWorker, Why,
+    self, Answer, FromWorker, Image, Images, MapFile, Problem, Progress, Query, Request, Row,
+    SetInfo, Setting, Task, ToWorker, Why,
 };
 
 /// The worker's loader, written by Trunk beside the page (worker files keep their names).
@@ -63,6 +63,9 @@ pub struct Client {
     pub own_progress: RwSignal<Option<Progress>>,
     pub own_problem: RwSignal<Option<Problem>>,
     pub bench: RwSignal<Bench>,
+    /// The set's map once fetched, or why there is none; the latest images it asked for.
+    pub map: RwSignal<Option<Result<MapFile, Problem>>>,
+    pub map_images: RwSignal<Option<Images>>,
 }
 
 impl Client {
@@ -87,6 +90,8 @@ impl Client {
             own_progress: RwSignal::new(None),
             own_problem: RwSignal::new(None),
             bench: RwSignal::new(Bench::default()),
+            map: RwSignal::new(None),
+            map_images: RwSignal::new(None),
         };
         client.spawn();
         client
@@ -287,6 +292,8 @@ impl Client {
             }),
             FromWorker::Saved { name, bytes } => download(&name, &bytes),
             FromWorker::Failed { during, problem } => self.fail(during, problem),
+            FromWorker::Map(m) => self.map.set(Some(Ok(m))),
+            FromWorker::Images(i) => self.map_images.set(Some(i)),
         }
     }
 
@@ -315,6 +322,7 @@ impl Client {
                 self.own_progress.set(None);
                 self.own_problem.set(Some(problem));
             }
+            Task::Map => self.map.set(Some(Err(problem))),
         }
     }
 
@@ -437,6 +445,16 @@ impl Client {
         self.own_busy.set_value(None);
         self.own_progress.set(None);
         self.post(&ToWorker::UseShipped, &[]);
+    }
+
+    /// Asks for the current set's map; it arrives in [`Client::map`].
+    pub fn fetch_map(self) {
+        self.post(&ToWorker::Map, &[]);
+    }
+
+    /// Asks for training images by id; they arrive in [`Client::map_images`].
+    pub fn images(self, ids: Vec<u32>) {
+        self.post(&ToWorker::Images { ids }, &[]);
     }
 
     /// Whether an own set is being handed over or indexed now.

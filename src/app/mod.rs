@@ -11,6 +11,7 @@ mod controls;
 mod digit;
 mod draw;
 mod fetch;
+mod map;
 mod own;
 mod pick;
 pub mod protocol;
@@ -188,6 +189,7 @@ pub fn App() -> impl IntoView {
                     }}
                 </section>
             </div>
+            <map::MapPanel client=client set=set on_query=ask />
             <Show when=move || later.get()>
                 <own::OwnSet client=client />
                 <bench::BenchPanel client=client />

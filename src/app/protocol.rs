@@ -124,6 +124,12 @@ pub enum ToWorker {
     Save,
     /// Back to the shipped MNIST index.
     UseShipped,
+    /// The current set's map (asked once a first result is shown).
+    Map,
+    /// Training images by id, for the map's pictures and the digit under the pointer.
+    Images {
+        ids: Vec<u32>,
+    },
 }
 
 /// What loading or building is doing now.
@@ -329,6 +335,29 @@ pub enum FromWorker {
         during: Task,
         problem: Problem,
     },
+    Map(MapFile),
+    Images(Images),
+}
+
+/// A map's file, checked by the worker against the set (and again by the page, which
+/// trusts no message), with each item's label to colour it by.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MapFile {
+    pub file: String,
+    /// The inflated file.
+    pub bytes: Vec<u8>,
+    /// The set's fingerprint and size, which the map must have been made for.
+    pub fingerprint: u64,
+    pub labels: Vec<u8>,
+}
+
+/// Training images asked for by id: `pixels` holds them one after the other.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Images {
+    pub rows: u16,
+    pub cols: u16,
+    pub ids: Vec<u32>,
+    pub pixels: Vec<u8>,
 }
 
 /// What the worker was doing when something went wrong: says where the page shows it.
@@ -341,6 +370,7 @@ pub enum Task {
     Bench,
     OwnSet,
     Save,
+    Map,
     /// The worker itself: it did not start, died, or a message did not decode.
     Worker,
 }
@@ -355,6 +385,7 @@ pub enum DataKind {
     Index,
     Truth,
     Query,
+    Map,
     /// Larger than the page reads (a gzip bomb, or a header declaring too much).
     Size,
 }
@@ -415,6 +446,12 @@ impl Problem {
             | Error::Corrupt { file, .. }
             | Error::DatasetMismatch { file, .. } => (file.clone(), DataKind::Index),
             Error::InvalidInput(_) => (String::new(), DataKind::Query),
+            Error::NotAMap { file }
+            | Error::MapMismatch { file, .. }
+            | Error::MapOutOfBounds { file, .. } => (file.clone(), DataKind::Map),
+            Error::LayoutStart { .. } | Error::LayoutNeighbour { .. } => {
+                (String::new(), DataKind::Map)
+            }
         };
         Problem::Data {
             file,
@@ -435,6 +472,7 @@ impl Problem {
                 DataKind::Index => "index",
                 DataKind::Truth => "truth",
                 DataKind::Query => "query",
+                DataKind::Map => "map",
                 DataKind::Size => "size",
             },
             Problem::TooLarge { .. } => "too-large",

@@ -22,7 +22,7 @@ pub fn dist() -> PathBuf {
 /// A static server on a free port. Paths start with a mode: /ok/ serves the site as
 /// built, /corrupt/ flips a byte in the middle of the index, /missing/ answers 404 for
 /// the index, /slow/ holds every data file (assets/) for two seconds so loading takes a
-/// while. `down` makes it refuse everything, as a network that is off; `root` is the
+/// while, /badmap/ cuts the map file in half. `down` makes it refuse everything, as a network that is off; `root` is the
 /// folder served (a deploy swaps it); `cache` is a Cache-Control header sent with every
 /// file. Every request path is recorded.
 pub struct Site {
@@ -88,7 +88,8 @@ fn respond(request: tiny_http::Request, url: &str, root: &Path, cache: Option<St
             b[mid] ^= 0x5a;
             Some(b)
         }
-        ("ok" | "corrupt" | "missing" | "slow", Ok(b)) => Some(b),
+        ("badmap", Ok(b)) if rest.ends_with("map.ssam.gz") => Some(b[..b.len() / 2].to_vec()),
+        ("ok" | "corrupt" | "missing" | "slow" | "badmap", Ok(b)) => Some(b),
         _ => None,
     };
     let kind = match path.extension().and_then(|e| e.to_str()) {

@@ -5,6 +5,7 @@
 
 mod bench;
 mod load;
+mod map;
 mod own;
 
 use std::cell::RefCell;
@@ -253,6 +254,20 @@ fn handle(message: ToWorker, files: Vec<JsValue>) {
                     HOST.with_borrow_mut(|h| h.set = Some(set));
                 }
                 None => fail(Task::OwnSet, busy("MNIST is still loading")),
+            }
+        }
+        ToWorker::Map => match current() {
+            Some(set) => wasm_bindgen_futures::spawn_local(async move {
+                match map::fetch(&set).await {
+                    Ok(m) => post(&FromWorker::Map(m)),
+                    Err(p) => fail(Task::Map, p),
+                }
+            }),
+            None => fail(Task::Map, busy("the data are still loading")),
+        },
+        ToWorker::Images { ids } => {
+            if let Some(set) = current() {
+                map::images(&set, &ids);
             }
         }
     }

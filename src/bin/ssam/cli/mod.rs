@@ -3,6 +3,7 @@
 mod assets;
 mod bench;
 mod build;
+mod map;
 mod plot;
 mod query;
 mod rank;
@@ -37,6 +38,8 @@ enum Command {
     Rank(rank::Args),
     /// Write the exact 10th-neighbour distance of every test image, for the app's benchmark.
     Truth(truth::Args),
+    /// Lay out every training digit in the plane for the app's map, and measure it.
+    Map(map::Args),
     /// Redraw the SVG plot and print the table of a results CSV (after peers added rows).
     Plot(plot::Args),
 }
@@ -50,6 +53,7 @@ pub fn main() -> ExitCode {
         Command::Rank(args) => rank::run(&cli.assets, args),
         Command::Truth(args) => truth::run(&cli.assets, args),
         Command::Plot(args) => plot::run(args),
+        Command::Map(args) => map::run(&cli.assets, args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
