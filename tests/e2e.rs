@@ -392,7 +392,7 @@ async fn a_dark_on_light_folder_set_is_inverted_and_matches_drawn_and_uploaded_q
         .send_keys(folder.to_str().unwrap())
         .await
         .unwrap();
-    b.until_text("[data-testid=ready]", "80 paper images").await;
+    b.until_text("[data-testid=ready]", "paper: 80 images").await;
     let note = b.text("[data-testid=own-inverted]").await;
     assert!(note.contains("inverted"), "{note}");
     // A drawing is light ink on black: it meets the inverted set, not its negative.
@@ -520,7 +520,7 @@ async fn gzip_bombs_stop_at_a_limit_named_with_the_file_and_the_page_keeps_worki
     );
     assert!(b.text("[data-testid=ready]").await.contains("60,000 MNIST"));
     b.draw_seven().await;
-    b.until_text(".results", "predicted by").await;
+    b.until_text("[data-testid=verdict]", "nearest").await;
     let (images, _) = shapes(300);
     let good = write(dir.path(), "shapes-images.idx", &images);
     b.own_files(&[&good]).await;
@@ -565,7 +565,7 @@ async fn a_worker_that_stops_on_an_own_set_is_started_again_and_the_panel_blames
             .is_err()
     );
     b.draw_seven().await;
-    b.until_text(".results", "predicted by").await;
+    b.until_text("[data-testid=verdict]", "nearest").await;
     // And an own set is not refused as if another were still being indexed.
     b.own_files(&[&images, &labels]).await;
     b.until_text("[data-testid=ready]", "Your set shapes-images")
@@ -671,7 +671,7 @@ async fn a_new_deploy_under_max_age_reaches_a_returning_visitor_and_no_visit_is_
         "the second visit after the deploy is not the new build"
     );
     b.draw_seven().await;
-    b.until_text(".results", "predicted by").await;
+    b.until_text("[data-testid=verdict]", "nearest").await;
     b.close().await;
 }
 
@@ -843,7 +843,8 @@ async fn a_dropped_folder_is_indexed_with_skips_counted_and_its_saved_index_is_u
         "{ready}"
     );
     b.click(".pick .primary").await;
-    let results = b.until_text(".results", "predicted by").await;
+    b.until_text("[data-testid=verdict]", "nearest").await;
+    let results = b.text(".results").await;
     assert!(results.contains("Searched with image #"), "{results}");
     b.close().await;
 }
@@ -878,7 +879,7 @@ async fn on_a_phone_the_answer_comes_into_view_and_nothing_scrolls_sideways() {
         );
         // A query's answer comes into view.
         b.click(".pick .primary").await;
-        b.until_text(".results", "predicted by").await;
+        b.until_text("[data-testid=verdict]", "nearest").await;
         tokio::time::sleep(Duration::from_millis(1200)).await;
         let top = b
             .js(
@@ -945,7 +946,7 @@ async fn the_map_comes_after_the_first_result_and_moves_by_keyboard() {
         "a map before any result"
     );
     b.draw_seven().await;
-    b.until_text(".results", "predicted by").await;
+    b.until_text("[data-testid=verdict]", "nearest").await;
     let deadline = std::time::Instant::now() + Duration::from_secs(30);
     while b.attribute("[data-testid=map]", "data-state").await != "ready" {
         assert!(
@@ -1004,7 +1005,7 @@ async fn a_truncated_map_gets_a_message_and_search_still_works() {
     let b = browser().await;
     b.open_ready(&format!("{}/badmap/", site.base)).await;
     b.draw_seven().await;
-    b.until_text(".results", "predicted by").await;
+    b.until_text("[data-testid=verdict]", "nearest").await;
     let problem = b
         .until_text("[data-testid=map-problem]", "map.ssam.gz")
         .await;
