@@ -29,6 +29,7 @@ pub mod metrics;
 pub mod neighbors;
 pub mod preprocess;
 pub mod search;
+pub mod shipped;
 pub mod space;
 pub mod truth;
 pub mod verdict;

@@ -10,12 +10,7 @@ use super::{Set, post};
 
 /// Where the shipped files are, relative to the worker's script, which sits beside the
 /// page (so a sub-path works).
-pub const TRAIN_IMAGES: &str = "assets/mnist/train-images-idx3-ubyte.gz";
-pub const TRAIN_LABELS: &str = "assets/mnist/train-labels-idx1-ubyte.gz";
-pub const TEST_IMAGES: &str = "assets/mnist/t10k-images-idx3-ubyte.gz";
-pub const TEST_LABELS: &str = "assets/mnist/t10k-labels-idx1-ubyte.gz";
-pub const INDEX: &str = "assets/index.ssam.gz";
-pub const TRUTH: &str = "assets/truth-t10k.bin";
+pub use crate::shipped::{INDEX, TEST_IMAGES, TEST_LABELS, TRAIN_IMAGES, TRAIN_LABELS, TRUTH};
 
 /// The exact answers file is 40 kB: a megabyte is room enough.
 pub const TRUTH_LIMIT: Limit = Limit::at_most(1 << 20);

@@ -8,7 +8,7 @@ use super::{Set, post};
 use crate::Map;
 
 /// Where the shipped map is, beside the index.
-pub const MAP: &str = "assets/map.ssam.gz";
+pub use crate::shipped::MAP;
 /// At most this many images a request: a zoomed-in view shows far fewer.
 const MAX_IMAGES: usize = 2048;
 

@@ -7,10 +7,14 @@ use ssam::{Dataset, Index, format};
 
 use super::Result;
 
+use ssam::shipped::in_assets;
+
 /// File name of the shipped index, in the assets folder.
-pub const INDEX: &str = "index.ssam.gz";
+pub const INDEX: &str = in_assets(ssam::shipped::INDEX);
 /// File name of the test set's exact 10th distances, in the assets folder.
-pub const TRUTH: &str = "truth-t10k.bin";
+pub const TRUTH: &str = in_assets(ssam::shipped::TRUTH);
+/// File name of the map, in the assets folder.
+pub const MAP: &str = in_assets(ssam::shipped::MAP);
 
 /// Which half of MNIST.
 #[derive(Clone, Copy)]
@@ -24,14 +28,13 @@ pub fn read(path: &Path) -> Result<Vec<u8>> {
 }
 
 pub fn mnist_paths(assets: &Path, split: Split) -> (PathBuf, PathBuf) {
-    let stem = match split {
-        Split::Train => "train",
-        Split::Test => "t10k",
+    let (images, labels) = match split {
+        Split::Train => (ssam::shipped::TRAIN_IMAGES, ssam::shipped::TRAIN_LABELS),
+        Split::Test => (ssam::shipped::TEST_IMAGES, ssam::shipped::TEST_LABELS),
     };
-    let dir = assets.join("mnist");
     (
-        dir.join(format!("{stem}-images-idx3-ubyte.gz")),
-        dir.join(format!("{stem}-labels-idx1-ubyte.gz")),
+        assets.join(in_assets(images)),
+        assets.join(in_assets(labels)),
     )
 }
 

@@ -11,9 +11,6 @@ use ssam::{Effort, Map, Neighbor};
 use super::assets::{self, Split};
 use super::{Result, on_all_cores, progress};
 
-/// File name of the shipped map, in the assets folder.
-pub const MAP: &str = "map.ssam.gz";
-
 #[derive(clap::Args)]
 pub struct Args {
     /// The index whose space and graph give the neighbours (default: the shipped one).
@@ -80,7 +77,7 @@ pub fn run(assets_dir: &Path, args: Args) -> Result {
     let descent_s = descent.elapsed().as_secs_f64();
     let total_s = start.elapsed().as_secs_f64();
     let map = Map::from_layout(&points, fingerprint);
-    let out = args.out.unwrap_or_else(|| assets_dir.join(MAP));
+    let out = args.out.unwrap_or_else(|| assets_dir.join(assets::MAP));
     let bytes = map.to_gzip();
     std::fs::write(&out, &bytes).map_err(|e| format!("{}: {e}", out.display()))?;
     println!(
