@@ -8,6 +8,7 @@ use leptos::prelude::*;
 use super::client::Client;
 use super::digit::Digit;
 use super::protocol::{Answer, Hit, Query, SetInfo, Verdict};
+use super::status::thousands;
 use super::why::WhyView;
 
 /// A label as the user reads it: a folder's class name, or the number.
@@ -81,6 +82,7 @@ pub fn Results(
     } = answer;
     let k = hits.len();
     let verdict = verdict.map(|v| verdict_view(&set, v));
+    let (items, measured) = (thousands(u64::from(items)), thousands(measured as u64));
     let comparison = exact.map(|e| {
         view! {
             <p class="compare">
