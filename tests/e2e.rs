@@ -392,7 +392,8 @@ async fn a_dark_on_light_folder_set_is_inverted_and_matches_drawn_and_uploaded_q
         .send_keys(folder.to_str().unwrap())
         .await
         .unwrap();
-    b.until_text("[data-testid=ready]", "paper: 80 images").await;
+    b.until_text("[data-testid=ready]", "paper: 80 images")
+        .await;
     let note = b.text("[data-testid=own-inverted]").await;
     assert!(note.contains("inverted"), "{note}");
     // A drawing is light ink on black: it meets the inverted set, not its negative.
