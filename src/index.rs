@@ -369,18 +369,22 @@ impl Index {
             beam,
             pool,
         } = stage;
-        match (effort, &self.graph) {
-            (Effort::Exact, _) => {
+        match effort {
+            Effort::Exact => {
                 exact::search_into(searched, q, top);
                 searched.len()
             }
-            (Effort::Forest { budget }, _) | (Effort::Graph { ef: budget }, None) => {
+            Effort::Forest { budget } => {
                 self.forest
                     .candidates(searched, q, budget.max(k), walk, visited, pool);
                 searched.measure(q, pool, |n| top.push(n));
                 pool.len()
             }
-            (Effort::Graph { ef }, Some(graph)) => {
+            Effort::Graph { ef } => {
+                let graph = self
+                    .graph
+                    .as_ref()
+                    .expect("search refuses a graph search of an index without a graph");
                 let ef = ef.max(k);
                 match seeds {
                     None => self.forest.candidates(

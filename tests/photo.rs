@@ -14,7 +14,7 @@ use ssam::preprocess::{Prepared, prepare_rgba};
 use ssam::{Dataset, Scratch};
 
 mod common;
-use common::{accuracy, answer, mnist, shipped};
+use common::{accuracy, answer, bilinear, mnist, shipped};
 
 /// How a digit is printed and photographed.
 #[derive(Debug, Clone, Copy)]
@@ -122,21 +122,6 @@ impl Shot {
             None => rgba,
         }
     }
-}
-
-/// Bilinear sample of a 28x28 digit, 0 outside.
-fn bilinear(digit: &[u8], u: f32, v: f32) -> f32 {
-    let (x0, y0) = (u.floor(), v.floor());
-    let (fx, fy) = (u - x0, v - y0);
-    let at = |x: f32, y: f32| {
-        if (0.0..28.0).contains(&x) && (0.0..28.0).contains(&y) {
-            f32::from(digit[y as usize * 28 + x as usize])
-        } else {
-            0.0
-        }
-    };
-    (at(x0, y0) * (1.0 - fx) + at(x0 + 1.0, y0) * fx) * (1.0 - fy)
-        + (at(x0, y0 + 1.0) * (1.0 - fx) + at(x0 + 1.0, y0 + 1.0) * fx) * fy
 }
 
 /// One pass of a 3x3 mean, the square cut by the edge.

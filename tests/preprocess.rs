@@ -12,7 +12,7 @@ use ssam::preprocess::prepare_rgba;
 use ssam::{Effort, Scratch};
 
 mod common;
-use common::{accuracy, mnist, shipped};
+use common::{accuracy, bilinear, mnist, shipped};
 
 /// How a digit is staged on a canvas.
 #[derive(Debug, Clone, Copy)]
@@ -41,17 +41,7 @@ fn stage(digit: &[u8], s: Staging) -> Vec<u8> {
         if !(-1.0..28.0).contains(&px) || !(-1.0..28.0).contains(&py) {
             return 0.0;
         }
-        let (x0, y0) = (px.floor(), py.floor());
-        let (fx, fy) = (px - x0, py - y0);
-        let v = |xx: f32, yy: f32| {
-            if (0.0..28.0).contains(&xx) && (0.0..28.0).contains(&yy) {
-                f32::from(digit[yy as usize * 28 + xx as usize])
-            } else {
-                0.0
-            }
-        };
-        (v(x0, y0) * (1.0 - fx) + v(x0 + 1.0, y0) * fx) * (1.0 - fy)
-            + (v(x0, y0 + 1.0) * (1.0 - fx) + v(x0 + 1.0, y0 + 1.0) * fx) * fy
+        bilinear(digit, px, py)
     };
     let big: Vec<f32> = (0..side * side)
         .map(|i| {

@@ -100,3 +100,19 @@ pub fn accuracy(index: &Index, cases: impl Iterator<Item = (Vec<u8>, usize, usiz
         searched: share(searched),
     }
 }
+
+/// Bilinear sample of a 28x28 digit at (u, v), 0 outside: how the tests stage digits on
+/// larger pictures.
+pub fn bilinear(digit: &[u8], u: f32, v: f32) -> f32 {
+    let (x0, y0) = (u.floor(), v.floor());
+    let (fx, fy) = (u - x0, v - y0);
+    let at = |x: f32, y: f32| {
+        if (0.0..28.0).contains(&x) && (0.0..28.0).contains(&y) {
+            f32::from(digit[y as usize * 28 + x as usize])
+        } else {
+            0.0
+        }
+    };
+    (at(x0, y0) * (1.0 - fx) + at(x0 + 1.0, y0) * fx) * (1.0 - fy)
+        + (at(x0, y0 + 1.0) * (1.0 - fx) + at(x0 + 1.0, y0 + 1.0) * fx) * fy
+}
