@@ -169,7 +169,7 @@ pub fn Results(
         }
     });
     view! {
-        <section class="results" aria-live="polite">
+        <section class="results" data-testid="results" aria-live="polite">
             <div class="query">
                 <figure>
                     <Digit image=query.image label=format!("the query, {shown}") class="query-tile" />
