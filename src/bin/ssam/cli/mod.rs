@@ -1,6 +1,7 @@
 //! Arguments and dispatch.
 
 mod assets;
+mod augment;
 mod bench;
 mod build;
 mod map;
@@ -40,6 +41,8 @@ enum Command {
     Truth(truth::Args),
     /// Lay out every training digit in the plane for the app's map, and measure it.
     Map(map::Args),
+    /// Make a large corpus from the training digits by elastic deformations, written as IDX.
+    Augment(augment::Args),
     /// Redraw the SVG plot and print the table of a results CSV (after peers added rows).
     Plot(plot::Args),
 }
@@ -54,6 +57,7 @@ pub fn main() -> ExitCode {
         Command::Truth(args) => truth::run(&cli.assets, args),
         Command::Plot(args) => plot::run(args),
         Command::Map(args) => map::run(&cli.assets, args),
+        Command::Augment(args) => augment::run(&cli.assets, args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
