@@ -8,6 +8,7 @@ mod map;
 mod plot;
 mod query;
 mod rank;
+mod stream;
 mod table;
 mod truth;
 
@@ -43,6 +44,8 @@ enum Command {
     Map(map::Args),
     /// Make a large corpus from the training digits by elastic deformations, written as IDX.
     Augment(augment::Args),
+    /// Write the streamed layouts the site reads by range requests, or measure them.
+    Stream(stream::Args),
     /// Redraw the SVG plot and print the table of a results CSV (after peers added rows).
     Plot(plot::Args),
 }
@@ -58,6 +61,7 @@ pub fn main() -> ExitCode {
         Command::Plot(args) => plot::run(args),
         Command::Map(args) => map::run(&cli.assets, args),
         Command::Augment(args) => augment::run(&cli.assets, args),
+        Command::Stream(args) => stream::run(&cli.assets, args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
