@@ -90,6 +90,9 @@ struct Host {
     own_run: u32,
     building: bool,
     benching: bool,
+    /// The own set's layout under way, counted like `own_run`: a Cancel, a newer layout
+    /// or another set makes it stop after its current slice.
+    layout_run: u32,
 }
 
 thread_local! {
@@ -177,6 +180,8 @@ pub(crate) fn ready(set: Rc<Set>) {
     post(&FromWorker::Ready(set.info.clone()));
     let pending = HOST.with_borrow_mut(|h| {
         h.set = Some(set);
+        // A layout of the set searched before is of no use any more.
+        h.layout_run += 1;
         h.pending.take()
     });
     if let Some(req) = pending {
@@ -251,7 +256,10 @@ fn handle(message: ToWorker, files: Vec<JsValue>) {
                     let mut info = set.info.clone();
                     info.stages.clear();
                     post(&FromWorker::Ready(info));
-                    HOST.with_borrow_mut(|h| h.set = Some(set));
+                    HOST.with_borrow_mut(|h| {
+                        h.set = Some(set);
+                        h.layout_run += 1;
+                    });
                 }
                 None => fail(Task::OwnSet, busy("MNIST is still loading")),
             }
@@ -270,7 +278,44 @@ fn handle(message: ToWorker, files: Vec<JsValue>) {
                 map::images(&set, &ids);
             }
         }
+        ToWorker::LayOut => lay_out(),
+        ToWorker::CancelLayout => {
+            // The layout stops at the end of its slice, which has already ended: this
+            // handler runs between slices.
+            HOST.with_borrow_mut(|h| h.layout_run += 1);
+            post(&FromWorker::LayoutCancelled);
+        }
     }
+}
+
+/// Lays out the own set searched now; a newer layout, a Cancel or another set stops it.
+fn lay_out() {
+    let Some(set) = current() else {
+        return fail(Task::Layout, busy("the data are still loading"));
+    };
+    if !set.info.own {
+        return fail(
+            Task::Layout,
+            Problem::Unsupported {
+                what:
+                    "MNIST's map is laid out offline and fetched: only own sets are laid out here"
+                        .into(),
+            },
+        );
+    }
+    let run = HOST.with_borrow_mut(|h| {
+        h.layout_run += 1;
+        h.layout_run
+    });
+    let wanted = move || HOST.with_borrow(|h| h.layout_run == run);
+    wasm_bindgen_futures::spawn_local(async move {
+        match map::lay_out(&set, &wanted).await {
+            Ok(Some((map, ms))) if wanted() => post(&FromWorker::LaidOut { map, ms }),
+            Ok(_) => {}
+            Err(p) if wanted() => fail(Task::Layout, p),
+            Err(_) => {}
+        }
+    });
 }
 
 fn current() -> Option<Rc<Set>> {
