@@ -1089,7 +1089,7 @@ fn OwnLayout(client: Client, set: Signal<Option<SetInfo>>) -> impl IntoView {
         }
         .into_any(),
         OwnMap::Done { ms, .. } => view! {
-            <p class="small" role="status" data-testid="map-layout-status">{move || format!(
+            <p class="small" role="status" data-testid="map-layout-status" data-ms=format!("{ms:.0}")>{move || format!(
                 "Laid out in this page: {} images in {:.1} s.",
                 thousands(items()),
                 ms / 1000.0
