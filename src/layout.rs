@@ -268,17 +268,24 @@ impl<'a> Start<'a> {
                     {
                         *c = f64::from(v) - m;
                     }
+                    // The upper triangle only (half the work), mirrored once at the end: the
+                    // terms skipped for a zero are zeros, so the sums are the same.
                     for a in 0..dim {
                         let ca = self.centred[a];
                         if ca == 0.0 {
                             continue;
                         }
-                        let row = &mut self.cov[a * dim..(a + 1) * dim];
-                        for (x, &cb) in row.iter_mut().zip(&self.centred) {
+                        let row = &mut self.cov[a * dim + a..(a + 1) * dim];
+                        for (x, &cb) in row.iter_mut().zip(&self.centred[a..]) {
                             *x += ca * cb;
                         }
                     }
                     if done {
+                        for a in 0..dim {
+                            for b in 0..a {
+                                self.cov[a * dim + b] = self.cov[b * dim + a];
+                            }
+                        }
                         self.phase = first_guess(dim, 0);
                     }
                 }

@@ -325,7 +325,12 @@ impl Client {
                 }
             }
             FromWorker::LaidOut { map, ms } => self.own_map.set(OwnMap::Done { map, ms }),
-            FromWorker::LayoutCancelled => self.own_map.set(OwnMap::Cancelled),
+            // A layout that ended just before the Cancel reached the worker is shown.
+            FromWorker::LayoutCancelled => {
+                if self.own_map.get_untracked() == OwnMap::Cancelling {
+                    self.own_map.set(OwnMap::Cancelled);
+                }
+            }
         }
     }
 

@@ -1050,53 +1050,61 @@ fn OwnLayout(client: Client, set: Signal<Option<SetInfo>>) -> impl IntoView {
             </button>
         }
     };
+    // The panel is made anew only when the state changes kind: progress updates only its
+    // words and bar, so that the Cancel button under a pointer stays the same element.
+    let kind = Memo::new(move |_| client.own_map.with(std::mem::discriminant));
+    let progress = move || match client.own_map.get() {
+        OwnMap::Running(p) => Some(p),
+        _ => None,
+    };
     move || {
-        match client.own_map.get() {
-        OwnMap::None => view! {
-            <div class="row">
-                {button(false)}
-                <p class="small muted">{move || format!(
-                    "Its {} images are laid out in this page, which takes a while for a large set (README: about 2 minutes for 60,000); searches go on meanwhile, and Cancel stops it.",
-                    thousands(items())
+        kind.track();
+        match client.own_map.get_untracked() {
+            OwnMap::None => view! {
+                <div class="row">
+                    {button(false)}
+                    <p class="small muted">{move || format!(
+                        "Its {} images are laid out in this page, which takes a while for a large set (about a minute for 60,000 here); searches go on meanwhile, and Cancel stops it.",
+                        thousands(items())
+                    )}</p>
+                </div>
+            }
+            .into_any(),
+            OwnMap::Running(_) => view! {
+                <div class="panel loading" role="status" aria-live="polite" data-testid="map-layout-status">
+                    <p>{move || progress().map(layout_words)}</p>
+                    <progress max="1" value=move || progress().map(|p| layout_share(p).to_string()) aria-label="Laying out the map"></progress>
+                    <button type="button" data-testid="map-cancel" on:click=move |_| client.cancel_layout()>"Cancel"</button>
+                </div>
+            }
+            .into_any(),
+            OwnMap::Cancelling => view! {
+                <p class="small" role="status" data-testid="map-layout-status">"Stopping…"</p>
+            }
+            .into_any(),
+            OwnMap::Cancelled => view! {
+                <div class="row">
+                    {button(false)}
+                    <p class="small" role="status" data-testid="map-layout-status">"The layout was cancelled; search goes on as before."</p>
+                </div>
+            }
+            .into_any(),
+            OwnMap::Failed(p) => view! {
+                <div class="row">
+                    {button(true)}
+                    <p class="map-problem" role="alert" data-testid="map-layout-status">{format!("The map could not be laid out: {}", p.message())}</p>
+                </div>
+            }
+            .into_any(),
+            OwnMap::Done { ms, .. } => view! {
+                <p class="small" role="status" data-testid="map-layout-status" data-ms=format!("{ms:.0}")>{move || format!(
+                    "Laid out in this page: {} images in {:.1} s.",
+                    thousands(items()),
+                    ms / 1000.0
                 )}</p>
-            </div>
+            }
+            .into_any(),
         }
-        .into_any(),
-        OwnMap::Running(p) => view! {
-            <div class="panel loading" role="status" aria-live="polite" data-testid="map-layout-status">
-                <p>{layout_words(p)}</p>
-                <progress max="1" value=layout_share(p).to_string() aria-label="Laying out the map"></progress>
-                <button type="button" data-testid="map-cancel" on:click=move |_| client.cancel_layout()>"Cancel"</button>
-            </div>
-        }
-        .into_any(),
-        OwnMap::Cancelling => view! {
-            <p class="small" role="status" data-testid="map-layout-status">"Stopping…"</p>
-        }
-        .into_any(),
-        OwnMap::Cancelled => view! {
-            <div class="row">
-                {button(false)}
-                <p class="small" role="status" data-testid="map-layout-status">"The layout was cancelled; search goes on as before."</p>
-            </div>
-        }
-        .into_any(),
-        OwnMap::Failed(p) => view! {
-            <div class="row">
-                {button(true)}
-                <p class="map-problem" role="alert" data-testid="map-layout-status">{format!("The map could not be laid out: {}", p.message())}</p>
-            </div>
-        }
-        .into_any(),
-        OwnMap::Done { ms, .. } => view! {
-            <p class="small" role="status" data-testid="map-layout-status" data-ms=format!("{ms:.0}")>{move || format!(
-                "Laid out in this page: {} images in {:.1} s.",
-                thousands(items()),
-                ms / 1000.0
-            )}</p>
-        }
-        .into_any(),
-    }
     }
 }
 

@@ -1,0 +1,120 @@
+// An own set's map laid out in the page (bench/own_map.sh), in headless Chromium on
+// localhost: MNIST's first N training digits given as an own set (IDX files), then
+// "Lay out a map of this set": how long each stage takes (from the page's progress
+// line), how long a search asked meanwhile takes to be answered, the whole layout as the
+// worker timed it; then a second layout cancelled mid-way and how long the Cancel took to
+// be answered. Screenshots of the laid-out map, desktop and phone, light and dark.
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
+const zlib = require('zlib');
+const { chromium } = require(process.env.PLAYWRIGHT_CORE || 'playwright-core');
+
+// MNIST's first `n` training images and labels as IDX files in a temporary folder.
+function subset(n) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'own-map-'));
+  const images = zlib.gunzipSync(fs.readFileSync('assets/mnist/train-images-idx3-ubyte.gz'));
+  const labels = zlib.gunzipSync(fs.readFileSync('assets/mnist/train-labels-idx1-ubyte.gz'));
+  const img = Buffer.from(images.subarray(0, 16 + n * 784));
+  img.writeUInt32BE(n, 4);
+  const lab = Buffer.from(labels.subarray(0, 8 + n));
+  lab.writeUInt32BE(n, 4);
+  const files = [path.join(dir, `mnist-${n}-images.idx`), path.join(dir, `mnist-${n}-labels.idx`)];
+  fs.writeFileSync(files[0], img);
+  fs.writeFileSync(files[1], lab);
+  return files;
+}
+
+async function ownSet(browser, url, files, viewport, scheme) {
+  const context = await browser.newContext({ serviceWorkers: 'block', viewport, colorScheme: scheme });
+  const page = await context.newPage();
+  await page.goto(url);
+  await page.waitForSelector('[data-testid=ready]', { timeout: 60000 });
+  await page.setInputFiles('[data-testid=own-files]', files);
+  await page.waitForFunction(() => /Your set/.test(document.querySelector('[data-testid=ready]').textContent), null, { timeout: 120000 });
+  await page.click('.pick .primary');
+  await page.waitForSelector('.results .hits li');
+  // The page's progress line, each change with the page's clock.
+  await page.evaluate(() => {
+    window.__lines = [];
+    new MutationObserver(() => {
+      const s = document.querySelector('[data-testid=map-layout-status]');
+      const text = s ? s.textContent : '';
+      const last = window.__lines[window.__lines.length - 1];
+      if (!last || last[1] !== text) window.__lines.push([performance.now(), text]);
+    }).observe(document.body, { childList: true, subtree: true, characterData: true });
+  });
+  return { context, page };
+}
+
+// Picks query image `n` by number; milliseconds until its results are shown.
+async function timedPick(page, n) {
+  await page.fill('#test-number', String(n));
+  const t0 = await page.evaluate(() => performance.now());
+  await page.click('.pick form button[type=submit]');
+  await page.waitForFunction((n) => document.querySelector('.results').textContent.includes(`image #${n} `), n, { polling: 'raf' });
+  return (await page.evaluate(() => performance.now())) - t0;
+}
+
+(async () => {
+  const [url, out = 'bench/out', ...sizes] = process.argv.slice(2);
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync'],
+  });
+  for (const n of (sizes.length ? sizes : ['5000', '60000']).map(Number)) {
+    const files = subset(n);
+    const { context, page } = await ownSet(browser, url, files, { width: 1280, height: 900 }, 'light');
+    const items = (await page.textContent('[data-testid=ready]')).match(/Your set [^:]+: ([\d,]+) images/)[1];
+    const t0 = await page.evaluate(() => performance.now());
+    await page.click('[data-testid=map-lay-out]');
+    // A search while the neighbours are being found.
+    await page.waitForFunction(() => /nearest: [\d,]+ of/.test(document.querySelector('[data-testid=map-layout-status]').textContent));
+    const during = await timedPick(page, 3);
+    await page.waitForSelector('[data-testid=map][data-state=ready]', { timeout: 600000 });
+    const ms = Number(await page.getAttribute('[data-testid=map-layout-status]', 'data-ms'));
+    const lines = await page.evaluate(() => window.__lines);
+    const first = (re) => (lines.find(([, t]) => re.test(t)) || [NaN])[0];
+    const [start, descent, done] = [first(/Placing/), first(/Laying out/), first(/Laid out/)];
+    console.log(`${items} images (${n} given, every 20th or 60th held out as queries): laid out in ${(ms / 1000).toFixed(1)} s by the worker's clock; ` +
+      `neighbours ${((start - t0) / 1000).toFixed(1)} s, start ${((descent - start) / 1000).toFixed(1)} s, descent ${((done - descent) / 1000).toFixed(1)} s (page's clock); ` +
+      `a search asked meanwhile answered in ${during.toFixed(0)} ms`);
+    const shot = `${out}/own-map-${n}`;
+    await page.$eval('[data-testid=map]', (c) => c.scrollIntoView());
+    await page.waitForTimeout(300);
+    await page.screenshot({ path: `${shot}-desktop-light.png` });
+    // Laid out again and cancelled a few seconds in: until the page says it stopped.
+    await page.click('[data-testid=map-lay-out]').catch(() => {});
+    if (await page.$('[data-testid=map-cancel]') === null) {
+      // The map is shown: a new own set would drop it; Cancel is timed on a fresh page.
+      await context.close();
+      const again = await ownSet(browser, url, files, { width: 1280, height: 900 }, 'light');
+      await again.page.click('[data-testid=map-lay-out]');
+      await again.page.waitForTimeout(3000);
+      const waits = [];
+      for (let i = 0; i < 5; i++) {
+        const c0 = await again.page.evaluate(() => performance.now());
+        await again.page.click('[data-testid=map-cancel]');
+        await again.page.waitForFunction(() => /cancelled/.test(document.querySelector('[data-testid=map-layout-status]').textContent), null, { polling: 'raf' });
+        waits.push((await again.page.evaluate(() => performance.now())) - c0);
+        await again.page.click('[data-testid=map-lay-out]');
+        await again.page.waitForTimeout(1000 + 700 * i);
+      }
+      await again.page.click('[data-testid=map-cancel]');
+      console.log(`  Cancel answered after ${waits.map((w) => w.toFixed(0)).join(', ')} ms (click to "cancelled" shown; 5 tries at different stages)`);
+      await again.context.close();
+    }
+    if (n <= 10000) {
+      for (const [name, viewport, scheme] of [['desktop-dark', { width: 1280, height: 900 }, 'dark'], ['phone-light', { width: 390, height: 844 }, 'light'], ['phone-dark', { width: 390, height: 844 }, 'dark']]) {
+        const v = await ownSet(browser, url, files, viewport, scheme);
+        await v.page.click('[data-testid=map-lay-out]');
+        await v.page.waitForSelector('[data-testid=map][data-state=ready]', { timeout: 600000 });
+        await v.page.$eval('[data-testid=map]', (c) => c.scrollIntoView());
+        await v.page.waitForTimeout(300);
+        await v.page.screenshot({ path: `${shot}-${name}.png` });
+        await v.context.close();
+      }
+    }
+  }
+  await browser.close();
+})().catch((e) => { console.error(e); process.exit(1); });
