@@ -31,7 +31,7 @@ async function ownSet(browser, url, files, viewport, scheme) {
   await page.goto(url);
   await page.waitForSelector('[data-testid=ready]', { timeout: 60000 });
   await page.setInputFiles('[data-testid=own-files]', files);
-  await page.waitForFunction(() => /Your set/.test(document.querySelector('[data-testid=ready]').textContent), null, { timeout: 120000 });
+  await page.waitForFunction(() => /Your set/.test((document.querySelector('[data-testid=ready]')?.textContent || '')), null, { timeout: 120000 });
   await page.click('.pick .primary');
   await page.waitForSelector('.results .hits li');
   // The page's progress line, each change with the page's clock.
@@ -69,7 +69,7 @@ async function timedPick(page, n) {
     const t0 = await page.evaluate(() => performance.now());
     await page.click('[data-testid=map-lay-out]');
     // A search while the neighbours are being found.
-    await page.waitForFunction(() => /nearest: [\d,]+ of/.test(document.querySelector('[data-testid=map-layout-status]').textContent));
+    await page.waitForFunction(() => /nearest: [\d,]+ of/.test((document.querySelector('[data-testid=map-layout-status]')?.textContent || '')));
     const during = await timedPick(page, 3);
     await page.waitForSelector('[data-testid=map][data-state=ready]', { timeout: 600000 });
     const ms = Number(await page.getAttribute('[data-testid=map-layout-status]', 'data-ms'));
@@ -95,7 +95,7 @@ async function timedPick(page, n) {
       for (let i = 0; i < 5; i++) {
         const c0 = await again.page.evaluate(() => performance.now());
         await again.page.click('[data-testid=map-cancel]');
-        await again.page.waitForFunction(() => /cancelled/.test(document.querySelector('[data-testid=map-layout-status]').textContent), null, { polling: 'raf' });
+        await again.page.waitForFunction(() => /cancelled/.test((document.querySelector('[data-testid=map-layout-status]')?.textContent || '')), null, { polling: 'raf' });
         waits.push((await again.page.evaluate(() => performance.now())) - c0);
         await again.page.click('[data-testid=map-lay-out]');
         await again.page.waitForTimeout(1000 + 700 * i);

@@ -1058,7 +1058,8 @@ fn OwnLayout(client: Client, set: Signal<Option<SetInfo>>) -> impl IntoView {
         _ => None,
     };
     move || {
-        kind.track();
+        // Read, not only tracked: a memo never read never computes, so never hears of a change.
+        let _ = kind.get();
         match client.own_map.get_untracked() {
             OwnMap::None => view! {
                 <div class="row">
