@@ -986,7 +986,7 @@ pub fn MapPanel(
                     })}
                 </div>
                 <p class="map-where" data-testid="map-where" aria-live="polite">{move || landed.get()}</p>
-                <ul class="legend" aria-label="Colours by label">{legend()}</ul>
+                <ul class="legend" aria-label="Colours by label">{legend}</ul>
             </Show>
         </section>
         </Show>
