@@ -17,7 +17,9 @@ if [ ! -s "$dist/index.html" ]; then
     bash scripts/setup.sh --browser
     trunk build --release --dist "$dist"
 fi
-command -v nginx >/dev/null || bash scripts/setup.sh --browser
+if ! command -v nginx >/dev/null || [ ! -d target/tools/node_modules/playwright-core ]; then
+    bash scripts/setup.sh --browser
+fi
 
 prefix=$(mktemp -d)
 ln -s "$(cd "$dist" && pwd)" "$prefix/root"
