@@ -14,7 +14,9 @@ use rand_chacha::ChaCha8Rng;
 
 use crate::dataset::Dataset;
 use crate::error::{Error, Result};
+use crate::index::{Effort, Index};
 use crate::neighbors::Neighbor;
+use crate::search::Scratch;
 
 /// How a layout is computed.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -51,14 +53,39 @@ struct Edge {
     weight: f32,
 }
 
-/// The fuzzy graph: each item's neighbours weighted by how much nearer they are than its
-/// typical neighbour (UMAP's smooth k-NN distances), made symmetric by fuzzy union.
-fn fuzzy_edges(knn: &[Vec<Neighbor>]) -> Vec<Edge> {
-    let mut directed: Vec<(u32, u32, f32)> = Vec::new();
-    for (i, list) in knn.iter().enumerate() {
+/// The fuzzy graph, built an item at a time: each item's neighbours weighted by how much
+/// nearer they are than its typical neighbour (UMAP's smooth k-NN distances); made
+/// symmetric by fuzzy union when the [`Layout`] starts. An item at a time lets a caller
+/// with one thread weigh each item as its neighbours are found.
+#[derive(Debug, Clone, Default)]
+pub struct Fuzzy {
+    items: usize,
+    directed: Vec<(u32, u32, f32)>,
+}
+
+impl Fuzzy {
+    /// A graph over `items` items, with no edge yet.
+    pub fn new(items: usize) -> Fuzzy {
+        Fuzzy {
+            items,
+            directed: Vec::new(),
+        }
+    }
+
+    /// Weighs the edges from `item` to its nearest neighbours `list` (nearest first,
+    /// squared distances as the index measures them). Items are added in order of their
+    /// number for the layout to be the same from run to run.
+    pub fn add(&mut self, item: usize, list: &[Neighbor]) -> Result<()> {
+        if let Some(bad) = list.iter().find(|x| x.id as usize >= self.items) {
+            return Err(Error::LayoutNeighbour {
+                item,
+                neighbour: bad.id,
+                items: self.items,
+            });
+        }
         let d: Vec<f64> = list.iter().map(Neighbor::euclidean).collect();
         if d.is_empty() {
-            continue;
+            return Ok(());
         }
         // The nearest other item is at membership 1 (local connectivity of one).
         let rho = d.iter().copied().find(|&x| x > 0.0).unwrap_or(0.0);
@@ -84,226 +111,537 @@ fn fuzzy_edges(knn: &[Vec<Neighbor>]) -> Vec<Edge> {
         }
         let sigma = sigma.max(1e-3 * mean).max(f64::MIN_POSITIVE);
         for (n, &x) in list.iter().zip(&d) {
-            if n.id as usize != i {
+            if n.id as usize != item {
                 let w = (-(x - rho).max(0.0) / sigma).exp() as f32;
-                directed.push((i as u32, n.id, w));
+                self.directed.push((item as u32, n.id, w));
             }
         }
+        Ok(())
     }
-    // Fuzzy union of the two directions: a + b - ab.
-    let mut pairs: Vec<(u32, u32, f32)> = directed
-        .into_iter()
-        .map(|(i, j, w)| (i.min(j), i.max(j), w))
-        .collect();
-    pairs.sort_unstable_by_key(|&(i, j, _)| (i, j));
-    let mut edges = Vec::with_capacity(pairs.len() * 2);
-    let mut at = 0;
-    while at < pairs.len() {
-        let (i, j, mut w) = pairs[at];
-        at += 1;
-        while at < pairs.len() && (pairs[at].0, pairs[at].1) == (i, j) {
-            let b = pairs[at].2;
-            w = w + b - w * b;
-            at += 1;
+
+    /// The graph of every item's neighbours in `knn`.
+    pub fn from_knn(knn: &[Vec<Neighbor>]) -> Result<Fuzzy> {
+        let mut fuzzy = Fuzzy::new(knn.len());
+        for (i, list) in knn.iter().enumerate() {
+            fuzzy.add(i, list)?;
         }
-        edges.push(Edge {
-            from: i,
-            to: j,
-            weight: w,
-        });
-        edges.push(Edge {
-            from: j,
-            to: i,
-            weight: w,
-        });
+        Ok(fuzzy)
     }
-    edges
+
+    /// Fuzzy union of the two directions (`a + b - ab`), each edge then stored once per
+    /// direction as UMAP does.
+    fn into_edges(self) -> Vec<Edge> {
+        let mut pairs: Vec<(u32, u32, f32)> = self
+            .directed
+            .into_iter()
+            .map(|(i, j, w)| (i.min(j), i.max(j), w))
+            .collect();
+        pairs.sort_unstable_by_key(|&(i, j, _)| (i, j));
+        let mut edges = Vec::with_capacity(pairs.len() * 2);
+        let mut at = 0;
+        while at < pairs.len() {
+            let (i, j, mut w) = pairs[at];
+            at += 1;
+            while at < pairs.len() && (pairs[at].0, pairs[at].1) == (i, j) {
+                let b = pairs[at].2;
+                w = w + b - w * b;
+                at += 1;
+            }
+            edges.push(Edge {
+                from: i,
+                to: j,
+                weight: w,
+            });
+            edges.push(Edge {
+                from: j,
+                to: i,
+                weight: w,
+            });
+        }
+        edges
+    }
 }
 
-/// The first two principal components of `data` (from every `stride`-th row), scaled so
-/// that the points span about 20 units: the descent's start. A start with the large-scale
-/// shape of the data keeps related clusters near each other, which random starts do not.
-pub fn pca_start(data: &Dataset) -> Vec<[f32; 2]> {
-    let (n, dim) = (data.len(), data.dim());
-    if n == 0 || dim == 0 {
-        return Vec::new();
-    }
-    let stride = (n / 10_000).max(1);
-    let rows: Vec<usize> = (0..n).step_by(stride).collect();
-    let mut mean = vec![0f64; dim];
-    for &r in &rows {
-        for (m, &v) in mean.iter_mut().zip(data.image(r)) {
-            *m += f64::from(v);
+/// Items with more values than this start from seeded random points instead of their
+/// principal components: the covariance matrix needs `dim^2` doubles (134 MB for an own
+/// set of 64x64 images, 4.9 MB for 784 values).
+pub const MAX_PCA_DIM: usize = 1024;
+
+/// The descent's start, computed a piece at a time so that a caller with one thread (the
+/// page's worker) can stop between pieces: the first two principal components of the
+/// items (from every `stride`-th row), scaled so that the points span about 20 units. A
+/// start with the large-scale shape of the data keeps related clusters near each other,
+/// which random starts do not. Any way of cutting it into pieces gives the same points.
+pub struct Start<'a> {
+    data: &'a Dataset,
+    rows: Vec<usize>,
+    mean: Vec<f64>,
+    cov: Vec<f64>,
+    centred: Vec<f64>,
+    components: Vec<Vec<f64>>,
+    points: Vec<[f64; 2]>,
+    phase: Phase,
+}
+
+/// Where a [`Start`] is.
+enum Phase {
+    /// Adding sampled row `rows[at]` to the covariance.
+    Covariance {
+        at: usize,
+    },
+    /// Power iteration `iteration` of component `c`, from `v`.
+    Component {
+        c: usize,
+        iteration: usize,
+        v: Vec<f64>,
+    },
+    /// Projecting item `at` and those after it.
+    Project {
+        at: usize,
+    },
+    Done,
+}
+
+/// Power iterations per component.
+const POWER_ITERATIONS: usize = 300;
+/// Items projected per piece of [`Start::run`].
+const PROJECT_PER_PIECE: usize = 256;
+
+impl<'a> Start<'a> {
+    /// A start for `data`'s items; nothing is computed until [`Start::run`].
+    pub fn new(data: &'a Dataset) -> Start<'a> {
+        let (n, dim) = (data.len(), data.dim());
+        let mut start = Start {
+            data,
+            rows: Vec::new(),
+            mean: Vec::new(),
+            cov: Vec::new(),
+            centred: Vec::new(),
+            components: Vec::new(),
+            points: Vec::new(),
+            phase: Phase::Done,
+        };
+        if n == 0 || dim == 0 {
+            return start;
         }
-    }
-    mean.iter_mut().for_each(|m| *m /= rows.len() as f64);
-    let mut cov = vec![0f64; dim * dim];
-    let mut centred = vec![0f64; dim];
-    for &r in &rows {
-        for ((c, &v), m) in centred.iter_mut().zip(data.image(r)).zip(&mean) {
-            *c = f64::from(v) - m;
+        if dim > MAX_PCA_DIM {
+            // Random points in the same span, seeded: a start UMAP also offers.
+            let mut rng = ChaCha8Rng::seed_from_u64(LayoutParams::default().seed);
+            start.points = (0..n)
+                .map(|_| [rng.random_range(-10.0..10.0), rng.random_range(-10.0..10.0)])
+                .collect();
+            return start;
         }
-        for a in 0..dim {
-            let ca = centred[a];
-            if ca == 0.0 {
-                continue;
+        let stride = (n / 10_000).max(1);
+        start.rows = (0..n).step_by(stride).collect();
+        // The mean costs one pass over the sampled rows: done here, in one piece.
+        let mut mean = vec![0f64; dim];
+        for &r in &start.rows {
+            for (m, &v) in mean.iter_mut().zip(data.image(r)) {
+                *m += f64::from(v);
             }
-            let row = &mut cov[a * dim..(a + 1) * dim];
-            for (x, &cb) in row.iter_mut().zip(&centred) {
-                *x += ca * cb;
+        }
+        mean.iter_mut().for_each(|m| *m /= start.rows.len() as f64);
+        start.mean = mean;
+        start.cov = vec![0f64; dim * dim];
+        start.centred = vec![0f64; dim];
+        start.phase = Phase::Covariance { at: 0 };
+        start
+    }
+
+    /// Goes on for at most `pieces` pieces (a sampled row added to the covariance, a power
+    /// iteration, or 256 items projected); returns whether the start is complete.
+    pub fn run(&mut self, pieces: usize) -> bool {
+        let dim = self.data.dim();
+        for _ in 0..pieces {
+            match &mut self.phase {
+                Phase::Done => break,
+                Phase::Covariance { at } => {
+                    let r = self.rows[*at];
+                    *at += 1;
+                    let done = *at == self.rows.len();
+                    for ((c, &v), m) in self
+                        .centred
+                        .iter_mut()
+                        .zip(self.data.image(r))
+                        .zip(&self.mean)
+                    {
+                        *c = f64::from(v) - m;
+                    }
+                    // The upper triangle only (half the work), mirrored once at the end: the
+                    // terms skipped for a zero are zeros, so the sums are the same.
+                    for a in 0..dim {
+                        let ca = self.centred[a];
+                        if ca == 0.0 {
+                            continue;
+                        }
+                        let row = &mut self.cov[a * dim + a..(a + 1) * dim];
+                        for (x, &cb) in row.iter_mut().zip(&self.centred[a..]) {
+                            *x += ca * cb;
+                        }
+                    }
+                    if done {
+                        for a in 0..dim {
+                            for b in 0..a {
+                                self.cov[a * dim + b] = self.cov[b * dim + a];
+                            }
+                        }
+                        self.phase = first_guess(dim, 0);
+                    }
+                }
+                // Power iteration with deflation: two components of a symmetric matrix.
+                Phase::Component { c, iteration, v } => {
+                    let mut next = vec![0f64; dim];
+                    for (a, out) in next.iter_mut().enumerate() {
+                        *out = self.cov[a * dim..(a + 1) * dim]
+                            .iter()
+                            .zip(v.iter())
+                            .map(|(x, y)| x * y)
+                            .sum();
+                    }
+                    for prev in &self.components {
+                        let dot: f64 = next.iter().zip(prev).map(|(x, y)| x * y).sum();
+                        next.iter_mut().zip(prev).for_each(|(x, p)| *x -= dot * p);
+                    }
+                    let norm = next.iter().map(|x| x * x).sum::<f64>().sqrt();
+                    *iteration += 1;
+                    let converged = norm == 0.0;
+                    if !converged {
+                        *v = next.into_iter().map(|x| x / norm).collect();
+                    }
+                    if converged || *iteration == POWER_ITERATIONS {
+                        let (c, v) = (*c, std::mem::take(v));
+                        self.components.push(v);
+                        self.phase = if c == 0 {
+                            first_guess(dim, 1)
+                        } else {
+                            self.cov = Vec::new();
+                            self.points = Vec::with_capacity(self.data.len());
+                            Phase::Project { at: 0 }
+                        };
+                    }
+                }
+                Phase::Project { at } => {
+                    let end = (*at + PROJECT_PER_PIECE).min(self.data.len());
+                    for i in *at..end {
+                        let img = self.data.image(i);
+                        let mut p = [0f64; 2];
+                        for (c, comp) in self.components.iter().enumerate() {
+                            p[c] = img
+                                .iter()
+                                .zip(&self.mean)
+                                .zip(comp)
+                                .map(|((&v, m), w)| (f64::from(v) - m) * w)
+                                .sum();
+                        }
+                        self.points.push(p);
+                    }
+                    *at = end;
+                    if end == self.data.len() {
+                        self.phase = Phase::Done;
+                    }
+                }
             }
         }
+        self.is_done()
     }
-    // Power iteration with deflation: two components of a symmetric matrix.
-    let mut components: Vec<Vec<f64>> = Vec::new();
-    for c in 0..2 {
-        let mut v: Vec<f64> = (0..dim)
+
+    /// Whether the start is complete.
+    pub fn is_done(&self) -> bool {
+        matches!(self.phase, Phase::Done)
+    }
+
+    /// The share of the work done, from 0 to 1 (the pieces weighed by what they cost).
+    pub fn progress(&self) -> f64 {
+        let rows = self.rows.len().max(1) as f64;
+        let n = self.data.len().max(1) as f64;
+        // A covariance row and a power iteration cost about `dim^2` or less; projecting
+        // an item `2 dim`: weigh the three phases by rows, iterations and items / dim.
+        let project = n * 2.0 / self.data.dim().max(1) as f64;
+        let all = rows + 2.0 * POWER_ITERATIONS as f64 + project;
+        let done = match &self.phase {
+            Phase::Covariance { at } => *at as f64,
+            Phase::Component { c, iteration, .. } => {
+                rows + (c * POWER_ITERATIONS + iteration) as f64
+            }
+            Phase::Project { at } => {
+                rows + 2.0 * POWER_ITERATIONS as f64 + *at as f64 / n * project
+            }
+            Phase::Done => all,
+        };
+        done / all
+    }
+
+    /// The points, scaled; call when [`Start::is_done`] (before, the points are those
+    /// projected so far).
+    pub fn into_points(self) -> Vec<[f32; 2]> {
+        let mut points = self.points;
+        if self.data.dim() > MAX_PCA_DIM {
+            return points.iter().map(|p| [p[0] as f32, p[1] as f32]).collect();
+        }
+        let spread = points
+            .iter()
+            .flat_map(|p| p.iter().map(|x| x.abs()))
+            .fold(0f64, f64::max)
+            .max(f64::MIN_POSITIVE);
+        for p in &mut points {
+            p.iter_mut().for_each(|x| *x *= 10.0 / spread);
+        }
+        points.iter().map(|p| [p[0] as f32, p[1] as f32]).collect()
+    }
+}
+
+/// Where power iteration starts for component `c`: a fixed vector, so runs agree.
+fn first_guess(dim: usize, c: usize) -> Phase {
+    Phase::Component {
+        c,
+        iteration: 0,
+        v: (0..dim)
             .map(|i| 1.0 + ((i * 7 + c * 3) % 11) as f64)
-            .collect();
-        for _ in 0..300 {
-            let mut next = vec![0f64; dim];
-            for (a, out) in next.iter_mut().enumerate() {
-                *out = cov[a * dim..(a + 1) * dim]
-                    .iter()
-                    .zip(&v)
-                    .map(|(x, y)| x * y)
-                    .sum();
-            }
-            for prev in &components {
-                let dot: f64 = next.iter().zip(prev).map(|(x, y)| x * y).sum();
-                next.iter_mut().zip(prev).for_each(|(x, p)| *x -= dot * p);
-            }
-            let norm = next.iter().map(|x| x * x).sum::<f64>().sqrt();
-            if norm == 0.0 {
-                break;
-            }
-            v = next.into_iter().map(|x| x / norm).collect();
+            .collect(),
+    }
+}
+
+/// The first two principal components of `data`, scaled: [`Start`] run in one go.
+pub fn pca_start(data: &Dataset) -> Vec<[f32; 2]> {
+    let mut start = Start::new(data);
+    while !start.run(usize::MAX) {}
+    start.into_points()
+}
+
+/// A layout under way, advanced a number of edges at a time so that a caller with one
+/// thread can stop between slices. Any way of cutting the work gives the same points as
+/// one run: the edges are visited in the same order and the sampling stream is one.
+pub struct Layout {
+    points: Vec<[f32; 2]>,
+    edges: Vec<Edge>,
+    /// An edge is sampled once every `every[e]` epochs, next at epoch `next[e]`; its
+    /// negative samples likewise.
+    every: Vec<f32>,
+    every_negative: Vec<f32>,
+    next: Vec<f32>,
+    next_negative: Vec<f32>,
+    rng: ChaCha8Rng,
+    params: LayoutParams,
+    /// The epoch under way and the next of its edges.
+    epoch: usize,
+    edge: usize,
+}
+
+impl Layout {
+    /// A layout of the items of the graph `fuzzy`, starting from `start`.
+    pub fn new(fuzzy: Fuzzy, start: Vec<[f32; 2]>, params: LayoutParams) -> Result<Layout> {
+        if start.len() != fuzzy.items {
+            return Err(Error::LayoutStart {
+                items: fuzzy.items,
+                points: start.len(),
+            });
         }
-        components.push(v);
-    }
-    let mut points: Vec<[f64; 2]> = (0..n)
-        .map(|i| {
-            let img = data.image(i);
-            let mut p = [0f64; 2];
-            for (c, comp) in components.iter().enumerate() {
-                p[c] = img
-                    .iter()
-                    .zip(&mean)
-                    .zip(comp)
-                    .map(|((&v, m), w)| (f64::from(v) - m) * w)
-                    .sum();
-            }
-            p
+        let edges = fuzzy.into_edges();
+        let max_w = edges.iter().map(|e| e.weight).reduce(f32::max);
+        let epochs = params.epochs;
+        // UMAP's schedule: an edge is sampled once every `max_w / w` epochs, and brings
+        // `negatives` repulsions each time; edges too weak to be sampled once are dropped.
+        let edges: Vec<Edge> = match max_w {
+            Some(max_w) => edges
+                .into_iter()
+                .filter(|e| e.weight >= max_w / epochs.max(1) as f32)
+                .collect(),
+            None => Vec::new(),
+        };
+        let every: Vec<f32> = edges
+            .iter()
+            .map(|e| max_w.unwrap_or(1.0) / e.weight)
+            .collect();
+        let every_negative: Vec<f32> = every
+            .iter()
+            .map(|&e| e / params.negatives.max(1) as f32)
+            .collect();
+        Ok(Layout {
+            points: start,
+            next: every.clone(),
+            next_negative: every_negative.clone(),
+            every,
+            every_negative,
+            // No edge, nothing to move: done before it starts.
+            epoch: if edges.is_empty() { epochs } else { 0 },
+            edges,
+            rng: ChaCha8Rng::seed_from_u64(params.seed),
+            params,
+            edge: 0,
         })
-        .collect();
-    let spread = points
-        .iter()
-        .flat_map(|p| p.iter().map(|x| x.abs()))
-        .fold(0f64, f64::max)
-        .max(f64::MIN_POSITIVE);
-    for p in &mut points {
-        p.iter_mut().for_each(|x| *x *= 10.0 / spread);
     }
-    points.iter().map(|p| [p[0] as f32, p[1] as f32]).collect()
+
+    /// Edges visited in one epoch: a caller's measure of how much [`Layout::run`] to ask.
+    pub fn edges_per_epoch(&self) -> usize {
+        self.edges.len()
+    }
+
+    /// Goes on for at most `work` edges, across epochs; returns whether the layout is
+    /// complete.
+    pub fn run(&mut self, mut work: usize) -> bool {
+        let Layout {
+            points,
+            edges,
+            every,
+            every_negative,
+            next,
+            next_negative,
+            rng,
+            params,
+            epoch,
+            edge,
+        } = self;
+        let n = points.len();
+        let (a, epochs) = (params.a, params.epochs);
+        let clip = |g: f32| g.clamp(-4.0, 4.0);
+        while *epoch < epochs && work > 0 {
+            let rate = 1.0 - *epoch as f32 / epochs as f32;
+            let now = *epoch as f32 + 1.0;
+            let end = edge.saturating_add(work).min(edges.len());
+            for e in *edge..end {
+                if next[e] > now {
+                    continue;
+                }
+                let (i, j) = (edges[e].from as usize, edges[e].to as usize);
+                let [xi, yi] = points[i];
+                let [xj, yj] = points[j];
+                let (dx, dy) = (xi - xj, yi - yj);
+                let d2 = dx * dx + dy * dy;
+                // Attraction along the edge: the gradient of log(1 / (1 + a d^2)).
+                let g = if d2 > 0.0 {
+                    -2.0 * a / (1.0 + a * d2)
+                } else {
+                    0.0
+                };
+                let (gx, gy) = (clip(g * dx) * rate, clip(g * dy) * rate);
+                points[i] = [xi + gx, yi + gy];
+                points[j] = [xj - gx, yj - gy];
+                next[e] += every[e];
+                let due = ((now - next_negative[e]) / every_negative[e]).max(0.0) as usize;
+                for _ in 0..due {
+                    let k = rng.random_range(0..n);
+                    if k == i {
+                        continue;
+                    }
+                    let [xi, yi] = points[i];
+                    let [xk, yk] = points[k];
+                    let (dx, dy) = (xi - xk, yi - yk);
+                    let d2 = dx * dx + dy * dy;
+                    // Repulsion from a random point: the gradient of log(1 - 1 / (1 + a d^2)).
+                    let g = if d2 > 0.0 {
+                        2.0 / ((0.001 + d2) * (1.0 + a * d2))
+                    } else {
+                        0.0
+                    };
+                    let (gx, gy) = if g > 0.0 {
+                        (clip(g * dx), clip(g * dy))
+                    } else {
+                        (4.0, 4.0)
+                    };
+                    points[i] = [xi + gx * rate, yi + gy * rate];
+                }
+                next_negative[e] += due as f32 * every_negative[e];
+            }
+            work -= end - *edge;
+            *edge = end;
+            if *edge == edges.len() {
+                *edge = 0;
+                *epoch += 1;
+            }
+        }
+        self.is_done()
+    }
+
+    /// Whether every epoch has run.
+    pub fn is_done(&self) -> bool {
+        self.epoch >= self.params.epochs
+    }
+
+    /// Epochs complete.
+    pub fn epoch(&self) -> usize {
+        self.epoch.min(self.params.epochs)
+    }
+
+    /// The share of the work done, from 0 to 1.
+    pub fn progress(&self) -> f64 {
+        if self.is_done() {
+            return 1.0;
+        }
+        let within = self.edge as f64 / self.edges.len().max(1) as f64;
+        (self.epoch as f64 + within) / self.params.epochs as f64
+    }
+
+    /// The points as they are now (complete once [`Layout::is_done`]).
+    pub fn points(&self) -> &[[f32; 2]] {
+        &self.points
+    }
+
+    /// The points, giving up the layout.
+    pub fn into_points(self) -> Vec<[f32; 2]> {
+        self.points
+    }
 }
 
 /// Lays out the items whose nearest neighbours are `knn` (item `i`'s list, nearest first,
 /// squared distances as the index measures them), starting from `start`, calling
-/// `progress` with the fraction done after each epoch.
+/// `progress` with the fraction done after each epoch: [`Layout`] run an epoch at a time.
 pub fn layout(
     knn: &[Vec<Neighbor>],
     start: Vec<[f32; 2]>,
     params: LayoutParams,
     progress: &mut dyn FnMut(f64),
 ) -> Result<Vec<[f32; 2]>> {
-    let n = knn.len();
-    if start.len() != n {
+    if start.len() != knn.len() {
         return Err(Error::LayoutStart {
-            items: n,
+            items: knn.len(),
             points: start.len(),
         });
     }
-    if let Some((i, bad)) = knn
-        .iter()
-        .enumerate()
-        .find_map(|(i, l)| l.iter().find(|x| x.id as usize >= n).map(|x| (i, x.id)))
-    {
-        return Err(Error::LayoutNeighbour {
-            item: i,
-            neighbour: bad,
-            items: n,
-        });
+    let mut layout = Layout::new(Fuzzy::from_knn(knn)?, start, params)?;
+    while !layout.is_done() {
+        layout.run(layout.edges_per_epoch());
+        progress(layout.progress());
     }
-    let mut points = start;
-    let edges = fuzzy_edges(knn);
-    let Some(max_w) = edges.iter().map(|e| e.weight).reduce(f32::max) else {
-        return Ok(points);
-    };
-    let epochs = params.epochs;
-    // UMAP's schedule: an edge is sampled once every `max_w / w` epochs, and brings
-    // `negatives` repulsions each time; edges too weak to be sampled once are dropped.
-    let keep = |e: &&Edge| e.weight >= max_w / epochs.max(1) as f32;
-    let edges: Vec<Edge> = edges.iter().filter(keep).copied().collect();
-    let every: Vec<f32> = edges.iter().map(|e| max_w / e.weight).collect();
-    let every_negative: Vec<f32> = every
-        .iter()
-        .map(|&e| e / params.negatives.max(1) as f32)
-        .collect();
-    let mut next = every.clone();
-    let mut next_negative = every_negative.clone();
-    let mut rng = ChaCha8Rng::seed_from_u64(params.seed);
-    let a = params.a;
-    let clip = |g: f32| g.clamp(-4.0, 4.0);
-    for epoch in 0..epochs {
-        let rate = 1.0 - epoch as f32 / epochs as f32;
-        let now = epoch as f32 + 1.0;
-        for (e, edge) in edges.iter().enumerate() {
-            if next[e] > now {
-                continue;
-            }
-            let (i, j) = (edge.from as usize, edge.to as usize);
-            let [xi, yi] = points[i];
-            let [xj, yj] = points[j];
-            let (dx, dy) = (xi - xj, yi - yj);
-            let d2 = dx * dx + dy * dy;
-            // Attraction along the edge: the gradient of log(1 / (1 + a d^2)).
-            let g = if d2 > 0.0 {
-                -2.0 * a / (1.0 + a * d2)
-            } else {
-                0.0
-            };
-            let (gx, gy) = (clip(g * dx) * rate, clip(g * dy) * rate);
-            points[i] = [xi + gx, yi + gy];
-            points[j] = [xj - gx, yj - gy];
-            next[e] += every[e];
-            let due = ((now - next_negative[e]) / every_negative[e]).max(0.0) as usize;
-            for _ in 0..due {
-                let k = rng.random_range(0..n);
-                if k == i {
-                    continue;
-                }
-                let [xi, yi] = points[i];
-                let [xk, yk] = points[k];
-                let (dx, dy) = (xi - xk, yi - yk);
-                let d2 = dx * dx + dy * dy;
-                // Repulsion from a random point: the gradient of log(1 - 1 / (1 + a d^2)).
-                let g = if d2 > 0.0 {
-                    2.0 / ((0.001 + d2) * (1.0 + a * d2))
-                } else {
-                    0.0
-                };
-                let (gx, gy) = if g > 0.0 {
-                    (clip(g * dx), clip(g * dy))
-                } else {
-                    (4.0, 4.0)
-                };
-                points[i] = [xi + gx * rate, yi + gy * rate];
-            }
-            next_negative[e] += due as f32 * every_negative[e];
+    Ok(layout.into_points())
+}
+
+/// Neighbours of each item a layout keeps together (UMAP's `n_neighbors`).
+pub const NEIGHBOURS: usize = 15;
+/// Beam of the graph search that finds them, when the index has a graph...
+pub const GRAPH_EF: usize = 64;
+/// ... and the forest's candidates when it has none (an own set): UMAP itself lays out
+/// from approximate neighbours, and a fourth of the search's default keeps the page's
+/// neighbour finding for 60,000 images within seconds.
+pub const FOREST_BUDGET: usize = 500;
+
+/// How a layout's neighbours are found in `index`: through its graph when it has one.
+pub fn neighbour_effort(index: &Index) -> Effort {
+    if index.graph().is_some() {
+        Effort::Graph { ef: GRAPH_EF }
+    } else {
+        Effort::Forest {
+            budget: FOREST_BUDGET,
         }
-        progress((epoch + 1) as f64 / epochs as f64);
     }
-    Ok(points)
+}
+
+/// The `k` nearest of item `item` of `index` other than itself, searched as a query is
+/// (the same distances, query shifts included, that the results show).
+pub fn nearest_others(
+    index: &Index,
+    item: usize,
+    k: usize,
+    effort: Effort,
+    scratch: &mut Scratch,
+) -> Result<Vec<Neighbor>> {
+    let found = index.search(index.originals().image(item), k + 1, effort, scratch)?;
+    Ok(found
+        .iter()
+        .filter(|n| n.id as usize != item)
+        .take(k)
+        .copied()
+        .collect())
 }
 
 #[cfg(test)]
@@ -380,6 +718,65 @@ mod tests {
         assert_eq!(a, b);
         let other = LayoutParams { seed: 1, ..params };
         assert_ne!(a, layout(&knn, start(60), other, &mut |_| {}).unwrap());
+    }
+
+    #[test]
+    fn slices_of_any_size_give_the_points_of_one_run() {
+        let knn = two_groups(30);
+        let params = LayoutParams {
+            epochs: 30,
+            ..LayoutParams::default()
+        };
+        let whole = layout(&knn, start(60), params, &mut |_| {}).unwrap();
+        for slice in [1, 7, 100, 1_000_000] {
+            let mut stepped =
+                Layout::new(Fuzzy::from_knn(&knn).unwrap(), start(60), params).unwrap();
+            let mut calls = 0;
+            let mut last = 0.0;
+            while !stepped.run(slice) {
+                calls += 1;
+                assert!(stepped.progress() >= last && stepped.progress() < 1.0);
+                last = stepped.progress();
+            }
+            assert_eq!(stepped.epoch(), 30);
+            assert_eq!(stepped.progress(), 1.0);
+            assert_eq!(stepped.into_points(), whole, "slices of {slice} edges");
+            if slice == 1 {
+                assert!(calls > 30 * 100, "one edge a call: {calls} calls");
+            }
+        }
+    }
+
+    #[test]
+    fn a_start_in_pieces_equals_one_in_one_go() {
+        let pixels: Vec<u8> = (0..40u32)
+            .flat_map(|i| (0..16u32).map(move |p| ((i * 13 + p * p * 7) % 251) as u8))
+            .collect();
+        let data = Dataset::new(4, 4, pixels, vec![0; 40]).unwrap();
+        let whole = pca_start(&data);
+        let mut pieces = Start::new(&data);
+        let mut calls = 0;
+        let mut last = 0.0;
+        while !pieces.run(1) {
+            calls += 1;
+            assert!(pieces.progress() >= last, "progress goes forward");
+            last = pieces.progress();
+        }
+        assert_eq!(pieces.progress(), 1.0);
+        // 40 covariance rows, 2 x 300 power iterations, 1 projection piece.
+        assert_eq!(calls + 1, 40 + 600 + 1);
+        assert_eq!(pieces.into_points(), whole);
+    }
+
+    #[test]
+    fn wide_items_start_from_seeded_random_points() {
+        let dim = MAX_PCA_DIM + 1;
+        let data = Dataset::new(1, dim, vec![9; dim * 5], vec![0; 5]).unwrap();
+        let p = pca_start(&data);
+        assert_eq!(p.len(), 5);
+        assert_eq!(p, pca_start(&data));
+        assert!(p.iter().all(|p| p[0].abs() <= 10.0 && p[1].abs() <= 10.0));
+        assert_ne!(p[0], p[1]);
     }
 
     #[test]

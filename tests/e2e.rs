@@ -1208,3 +1208,169 @@ async fn damaged_missing_cut_or_unranged_blocks_are_named_and_the_drawing_stays(
     );
     b.close().await;
 }
+
+/// Gives the page `n` synthetic shapes (three labels) as its own set and waits until it
+/// is searched, then picks one of its images so that the map panel shows.
+async fn own_shapes_searched(b: &Browser, dir: &Path, n: usize, indexed: &str) {
+    let (images, labels) = shapes(n);
+    let images = write(dir, "shapes-images.idx", &images);
+    let labels = write(dir, "shapes-labels.idx", &labels);
+    b.own_files(&[&images, &labels]).await;
+    b.until_text(
+        "[data-testid=ready]",
+        &format!("Your set shapes-images: {indexed} images"),
+    )
+    .await;
+    b.click(".pick .primary").await;
+    b.until_text(".results", "Searched with image #").await;
+}
+
+/// Picks query image `n` of an own set by its number and waits for its results.
+async fn pick_by_number(b: &Browser, n: u32) {
+    let field = b.client.find(Locator::Css("#test-number")).await.unwrap();
+    field.clear().await.unwrap();
+    field.send_keys(&n.to_string()).await.unwrap();
+    b.click(".pick form button[type=submit]").await;
+    b.until_text(".results", &format!("image #{n} ")).await;
+}
+
+/// Pixels of the map's canvas in each of the first three label colours (the shapes').
+async fn map_colours(b: &Browser) -> Vec<u64> {
+    let counts = b
+        .js(
+            r#"const c = document.querySelector('[data-testid=map]');
+            const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+            const pal = [[0xE6, 0x9F, 0x00], [0x56, 0xB4, 0xE9], [0x00, 0x9E, 0x73]];
+            const n = pal.map(() => 0);
+            for (let i = 0; i < d.length; i += 4)
+              pal.forEach((p, k) => { if (d[i] === p[0] && d[i + 1] === p[1] && d[i + 2] === p[2]) n[k]++; });
+            return n;"#,
+            vec![],
+        )
+        .await;
+    serde_json::from_value(counts).unwrap()
+}
+
+#[tokio::test(flavor = "current_thread")]
+#[ignore = "needs dist/ (trunk build --release) and chromedriver; scripts/test.sh runs it"]
+async fn an_own_sets_map_is_laid_out_on_request_and_dropped_with_the_set() {
+    let site = serve();
+    let dir = tempfile::tempdir().unwrap();
+    let b = browser().await;
+    b.open_ready(&format!("{}/ok/", site.base)).await;
+    own_shapes_searched(&b, dir.path(), 600, "570").await;
+    // An own set has no map until asked for: no canvas, a button.
+    assert_eq!(
+        b.attribute("[data-testid=map-lay-out]", "type").await,
+        "button"
+    );
+    assert!(
+        b.client
+            .find(Locator::Css("[data-testid=map]"))
+            .await
+            .is_err()
+    );
+    b.click("[data-testid=map-lay-out]").await;
+    let status = b
+        .until_text("[data-testid=map-layout-status]", "Laid out in this page")
+        .await;
+    assert!(status.contains("570 images in"), "{status}");
+    assert_eq!(
+        b.attribute("[data-testid=map]", "data-state").await,
+        "ready"
+    );
+    // Its points are drawn in the shapes' three colours, the query lands among them.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let mut counts = map_colours(&b).await;
+    while counts.iter().any(|&c| c < 50) {
+        assert!(std::time::Instant::now() < deadline, "points: {counts:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        counts = map_colours(&b).await;
+    }
+    let landed = b
+        .until_text("[data-testid=map-where]", "lands among the")
+        .await;
+    assert!(landed.contains("image #"), "{landed}");
+    let legend = b.text(".map .legend").await;
+    assert_eq!(
+        legend.split_whitespace().collect::<Vec<_>>(),
+        ["0", "1", "2"]
+    );
+    let heading = b.text("#map-title").await;
+    assert_eq!(heading, "Where your image lands");
+    b.screenshot(&dir.path().join("own-map.png")).await;
+
+    // Another own set drops the map: the button is back.
+    own_shapes_searched(&b, dir.path(), 600, "570").await;
+    b.text("[data-testid=map-lay-out]").await;
+    assert!(
+        b.client
+            .find(Locator::Css("[data-testid=map]"))
+            .await
+            .is_err()
+    );
+    // Laid out again, then back to MNIST: MNIST's map, fetched, with the query on it.
+    b.click("[data-testid=map-lay-out]").await;
+    b.until_text("[data-testid=map-layout-status]", "Laid out in this page")
+        .await;
+    b.click("[data-testid=back-to-mnist]").await;
+    b.until_text("#map-title", "Where your digit lands").await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while b.attribute("[data-testid=map]", "data-state").await != "ready" {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "MNIST's map never came"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let legend = b.text(".map .legend").await;
+    assert_eq!(legend.split_whitespace().count(), 10, "{legend}");
+    assert!(
+        b.client
+            .find(Locator::Css("[data-testid=map-lay-out]"))
+            .await
+            .is_err()
+    );
+    b.close().await;
+}
+
+#[tokio::test(flavor = "current_thread")]
+#[ignore = "needs dist/ (trunk build --release) and chromedriver; scripts/test.sh runs it"]
+async fn an_own_sets_layout_answers_searches_while_it_runs_and_stops_on_cancel() {
+    let site = serve();
+    let dir = tempfile::tempdir().unwrap();
+    let b = browser().await;
+    b.open_ready(&format!("{}/ok/", site.base)).await;
+    own_shapes_searched(&b, dir.path(), 30_000, "29,000").await;
+    b.click("[data-testid=map-lay-out]").await;
+    b.until_text(
+        "[data-testid=map-layout-status]",
+        "Finding each image's nearest",
+    )
+    .await;
+    // A search asked meanwhile is answered while the layout goes on.
+    pick_by_number(&b, 7).await;
+    let status = b.text("[data-testid=map-layout-status]").await;
+    assert!(
+        ["Finding", "Placing", "Laying out"]
+            .iter()
+            .any(|s| status.contains(s)),
+        "the layout was still running: {status}"
+    );
+    b.click("[data-testid=map-cancel]").await;
+    b.until_text("[data-testid=map-layout-status]", "cancelled")
+        .await;
+    // Nothing of the stopped layout arrives later, and the page goes on working.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let status = b.text("[data-testid=map-layout-status]").await;
+    assert!(status.contains("cancelled"), "{status}");
+    assert!(
+        b.client
+            .find(Locator::Css("[data-testid=map]"))
+            .await
+            .is_err()
+    );
+    pick_by_number(&b, 8).await;
+    b.text("[data-testid=map-lay-out]").await;
+    b.close().await;
+}

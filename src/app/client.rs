@@ -9,8 +9,8 @@ use wasm_bindgen::prelude::*;
 use web_sys::{ErrorEvent, File, MessageEvent, Worker};
 
 use super::protocol::{
-    self, Answer, FromWorker, Image, Images, MapFile, Problem, Progress, Query, Request, Row,
-    SetInfo, Setting, Task, ToWorker, Why,
+    self, Answer, FromWorker, Image, Images, LayoutProgress, MapFile, Problem, Progress, Query,
+    Request, Row, SetInfo, Setting, Task, ToWorker, Why,
 };
 
 /// The worker's loader, written by Trunk beside the page (worker files keep their names).
@@ -31,6 +31,24 @@ pub struct Bench {
     /// What it is doing now, or how it ended.
     pub status: String,
     pub problem: Option<Problem>,
+}
+
+/// An own set's map as the page knows it: laid out only when the user asks.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub enum OwnMap {
+    /// Not asked for this set.
+    #[default]
+    None,
+    Running(LayoutProgress),
+    /// Cancel was pressed; the worker has not said it stopped yet.
+    Cancelling,
+    Cancelled,
+    Failed(Problem),
+    /// Laid out in `ms` milliseconds.
+    Done {
+        map: MapFile,
+        ms: f64,
+    },
 }
 
 /// Handles to the worker and what it said; cheap to copy into every view.
@@ -69,6 +87,8 @@ pub struct Client {
     /// The set's map once fetched, or why there is none; the latest images it asked for.
     pub map: RwSignal<Option<Result<MapFile, Problem>>>,
     pub map_images: RwSignal<Option<Images>>,
+    /// The own set's map, when one is asked for.
+    pub own_map: RwSignal<OwnMap>,
 }
 
 impl Client {
@@ -96,6 +116,7 @@ impl Client {
             bench: RwSignal::new(Bench::default()),
             map: RwSignal::new(None),
             map_images: RwSignal::new(None),
+            own_map: RwSignal::new(OwnMap::None),
         };
         client.spawn();
         client
@@ -208,6 +229,7 @@ impl Client {
         self.bench.set(Bench::default());
         self.outbox.set_value(Vec::new());
         self.set.set(None);
+        self.own_map.set(OwnMap::None);
         self.spawn();
     }
 
@@ -262,6 +284,8 @@ impl Client {
                     self.own_busy.set_value(None);
                 }
                 self.bench.set(Bench::default());
+                // Another set: the worker dropped the layout of the one before.
+                self.own_map.set(OwnMap::None);
                 if info.streamed.is_none() && !info.own {
                     self.local.set(None);
                 }
@@ -303,6 +327,19 @@ impl Client {
             FromWorker::Map(m) => self.map.set(Some(Ok(m))),
             FromWorker::Images(i) => self.map_images.set(Some(i)),
             FromWorker::Local { done, total } => self.local.set(Some((done, total))),
+            // Progress that crossed a Cancel on its way is not shown.
+            FromWorker::Layout(p) => {
+                if matches!(self.own_map.get_untracked(), OwnMap::Running(_)) {
+                    self.own_map.set(OwnMap::Running(p));
+                }
+            }
+            FromWorker::LaidOut { map, ms } => self.own_map.set(OwnMap::Done { map, ms }),
+            // A layout that ended just before the Cancel reached the worker is shown.
+            FromWorker::LayoutCancelled => {
+                if self.own_map.get_untracked() == OwnMap::Cancelling {
+                    self.own_map.set(OwnMap::Cancelled);
+                }
+            }
         }
     }
 
@@ -332,6 +369,7 @@ impl Client {
                 self.own_problem.set(Some(problem));
             }
             Task::Map => self.map.set(Some(Err(problem))),
+            Task::Layout => self.own_map.set(OwnMap::Failed(problem)),
         }
     }
 
@@ -459,6 +497,22 @@ impl Client {
     /// Asks for the current set's map; it arrives in [`Client::map`].
     pub fn fetch_map(self) {
         self.post(&ToWorker::Map, &[]);
+    }
+
+    /// Lays out a map of the own set searched now; it arrives in [`Client::own_map`].
+    pub fn lay_out(self) {
+        self.own_map
+            .set(OwnMap::Running(LayoutProgress::Neighbours {
+                done: 0,
+                of: 0,
+            }));
+        self.post(&ToWorker::LayOut, &[]);
+    }
+
+    /// Stops the own set's layout under way.
+    pub fn cancel_layout(self) {
+        self.own_map.set(OwnMap::Cancelling);
+        self.post(&ToWorker::CancelLayout, &[]);
     }
 
     /// Asks for training images by id; they arrive in [`Client::map_images`].

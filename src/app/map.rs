@@ -13,10 +13,11 @@ use leptos::prelude::*;
 use wasm_bindgen::{Clamped, JsCast};
 use web_sys::{CanvasRenderingContext2d, ImageData, KeyboardEvent, PointerEvent, WheelEvent};
 
-use super::client::Client;
+use super::client::{Client, OwnMap};
 use super::fetch::now;
-use super::protocol::{Answer, Image, MapFile, Query, SetInfo};
+use super::protocol::{Answer, Image, LayoutProgress, MapFile, Query, SetInfo};
 use super::results::label_name;
+use super::status::thousands;
 use crate::{Map, Neighbor, metrics};
 
 /// Colours by label: Okabe and Ito's seven without black (the map is dark), then three
@@ -73,8 +74,8 @@ struct Press {
 struct View {
     map: Map,
     labels: Vec<u8>,
-    /// Where each label's numeral is drawn: the median of its points.
-    numerals: Vec<(u8, f32, f32)>,
+    /// Each named label's name, drawn at the median of its points.
+    numerals: Vec<(u8, String, f32, f32)>,
     /// Centre of the view in grid units, and device pixels per grid unit.
     cx: f32,
     cy: f32,
@@ -99,9 +100,11 @@ struct View {
 }
 
 impl View {
-    fn new(map: Map, labels: Vec<u8>) -> View {
+    /// A view of `map` whose points carry `labels`; the labels in `names` are written on
+    /// the map where their points are.
+    fn new(map: Map, labels: Vec<u8>, names: Vec<(u8, String)>) -> View {
         let mut numerals = Vec::new();
-        for label in 0..10u8 {
+        for (label, name) in names {
             let mut xs: Vec<u16> = Vec::new();
             let mut ys: Vec<u16> = Vec::new();
             for (p, _) in map
@@ -119,7 +122,7 @@ impl View {
             xs.sort_unstable();
             ys.sort_unstable();
             let mid = xs.len() / 2;
-            numerals.push((label, f32::from(xs[mid]), f32::from(ys[mid])));
+            numerals.push((label, name, f32::from(xs[mid]), f32::from(ys[mid])));
         }
         View {
             cx: f32::from(map.width()) / 2.0,
@@ -335,12 +338,11 @@ impl View {
             ctx.set_text_baseline("middle");
             ctx.set_line_width(4.0 * dpr);
             ctx.set_stroke_style_str("#000000");
-            for &(label, x, y) in &self.numerals {
-                let (sx, sy) = self.to_screen(x, y);
-                let text = label.to_string();
-                let _ = ctx.stroke_text(&text, f64::from(sx), f64::from(sy));
-                ctx.set_fill_style_str(&css(colour(label)));
-                let _ = ctx.fill_text(&text, f64::from(sx), f64::from(sy));
+            for (label, text, x, y) in &self.numerals {
+                let (sx, sy) = self.to_screen(*x, *y);
+                let _ = ctx.stroke_text(text, f64::from(sx), f64::from(sy));
+                ctx.set_fill_style_str(&css(colour(*label)));
+                let _ = ctx.fill_text(text, f64::from(sx), f64::from(sy));
             }
         }
         if let Some(mark) = &self.mark {
@@ -430,6 +432,12 @@ pub fn MapPanel(
     let own = move || set.with(|s| s.as_ref().is_some_and(|s| s.own));
     // The panel appears with the first result and stays.
     let shown = RwSignal::new(false);
+    // The view holds an own set's map (laid out in the worker) rather than MNIST's, which
+    // waits in `mnist` meanwhile, so that going back shows it without fetching it again.
+    let own_shown = RwSignal::new(false);
+    let mnist: StoredValue<Option<View>, LocalStorage> = StoredValue::new_local(None);
+    // "training digit" or "image": what a point is, for the words around the map.
+    let noun = move || if own() { "image" } else { "training digit" };
 
     let image_of = move |id: u32| {
         view.with_value(|v| {
@@ -446,10 +454,14 @@ pub fn MapPanel(
         Some(image) => {
             let label =
                 view.with_value(|v| v.as_ref().and_then(|v| v.labels.get(id as usize).copied()));
-            let about = label.map(|l| format!(" (a {l})")).unwrap_or_default();
+            let info = set.get_untracked();
+            let about = match (label, &info) {
+                (Some(l), Some(s)) if s.labelled => format!(" ({})", label_name(s, l)),
+                _ => String::new(),
+            };
             on_query.run(Query {
                 image,
-                source: format!("training digit #{id}{about}"),
+                source: format!("{} #{id}{about}", noun()),
             });
         }
         None => {
@@ -484,7 +496,11 @@ pub fn MapPanel(
         let missing = view
             .try_update_value(|v| {
                 let v = v.as_mut()?;
-                if (v.width, v.height) != (cw, ch) || v.dpr != dpr {
+                // A canvas made anew (the panel switched maps) has its default size.
+                if (v.width, v.height) != (cw, ch)
+                    || (c.width(), c.height()) != (cw, ch)
+                    || v.dpr != dpr
+                {
                     let zoom = if v.fit > 0.0 { v.zoom() } else { 1.0 };
                     c.set_width(cw);
                     c.set_height(ch);
@@ -558,7 +574,13 @@ pub fn MapPanel(
             labels,
         })) => match Map::from_bytes(&file, &bytes, fingerprint, labels.len()) {
             Ok(map) => {
-                view.set_value(Some(View::new(map, labels)));
+                let digits = (0..10u8).map(|l| (l, l.to_string())).collect();
+                let fetched = View::new(map, labels, digits);
+                if own_shown.get_untracked() {
+                    mnist.set_value(Some(fetched));
+                } else {
+                    view.set_value(Some(fetched));
+                }
                 problem.set(None);
                 ready.set(true);
                 schedule();
@@ -597,16 +619,57 @@ pub fn MapPanel(
         }
         schedule();
     });
+    // An own set's map, once laid out, takes MNIST's place; another set or going back to
+    // MNIST (the worker then drops the own layout, and the client forgets it) puts
+    // MNIST's back.
+    Effect::new(move |_| {
+        let laid_out = client.own_map.with(|m| match m {
+            OwnMap::Done { map, .. } => Some(map.clone()),
+            _ => None,
+        });
+        let info = set.get();
+        match (laid_out, info.filter(|s| s.own)) {
+            (Some(file), Some(info)) => {
+                match Map::from_bytes(&file.file, &file.bytes, file.fingerprint, file.labels.len())
+                {
+                    Ok(map) => {
+                        let names = own_names(&info, &file.labels);
+                        let own_view = View::new(map, file.labels, names);
+                        let before = view.try_update_value(|v| v.replace(own_view)).flatten();
+                        if !own_shown.get_untracked() {
+                            mnist.set_value(before);
+                        }
+                        own_shown.set(true);
+                        schedule();
+                    }
+                    Err(e) => client
+                        .own_map
+                        .set(OwnMap::Failed(super::protocol::Problem::from_engine(&e))),
+                }
+            }
+            _ => {
+                if own_shown.get_untracked() {
+                    let back = mnist.try_update_value(Option::take).flatten();
+                    view.set_value(back);
+                    own_shown.set(false);
+                    hovered.set(None);
+                    schedule();
+                }
+            }
+        }
+    });
     // The query placed where its hits are; it follows every new answer, so it moves
     // while a digit is drawn.
     Effect::new(move |_| {
         let answer = client.answer.get();
-        if !ready.get() {
-            return;
-        }
+        let on_map = if own() {
+            own_shown.get()
+        } else {
+            ready.get() && !own_shown.get()
+        };
         let info = set.get_untracked();
-        let placed = match (&answer, own()) {
-            (Some(a), false) => {
+        let placed = match (&answer, on_map) {
+            (Some(a), true) => {
                 let start = now();
                 let placed = view
                     .try_update_value(|v| v.as_mut().map(|v| place(v, a, info.as_ref())))
@@ -816,29 +879,52 @@ pub fn MapPanel(
     let hovered_text = move || {
         hovered.get().map(|(id, label)| {
             let about = match (label, set.get()) {
-                (Some(l), Some(s)) => format!(", a {}", label_name(&s, l)),
+                (Some(l), Some(s)) if s.labelled => format!(", a {}", label_name(&s, l)),
                 (Some(l), None) => format!(", a {l}"),
                 _ => String::new(),
             };
-            format!("Training digit #{id}{about}.")
+            let noun = if own() { "Image" } else { "Training digit" };
+            format!("{noun} #{id}{about}.")
         })
     };
     let legend = move || {
-        (0..10u8)
-            .map(|l| {
+        let names: Vec<(u8, String)> = if own_shown.get() {
+            view.with_value(|v| {
+                v.as_ref()
+                    .map(|v| v.numerals.iter().map(|n| (n.0, n.1.clone())).collect())
+                    .unwrap_or_default()
+            })
+        } else {
+            (0..10u8).map(|l| (l, l.to_string())).collect()
+        };
+        if names.is_empty() {
+            return view! {
+                <li>
+                    <svg class="swatch" viewBox="0 0 10 10" aria-hidden="true"><circle cx="5" cy="5" r="4.5" fill=css(colour(0)) stroke="#16181c" /></svg>
+                    "every image (this set has no labels)"
+                </li>
+            }
+            .into_any();
+        }
+        names
+            .into_iter()
+            .map(|(l, name)| {
                 // An SVG dot: its fill is an attribute, which the page's CSP (no inline
                 // style) allows.
                 view! {
                     <li>
                         <svg class="swatch" viewBox="0 0 10 10" aria-hidden="true"><circle cx="5" cy="5" r="4.5" fill=css(colour(l)) stroke="#16181c" /></svg>
-                        {l.to_string()}
+                        {name}
                     </li>
                 }
             })
             .collect_view()
+            .into_any()
     };
     let state = move || {
-        if problem.with(Option::is_some) {
+        if own() {
+            if own_shown.get() { "ready" } else { "none" }
+        } else if problem.with(Option::is_some) {
             "failed"
         } else if ready.get() {
             "ready"
@@ -850,20 +936,31 @@ pub fn MapPanel(
     view! {
         <Show when=move || shown.get()>
         <section class="card map" aria-labelledby="map-title">
-            <h2 id="map-title">"Where your digit lands"</h2>
+            <h2 id="map-title">{move || if own() { "Where your image lands" } else { "Where your digit lands" }}</h2>
             <p class="small muted">
-                "All 60,000 training digits, laid out so that digits similar in the search space sit together (a UMAP-style layout of SSAM's own neighbour graph, computed offline). "
-                "Drag or use the arrow keys to move, the wheel, pinch or + and - to zoom; zoomed in, points become the digits themselves. Point at a digit to see it, click it to search for it."
+                {move || if own() {
+                    "Your set's images, laid out so that images similar in pixels sit together (the same UMAP-style layout as MNIST's map, from each image's nearest found by the set's forest), computed in this page when you ask. "
+                } else {
+                    "All 60,000 training digits, laid out so that digits similar in the search space sit together (a UMAP-style layout of SSAM's own neighbour graph, computed offline). "
+                }}
+                "Drag or use the arrow keys to move, the wheel, pinch or + and - to zoom; zoomed in, points become the pictures themselves. Point at one to see it, click it to search for it."
             </p>
-            <Show when=move || !own() fallback=|| view! { <p class="muted" data-testid="map-own">"Own sets have no map yet: the map shows MNIST's training digits."</p> }>
-                {move || problem.get().map(|p| view! { <p class="map-problem" role="alert" data-testid="map-problem">{format!("The map is not available: {p}. Everything else works without it.")}</p> })}
+            <Show when=own>
+                <OwnLayout client=client set=set />
+            </Show>
+            <Show when=move || !own() || own_shown.get()>
+                {move || problem.get().filter(|_| !own()).map(|p| view! { <p class="map-problem" role="alert" data-testid="map-problem">{format!("The map is not available: {p}. Everything else works without it.")}</p> })}
                 <div class="map-wrap">
                     <canvas
                         node_ref=canvas
                         class="map-canvas"
                         tabindex="0"
                         role="img"
-                        aria-label="Map of MNIST's 60,000 training digits coloured by label, with your query on it. Arrow keys move, plus and minus zoom, 0 resets."
+                        aria-label=move || if own() {
+                            "Map of your set's images coloured by label, with your query on it. Arrow keys move, plus and minus zoom, 0 resets."
+                        } else {
+                            "Map of MNIST's 60,000 training digits coloured by label, with your query on it. Arrow keys move, plus and minus zoom, 0 resets."
+                        }
                         data-testid="map"
                         data-state=state
                         on:pointerdown=on_down
@@ -874,7 +971,7 @@ pub fn MapPanel(
                         on:wheel=on_wheel
                         on:keydown=on_key
                     ></canvas>
-                    <Show when=move || !ready.get() && problem.with(Option::is_none)>
+                    <Show when=move || !own() && !ready.get() && problem.with(Option::is_none)>
                         <p class="map-loading muted">"Loading the map…"</p>
                     </Show>
                 </div>
@@ -889,10 +986,126 @@ pub fn MapPanel(
                     })}
                 </div>
                 <p class="map-where" data-testid="map-where" aria-live="polite">{move || landed.get()}</p>
-                <ul class="legend" aria-label="Colours by label">{legend()}</ul>
+                <ul class="legend" aria-label="Colours by label">{legend}</ul>
             </Show>
         </section>
         </Show>
+    }
+}
+
+/// The labels written on an own set's map and listed in its legend: those its images
+/// carry, by the set's names; none for a set without labels.
+fn own_names(set: &SetInfo, labels: &[u8]) -> Vec<(u8, String)> {
+    if !set.labelled {
+        return Vec::new();
+    }
+    let mut present = [false; 256];
+    for &l in labels {
+        present[usize::from(l)] = true;
+    }
+    (0..=255u8)
+        .filter(|&l| present[usize::from(l)])
+        .map(|l| (l, label_name(set, l)))
+        .collect()
+}
+
+/// The share of an own set's layout done, weighing its stages by what they cost in the
+/// page (README: about half finding neighbours, a little the start, the rest the descent).
+fn layout_share(p: LayoutProgress) -> f64 {
+    let part = |done: u32, of: u32| f64::from(done) / f64::from(of.max(1));
+    match p {
+        LayoutProgress::Neighbours { done, of } => 0.5 * part(done, of),
+        LayoutProgress::Start { share } => 0.5 + 0.05 * share.clamp(0.0, 1.0),
+        LayoutProgress::Descent { epoch, of } => 0.55 + 0.45 * part(epoch, of),
+    }
+}
+
+/// What the layout is doing, in words.
+fn layout_words(p: LayoutProgress) -> String {
+    match p {
+        LayoutProgress::Neighbours { of: 0, .. } => "starting…".into(),
+        LayoutProgress::Neighbours { done, of } => format!(
+            "Finding each image's nearest: {} of {}",
+            thousands(u64::from(done)),
+            thousands(u64::from(of))
+        ),
+        LayoutProgress::Start { share } => format!(
+            "Placing the start (the images' main directions): {:.0}%",
+            100.0 * share.clamp(0.0, 1.0)
+        ),
+        LayoutProgress::Descent { epoch, of } => format!("Laying out: pass {epoch} of {of}"),
+    }
+}
+
+/// An own set's map: the button that lays it out, its progress with a Cancel, and how
+/// long it took. Searches go on while it runs.
+#[component]
+fn OwnLayout(client: Client, set: Signal<Option<SetInfo>>) -> impl IntoView {
+    let items = move || set.with(|s| s.as_ref().map_or(0, |s| u64::from(s.items)));
+    let lay_out = move |_| client.lay_out();
+    let button = move |again: bool| {
+        view! {
+            <button type="button" class="primary" data-testid="map-lay-out" on:click=lay_out>
+                {if again { "Lay out again" } else { "Lay out a map of this set" }}
+            </button>
+        }
+    };
+    // The panel is made anew only when the state changes kind: progress updates only its
+    // words and bar, so that the Cancel button under a pointer stays the same element.
+    let kind = Memo::new(move |_| client.own_map.with(std::mem::discriminant));
+    let progress = move || match client.own_map.get() {
+        OwnMap::Running(p) => Some(p),
+        _ => None,
+    };
+    move || {
+        // Read, not only tracked: a memo never read never computes, so never hears of a change.
+        let _ = kind.get();
+        match client.own_map.get_untracked() {
+            OwnMap::None => view! {
+                <div class="row">
+                    {button(false)}
+                    <p class="small muted">{move || format!(
+                        "Its {} images are laid out in this page, which takes a while for a large set (about a minute for 60,000 here); searches go on meanwhile, and Cancel stops it.",
+                        thousands(items())
+                    )}</p>
+                </div>
+            }
+            .into_any(),
+            OwnMap::Running(_) => view! {
+                <div class="panel loading" role="status" aria-live="polite" data-testid="map-layout-status">
+                    <p>{move || progress().map(layout_words)}</p>
+                    <progress max="1" value=move || progress().map(|p| layout_share(p).to_string()) aria-label="Laying out the map"></progress>
+                    <button type="button" data-testid="map-cancel" on:click=move |_| client.cancel_layout()>"Cancel"</button>
+                </div>
+            }
+            .into_any(),
+            OwnMap::Cancelling => view! {
+                <p class="small" role="status" data-testid="map-layout-status">"Stopping…"</p>
+            }
+            .into_any(),
+            OwnMap::Cancelled => view! {
+                <div class="row">
+                    {button(false)}
+                    <p class="small" role="status" data-testid="map-layout-status">"The layout was cancelled; search goes on as before."</p>
+                </div>
+            }
+            .into_any(),
+            OwnMap::Failed(p) => view! {
+                <div class="row">
+                    {button(true)}
+                    <p class="map-problem" role="alert" data-testid="map-layout-status">{format!("The map could not be laid out: {}", p.message())}</p>
+                </div>
+            }
+            .into_any(),
+            OwnMap::Done { ms, .. } => view! {
+                <p class="small" role="status" data-testid="map-layout-status" data-ms=format!("{ms:.0}")>{move || format!(
+                    "Laid out in this page: {} images in {:.1} s.",
+                    thousands(items()),
+                    ms / 1000.0
+                )}</p>
+            }
+            .into_any(),
+        }
     }
 }
 
@@ -916,14 +1129,24 @@ fn place(v: &mut View, answer: &Answer, set: Option<&SetInfo>) -> Option<String>
             distance: h.distance,
         })
         .collect();
+    let labelled = set.is_none_or(|s| s.labelled);
     let label_of = |id: u32| v.labels.get(id as usize).copied().unwrap_or(0);
-    let vote = metrics::vote(&hits, label_of).map(|(l, _)| l);
+    let vote = metrics::vote(&hits, label_of)
+        .map(|(l, _)| l)
+        .filter(|_| labelled);
     let at = v.map.place(&hits)?;
     v.mark = Some(Mark {
         at,
         hits: answer.hits.iter().map(|h| (h.id, h.label)).collect(),
         label: vote,
     });
+    let source = &answer.query.source;
+    if !labelled {
+        return Some(format!(
+            "The query ({source}) lands among its {} nearest images (this set has no labels to name the place by).",
+            hits.len()
+        ));
+    }
     let name = |l: u8| set.map_or_else(|| l.to_string(), |s| label_name(s, l));
     let landing = v.map.landing(&v.labels, at[0], at[1])?;
     let near = landing
@@ -949,7 +1172,6 @@ fn place(v: &mut View, answer: &Answer, set: Option<&SetInfo>) -> Option<String>
         }
         None => String::new(),
     };
-    let source = &answer.query.source;
     Some(format!(
         "The query ({source}) lands among the {}s{near}{others}.",
         name(landing.among)

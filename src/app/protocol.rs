@@ -130,6 +130,11 @@ pub enum ToWorker {
     Images {
         ids: Vec<u32>,
     },
+    /// Lay out a map of the own set searched now (answered with [`FromWorker::Layout`]
+    /// as it goes, then [`FromWorker::LaidOut`]); a layout under way starts again.
+    LayOut,
+    /// Stop the layout under way (answered with [`FromWorker::LayoutCancelled`]).
+    CancelLayout,
 }
 
 /// What loading or building is doing now.
@@ -367,6 +372,26 @@ pub enum FromWorker {
         done: u64,
         total: u64,
     },
+    /// How far the own set's layout is.
+    Layout(LayoutProgress),
+    /// The own set's map, laid out in `ms` milliseconds.
+    LaidOut {
+        map: MapFile,
+        ms: f64,
+    },
+    /// The layout stopped as asked.
+    LayoutCancelled,
+}
+
+/// Where an own set's layout is: its three stages in order.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub enum LayoutProgress {
+    /// Each image's nearest found, as a query's are.
+    Neighbours { done: u32, of: u32 },
+    /// The start, the images' first two principal components: the share done.
+    Start { share: f64 },
+    /// The descent, epoch by epoch.
+    Descent { epoch: u32, of: u32 },
 }
 
 /// A map's file, checked by the worker against the set (and again by the page, which
@@ -401,6 +426,8 @@ pub enum Task {
     OwnSet,
     Save,
     Map,
+    /// Laying out an own set's map.
+    Layout,
     /// The worker itself: it did not start, died, or a message did not decode.
     Worker,
 }

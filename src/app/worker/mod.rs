@@ -100,6 +100,9 @@ struct Host {
     own_run: u32,
     building: bool,
     benching: bool,
+    /// The own set's layout under way, counted like `own_run`: a Cancel, a newer layout
+    /// or another set makes it stop after its current slice.
+    layout_run: u32,
 }
 
 thread_local! {
@@ -244,6 +247,8 @@ pub(crate) fn ready(set: Rc<Set>) {
     post(&FromWorker::Ready(set.info.clone()));
     let pending = HOST.with_borrow_mut(|h| {
         h.set = Some(set);
+        // A layout of the set searched before is of no use any more.
+        h.layout_run += 1;
         h.pending.take()
     });
     if let Some(req) = pending {
@@ -305,10 +310,11 @@ fn handle(message: ToWorker, files: Vec<JsValue>) {
             None => fail(Task::Save, busy("the data are still loading")),
         },
         ToWorker::UseShipped => {
-            // Whatever own set is being built is not wanted any more.
+            // Whatever own set is being built or laid out is not wanted any more.
             HOST.with_borrow_mut(|h| {
                 h.own_run += 1;
                 h.building = false;
+                h.layout_run += 1;
             });
             let (shipped, remote) = HOST.with_borrow(|h| (h.shipped.clone(), h.remote.clone()));
             match (shipped, remote) {
@@ -338,7 +344,44 @@ fn handle(message: ToWorker, files: Vec<JsValue>) {
                 map::images(&set, &ids);
             }
         }
+        ToWorker::LayOut => lay_out(),
+        ToWorker::CancelLayout => {
+            // The layout stops at the end of its slice, which has already ended: this
+            // handler runs between slices.
+            HOST.with_borrow_mut(|h| h.layout_run += 1);
+            post(&FromWorker::LayoutCancelled);
+        }
     }
+}
+
+/// Lays out the own set searched now; a newer layout, a Cancel or another set stops it.
+fn lay_out() {
+    let Some(set) = current() else {
+        return fail(Task::Layout, busy("the data are still loading"));
+    };
+    if !set.info.own {
+        return fail(
+            Task::Layout,
+            Problem::Unsupported {
+                what:
+                    "MNIST's map is laid out offline and fetched: only own sets are laid out here"
+                        .into(),
+            },
+        );
+    }
+    let run = HOST.with_borrow_mut(|h| {
+        h.layout_run += 1;
+        h.layout_run
+    });
+    let wanted = move || HOST.with_borrow(|h| h.layout_run == run);
+    wasm_bindgen_futures::spawn_local(async move {
+        match map::lay_out(&set, &wanted).await {
+            Ok(Some((map, ms))) if wanted() => post(&FromWorker::LaidOut { map, ms }),
+            Ok(_) => {}
+            Err(p) if wanted() => fail(Task::Layout, p),
+            Err(_) => {}
+        }
+    });
 }
 
 fn current() -> Option<Rc<Set>> {

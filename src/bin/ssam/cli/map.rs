@@ -20,10 +20,10 @@ pub struct Args {
     #[arg(long)]
     out: Option<PathBuf>,
     /// Neighbours of each digit the layout keeps together (UMAP's n_neighbors).
-    #[arg(short, default_value_t = 15)]
+    #[arg(short, default_value_t = layout::NEIGHBOURS)]
     k: usize,
     /// Beam of the graph search that finds them.
-    #[arg(long, default_value_t = 64)]
+    #[arg(long, default_value_t = layout::GRAPH_EF)]
     ef: usize,
     /// Passes of the descent.
     #[arg(long, default_value_t = LayoutParams::default().epochs)]
@@ -53,9 +53,7 @@ pub fn run(assets_dir: &Path, args: Args) -> Result {
     // distances (query shifts included) the page's results show. Itself dropped.
     let effort = Effort::Graph { ef: args.ef };
     let knn = on_all_cores(n, "neighbours", |i, scratch| {
-        index
-            .search(index.originals().image(i), args.k + 1, effort, scratch)
-            .map(|found| neighbours_of(i, found, args.k))
+        layout::nearest_others(&index, i, args.k, effort, scratch)
             .map_err(|e| format!("training digit {i}: {e}"))
     })
     .into_iter()
@@ -96,16 +94,6 @@ pub fn run(assets_dir: &Path, args: Args) -> Result {
     Ok(())
 }
 
-/// The `k` nearest of item `i` other than itself.
-fn neighbours_of(i: usize, found: &[Neighbor], k: usize) -> Vec<Neighbor> {
-    found
-        .iter()
-        .filter(|n| n.id as usize != i)
-        .take(k)
-        .copied()
-        .collect()
-}
-
 /// For `sample` digits spread evenly over the set: the share of each one's 10 nearest on
 /// the map that carry its label, and the share of them among its 30 nearest in the
 /// index's space (exact search).
@@ -116,9 +104,7 @@ fn quality(index: &ssam::Index, map: &Map, sample: usize) -> Result {
     let labels = index.originals().labels();
     let exact = on_all_cores(ids.len(), "exact 30 nearest", |s, scratch| {
         let i = ids[s];
-        index
-            .search(index.originals().image(i), 31, Effort::Exact, scratch)
-            .map(|found| neighbours_of(i, found, 30))
+        layout::nearest_others(index, i, 30, Effort::Exact, scratch)
             .map_err(|e| format!("training digit {i}: {e}"))
     })
     .into_iter()
