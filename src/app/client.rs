@@ -19,6 +19,9 @@ const WORKER: &str = "./ssam-worker_loader.js";
 const SERVICE_WORKER: &str = "./sw.js";
 /// How long the worker may take to start before the page says it did not.
 const START_MS: i32 = 60_000;
+/// Files handed to the worker in one message, at most: each costs the page's thread
+/// about 0.15 ms to clone, so a batch stays well under a 50 ms task.
+const HANDOVER_BATCH: usize = 50;
 /// Workers started again after one stopped, at most: a fault that stops every worker
 /// (not a user's file) must end in the error panel, not in a loop.
 const RESTARTS: u32 = 3;
@@ -42,6 +45,9 @@ pub struct Client {
     /// The own set's files being handed over or indexed, if any: a worker that stops
     /// meanwhile stopped on them.
     own_busy: StoredValue<Option<String>>,
+    /// Own sets handed over, counted: a newer one (or going back to MNIST) stops the
+    /// handing over of an older one.
+    own_run: StoredValue<u32>,
     /// Messages asked before the worker listens (it says when it does).
     outbox: StoredValue<Vec<JsValue>, LocalStorage>,
     started: StoredValue<bool>,
@@ -75,6 +81,7 @@ impl Client {
             worker: StoredValue::new_local(None),
             generation: StoredValue::new(0),
             own_busy: StoredValue::new(None),
+            own_run: StoredValue::new(0),
             outbox: StoredValue::new_local(Vec::new()),
             started: StoredValue::new(false),
             in_flight: StoredValue::new(false),
@@ -372,6 +379,11 @@ impl Client {
         self.problem.set(None);
     }
 
+    /// Hands a picture to the worker, which prepares it and answers as a pick does.
+    pub fn picture(self, file: File) {
+        self.post(&ToWorker::Picture { name: file.name() }, &[file.into()]);
+    }
+
     pub fn pick(self, which: Option<u32>) {
         self.post(&ToWorker::Pick { which }, &[]);
     }
@@ -432,8 +444,25 @@ impl Client {
             total: None,
             own: true,
         }));
-        let files: Vec<JsValue> = files.into_iter().map(JsValue::from).collect();
-        self.post(&message, &files);
+        self.own_run.update_value(|r| *r += 1);
+        let run = self.own_run.get_value();
+        // A batch a task, the last one with the message that names them all.
+        let mut ahead: Vec<JsValue> = files.into_iter().map(JsValue::from).collect();
+        let with = ahead.split_off(ahead.len().saturating_sub(HANDOVER_BATCH));
+        // Each in a task of its own, none in the task that listed the files.
+        leptos::task::spawn_local(async move {
+            for batch in ahead.chunks(HANDOVER_BATCH) {
+                super::fetch::pause().await;
+                if self.own_run.get_value() != run {
+                    return;
+                }
+                self.post(&ToWorker::OwnAhead, batch);
+            }
+            super::fetch::pause().await;
+            if self.own_run.get_value() == run {
+                self.post(&message, &with);
+            }
+        });
     }
 
     pub fn save(self) {
@@ -442,6 +471,7 @@ impl Client {
 
     /// Back to MNIST; an own set being indexed is dropped.
     pub fn use_shipped(self) {
+        self.own_run.update_value(|r| *r += 1);
         self.own_busy.set_value(None);
         self.own_progress.set(None);
         self.post(&ToWorker::UseShipped, &[]);

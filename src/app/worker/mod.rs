@@ -7,6 +7,7 @@ mod bench;
 mod load;
 mod map;
 mod own;
+mod picture;
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -90,6 +91,8 @@ struct Host {
     own_run: u32,
     building: bool,
     benching: bool,
+    /// Files of an own set sent ahead of the message that names them.
+    ahead: Vec<JsValue>,
 }
 
 thread_local! {
@@ -209,6 +212,16 @@ fn handle(message: ToWorker, files: Vec<JsValue>) {
                 Err(p) => fail(Task::Pick, p),
             }
         }),
+        ToWorker::Picture { name } => wasm_bindgen_futures::spawn_local(async move {
+            let prepared = match files.first() {
+                Some(file) => picture::prepare(&name, file.unchecked_ref()).await,
+                None => Err(picture::not_decoded(&name)),
+            };
+            match prepared {
+                Ok(q) => post(&FromWorker::Picked(q)),
+                Err(p) => fail(Task::Pick, p),
+            }
+        }),
         ToWorker::Explain { query, id } => match current() {
             Some(set) => match explain(&set, &query, id) {
                 Ok(why) => post(&FromWorker::Why(why)),
@@ -230,8 +243,15 @@ fn handle(message: ToWorker, files: Vec<JsValue>) {
                 HOST.with_borrow_mut(|h| h.benching = false);
             });
         }
-        ToWorker::OwnFiles { names } => build_own(own::Given::Files(names), files),
-        ToWorker::OwnFolder { paths } => build_own(own::Given::Folder(paths), files),
+        ToWorker::OwnAhead => HOST.with_borrow_mut(|h| h.ahead.extend(files)),
+        ToWorker::OwnFiles { names } => {
+            let files = with_ahead(names.len(), files);
+            build_own(own::Given::Files(names), files)
+        }
+        ToWorker::OwnFolder { paths } => {
+            let files = with_ahead(paths.len(), files);
+            build_own(own::Given::Folder(paths), files)
+        }
         ToWorker::Save => match current() {
             Some(set) => post(&FromWorker::Saved {
                 name: format!("{}.ssam.gz", own::set_name(&set.info.name)),
@@ -244,6 +264,7 @@ fn handle(message: ToWorker, files: Vec<JsValue>) {
             HOST.with_borrow_mut(|h| {
                 h.own_run += 1;
                 h.building = false;
+                h.ahead.clear();
             });
             match HOST.with_borrow(|h| h.shipped.clone()) {
                 Some(set) => {
@@ -271,6 +292,16 @@ fn handle(message: ToWorker, files: Vec<JsValue>) {
             }
         }
     }
+}
+
+/// The `named` files of an own set: the last of those sent ahead, then `files`. Files
+/// left ahead by a handing over the page gave up are dropped.
+fn with_ahead(named: usize, files: Vec<JsValue>) -> Vec<JsValue> {
+    let mut ahead = HOST.with_borrow_mut(|h| std::mem::take(&mut h.ahead));
+    let wanted = named.saturating_sub(files.len());
+    let mut all = ahead.split_off(ahead.len().saturating_sub(wanted));
+    all.extend(files);
+    all
 }
 
 fn current() -> Option<Rc<Set>> {
