@@ -38,6 +38,7 @@ use crate::forest::{Forest, LEAF, MAX_LEAF_SIZE, Params, Split};
 use crate::graph::{Graph, MAX_DEGREE};
 use crate::gzip::{self, Declared, Limit};
 use crate::index::{self, Index};
+use crate::reader::Reader;
 use crate::space::Space;
 
 /// First bytes of every index file.
@@ -154,15 +155,22 @@ const HEAD: u64 = 28;
 /// [`Declared::Unknown`] for bytes that are not an index. An inflater given this stops
 /// an index file at the size it declares ([`limit`]).
 pub fn declared(head: &[u8]) -> Declared {
+    declared_after(head, &MAGIC, Declared::Unknown)
+}
+
+/// The size a header of SSAM's own shape declares (8 bytes of `magic`, version,
+/// checksum, then the length of what follows at bytes 20..28); `other` for bytes that
+/// do not start with `magic`.
+pub(crate) fn declared_after(head: &[u8], magic: &[u8; 8], other: Declared) -> Declared {
     if head.len() < HEAD as usize {
-        return if MAGIC.starts_with(&head[..head.len().min(MAGIC.len())]) {
+        return if magic.starts_with(&head[..head.len().min(magic.len())]) {
             Declared::NeedMore
         } else {
-            Declared::Unknown
+            other
         };
     }
-    if !head.starts_with(&MAGIC) {
-        return Declared::Unknown;
+    if !head.starts_with(magic) {
+        return other;
     }
     let length = u64::from_le_bytes(head[20..28].try_into().expect("8 bytes"));
     Declared::Size(length.saturating_add(HEAD))
@@ -178,69 +186,10 @@ pub fn limit(most: u64) -> Limit {
 /// index together with them. `file` names the source in errors.
 pub fn from_bytes(file: &str, bytes: &[u8], originals: Dataset) -> Result<Index> {
     let raw = gzip::gunzip(file, bytes, limit(gzip::MAX_BYTES))?;
-    Reader {
-        file,
-        bytes: &raw,
-        at: 0,
-    }
-    .index(originals)
-}
-
-/// A cursor over index bytes that turns every shortfall into an error naming the file.
-struct Reader<'a> {
-    file: &'a str,
-    bytes: &'a [u8],
-    at: usize,
+    Reader::new(file, &raw).index(originals)
 }
 
 impl Reader<'_> {
-    fn take(&mut self, n: usize, what: &str) -> Result<&[u8]> {
-        let end = self
-            .at
-            .checked_add(n)
-            .filter(|&e| e <= self.bytes.len())
-            .ok_or_else(|| Error::Truncated {
-                file: self.file.to_owned(),
-                what: format!(
-                    "{what} at byte {} needs {n} bytes, {} remain",
-                    self.at,
-                    self.bytes.len() - self.at
-                ),
-            })?;
-        let s = &self.bytes[self.at..end];
-        self.at = end;
-        Ok(s)
-    }
-
-    fn u8(&mut self, what: &str) -> Result<u8> {
-        Ok(self.take(1, what)?[0])
-    }
-
-    fn u16(&mut self, what: &str) -> Result<u16> {
-        Ok(u16::from_le_bytes(
-            self.take(2, what)?.try_into().expect("2 bytes"),
-        ))
-    }
-
-    fn u32(&mut self, what: &str) -> Result<u32> {
-        Ok(u32::from_le_bytes(
-            self.take(4, what)?.try_into().expect("4 bytes"),
-        ))
-    }
-
-    fn u64(&mut self, what: &str) -> Result<u64> {
-        Ok(u64::from_le_bytes(
-            self.take(8, what)?.try_into().expect("8 bytes"),
-        ))
-    }
-
-    fn corrupt(&self, what: String) -> Error {
-        Error::Corrupt {
-            file: self.file.to_owned(),
-            what,
-        }
-    }
-
     fn index(mut self, originals: Dataset) -> Result<Index> {
         let file = self.file.to_owned();
         if !self.bytes.starts_with(&MAGIC) {

@@ -314,7 +314,15 @@ impl Index {
             Ranking::Space => Ok(scratch.top.as_slice()),
             Ranking::Distortion { model, .. } => {
                 let Scratch { top, rerank, .. } = scratch;
-                rerank.run(model, &self.originals, query, top.as_slice(), k)
+                let data = &self.originals;
+                rerank.run(
+                    model,
+                    (data.rows(), data.cols()),
+                    query,
+                    top.as_slice(),
+                    k,
+                    |id| data.image(id as usize),
+                )
             }
         }
     }

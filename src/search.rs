@@ -5,7 +5,6 @@
 //! [`Scratch`] holds one of each and is kept between queries, so that a query allocates
 //! nothing once it is warm.
 
-use crate::dataset::Dataset;
 use crate::distortion::{self, Distortion, Gradients};
 use crate::error::Result;
 use crate::forest::Walk;
@@ -143,25 +142,24 @@ pub(crate) struct Rerank {
 }
 
 impl Rerank {
-    /// Orders `found` by the distortion distance from `query` (an image of `originals`'
-    /// size) to each one's original image, both stood upright, keeping the `k` nearest.
-    pub(crate) fn run(
+    /// Orders `found` by the distortion distance from `query` (a `rows x cols` image) to
+    /// each one's image (`image(id)`, the same size), both stood upright, keeping the `k`
+    /// nearest.
+    pub(crate) fn run<'i>(
         &mut self,
         model: Distortion,
-        originals: &Dataset,
+        (rows, cols): (usize, usize),
         query: &[u8],
         found: &[Neighbor],
         k: usize,
+        image: impl Fn(u32) -> &'i [u8],
     ) -> Result<&[Neighbor]> {
-        let (rows, cols) = (originals.rows(), originals.cols());
         let side = self.upright.side(rows, cols);
         self.query
             .set(model, side, side, self.upright.make(rows, cols, query))?;
         self.ranked.clear();
         for n in found {
-            let image = self
-                .upright
-                .make(rows, cols, originals.image(n.id as usize));
+            let image = self.upright.make(rows, cols, image(n.id));
             self.candidate.set(model, side, side, image)?;
             let distance =
                 distortion::distance(model, &self.query, &self.candidate, &mut self.work);

@@ -12,6 +12,11 @@ pub const TRAIN_LABELS: &str = "assets/mnist/train-labels-idx1-ubyte.gz";
 pub const TEST_IMAGES: &str = "assets/mnist/t10k-images-idx3-ubyte.gz";
 /// MNIST's test labels.
 pub const TEST_LABELS: &str = "assets/mnist/t10k-labels-idx1-ubyte.gz";
+/// The root of the training images' streamed layout (`ssam stream`); its data files
+/// lie beside it.
+pub const TRAIN_ROOT: &str = "assets/mnist-train.root";
+/// The root of the test images' streamed layout (`ssam stream`).
+pub const TEST_ROOT: &str = "assets/mnist-test.root";
 /// The index over the training images (`ssam build`).
 pub const INDEX: &str = "assets/index.ssam.gz";
 /// The test images' exact 10th distances, for the page's benchmark (`ssam truth`).
@@ -52,6 +57,8 @@ mod tests {
             TEST_IMAGES,
             TEST_LABELS,
             INDEX,
+            TRAIN_ROOT,
+            TEST_ROOT,
             TRUTH,
             MAP,
         ] {

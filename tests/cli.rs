@@ -225,3 +225,44 @@ fn build_with_no_flags_rebuilds_the_shipped_index_byte_for_byte() {
         shipped.len()
     );
 }
+
+#[test]
+fn stream_with_no_flags_rebuilds_the_shipped_layouts_byte_for_byte_and_measures_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = ssam(&["stream", "--out", dir.path().to_str().unwrap()]);
+    assert!(o.status.success(), "{}", text(&o));
+    let assets = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets");
+    let mut built: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    built.sort();
+    assert_eq!(built.len(), 4, "two roots and their data files: {built:?}");
+    for name in &built {
+        let shipped = std::fs::read(assets.join(name))
+            .unwrap_or_else(|e| panic!("{name} is not shipped ({e}): rerun `ssam stream`"));
+        assert!(
+            std::fs::read(dir.path().join(name)).unwrap() == shipped,
+            "{name} differs"
+        );
+    }
+    // Measured on what it wrote: a table with one row a probe count.
+    let o = ssam(&[
+        "stream",
+        "--out",
+        dir.path().to_str().unwrap(),
+        "--measure",
+        "--queries",
+        "200",
+        "--cold",
+        "5",
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    let out = text(&o);
+    let row = out
+        .lines()
+        .find(|l| l.trim_start().starts_with("8 "))
+        .unwrap_or_else(|| panic!("{out}"));
+    let recall: f64 = row.split_whitespace().nth(1).unwrap().parse().unwrap();
+    assert!(recall > 0.9, "recall@10 with 8 cells: {row}");
+}

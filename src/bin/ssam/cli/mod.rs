@@ -7,6 +7,7 @@ mod map;
 mod plot;
 mod query;
 mod rank;
+mod stream;
 mod table;
 mod truth;
 
@@ -40,6 +41,8 @@ enum Command {
     Truth(truth::Args),
     /// Lay out every training digit in the plane for the app's map, and measure it.
     Map(map::Args),
+    /// Write the streamed layouts the site reads by range requests, or measure them.
+    Stream(stream::Args),
     /// Redraw the SVG plot and print the table of a results CSV (after peers added rows).
     Plot(plot::Args),
 }
@@ -54,6 +57,7 @@ pub fn main() -> ExitCode {
         Command::Truth(args) => truth::run(&cli.assets, args),
         Command::Plot(args) => plot::run(args),
         Command::Map(args) => map::run(&cli.assets, args),
+        Command::Stream(args) => stream::run(&cli.assets, args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,0 +1,684 @@
+//! The streamed layout: a set of images and its router as files a client reads in small
+//! parts, by HTTP range requests from any static host, instead of downloading them whole.
+//!
+//! A layout is a small **root** file, fetched whole, and **data files** of blocks, each
+//! block compressed on its own (HTTP compression does not apply to range responses) and
+//! checked on arrival against the checksum the root holds for it:
+//!
+//! ```text
+//! root (gzip of):
+//!   magic "SSAMSTR\0", format version (u32), xxh3-64 of everything after the length
+//!   field (u64), length of everything after the length field (u64), then
+//!   rows (u16), columns (u16), items (u32), fingerprint of the images in id order (u64),
+//!   space (4 bytes, see crate::space), labelled (u8: 0 or 1)
+//!   files (u16), each: name length (u8), name (UTF-8, beside the root), size (u64)
+//!   blocks (u32), each: file (u16), offset (u64), length (u32), xxh3-64 of its bytes
+//!   (u64), items (u32), kind (u8: 0 cell, 1 router)
+//!   top (u8): 0 a table: items per block (u32); block j holds ids j*per .. (j+1)*per
+//!             1 routed: dim (u16), n (u32), n child blocks (u32), n centroids (dim bytes)
+//! cell block (gzip of):   n (u32), n ids (u32), n labels (u8), n images (rows x cols)
+//! router block (gzip of): n (u32), n child cell blocks (u32), n centroids (dim bytes)
+//! ```
+//!
+//! A routed layout is a k-means tree in the searched space (what FLANN's hierarchical
+//! k-means and SPANN's posting lists do): the root's centroids lead to cells, or, for a
+//! large set, to router blocks whose centroids lead to cells; a query fetches the root
+//! once, then the cells (and routers) nearest to it. A table layout (the test digits) is
+//! cut in id order, so that one digit costs one block. Data files are named by their
+//! content hash and never change: a deploy writes new ones and a new root, so a root and
+//! its blocks come from one build, or a block's checksum says they do not.
+//!
+//! Cells hold the original images, not the searched vectors: the client derives those
+//! (the space is cheap next to a download), which makes a cell about a third smaller.
+
+mod kmeans;
+mod search;
+mod write;
+
+pub use search::{Blocks, Found, Plan, Probes, StreamScratch, Streamed};
+pub use write::{WriteParams, Written, write};
+
+use crate::dataset::Dataset;
+use crate::error::{Error, Result};
+use crate::gzip::{self, Declared, Limit};
+use crate::reader::Reader;
+use crate::space::Space;
+use xxhash_rust::xxh3::xxh3_64;
+
+/// First bytes of every root.
+pub const MAGIC: [u8; 8] = *b"SSAMSTR\0";
+/// The format version this build writes and reads.
+pub const VERSION: u32 = 1;
+/// Largest data file written: common static hosts refuse larger files (Cloudflare Pages
+/// takes 25 MiB a file).
+pub const MAX_FILE_BYTES: u64 = 24 << 20;
+/// Largest block read: far above any block written, small enough that a hostile root
+/// cannot make a client allocate much.
+pub const MAX_BLOCK_BYTES: u32 = 16 << 20;
+/// Largest root read, inflated.
+pub const MAX_ROOT_BYTES: u64 = 64 << 20;
+/// Blocks closer than this in one file are fetched by one range: a gap costs less than
+/// a round trip.
+pub const MERGE_GAP: u64 = 16 << 10;
+
+const KIND_CELL: u8 = 0;
+const KIND_ROUTER: u8 = 1;
+const TOP_TABLE: u8 = 0;
+const TOP_ROUTED: u8 = 1;
+/// Bytes before the length field's count starts: magic, version, checksum, length.
+const HEAD: u64 = 28;
+
+/// A data file the root names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DataFile {
+    /// Its name, beside the root.
+    pub name: String,
+    /// Its size in bytes.
+    pub bytes: u64,
+}
+
+/// Where a block lies and what it holds, as the root says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BlockEntry {
+    /// The data file holding it.
+    pub file: u16,
+    /// Its first byte in that file.
+    pub offset: u64,
+    /// Its length in bytes (compressed).
+    pub len: u32,
+    /// xxh3-64 of its bytes.
+    pub checksum: u64,
+    /// Items (a cell) or children (a router) it holds.
+    pub items: u32,
+    /// Whether it is a router.
+    pub router: bool,
+}
+
+/// How a query finds its cells.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Top {
+    /// Blocks in id order, this many items each.
+    Table { per_block: u32 },
+    /// Centroids in the searched space leading to child blocks.
+    Routed(Router),
+}
+
+/// Centroids and the blocks they lead to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Router {
+    pub(crate) dim: usize,
+    pub(crate) children: Vec<u32>,
+    pub(crate) centroids: Vec<u8>,
+}
+
+impl Router {
+    pub(crate) fn centroid(&self, i: usize) -> &[u8] {
+        &self.centroids[i * self.dim..(i + 1) * self.dim]
+    }
+}
+
+/// A cell: items with their ids, labels and original images.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cell {
+    pub(crate) ids: Vec<u32>,
+    pub(crate) labels: Vec<u8>,
+    pub(crate) images: Vec<u8>,
+}
+
+impl Cell {
+    /// Items in the cell.
+    pub fn len(&self) -> usize {
+        self.ids.len()
+    }
+
+    /// True when the cell holds nothing.
+    pub fn is_empty(&self) -> bool {
+        self.ids.is_empty()
+    }
+
+    /// The ids of its items.
+    pub fn ids(&self) -> &[u32] {
+        &self.ids
+    }
+
+    /// Image `i` of the cell (`dim` bytes each).
+    pub(crate) fn image(&self, i: usize, dim: usize) -> &[u8] {
+        &self.images[i * dim..(i + 1) * dim]
+    }
+}
+
+/// A block as it arrived, checked and unpacked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Block {
+    /// Items.
+    Cell(Cell),
+    /// More centroids.
+    Router(Router),
+}
+
+/// A byte range of one data file covering whole blocks: what one range request fetches.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Span {
+    /// The data file.
+    pub file: u16,
+    /// First byte.
+    pub start: u64,
+    /// One past the last byte.
+    pub end: u64,
+    /// The blocks inside, in file order.
+    pub blocks: Vec<u32>,
+}
+
+impl Span {
+    /// Bytes it covers.
+    pub fn len(&self) -> u64 {
+        self.end - self.start
+    }
+
+    /// True when it covers nothing.
+    pub fn is_empty(&self) -> bool {
+        self.end == self.start
+    }
+}
+
+/// A streamed layout's root, read and checked: everything needed to find, fetch and
+/// check any block.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Layout {
+    name: String,
+    rows: usize,
+    cols: usize,
+    items: u32,
+    fingerprint: u64,
+    space: Space,
+    labelled: bool,
+    files: Vec<DataFile>,
+    blocks: Vec<BlockEntry>,
+    top: Top,
+}
+
+/// What a root's header declares: its whole size, for a bounded inflation.
+pub fn declared(head: &[u8]) -> Declared {
+    // Not a root (an HTML error page, another file): read no further than its head.
+    crate::format::declared_after(head, &MAGIC, Declared::Foreign)
+}
+
+/// The limit a root is inflated within.
+pub fn limit() -> Limit {
+    Limit::at_most(MAX_ROOT_BYTES).declared_by(declared)
+}
+
+impl Layout {
+    /// Reads a root (gzipped or raw); `file` names it in errors.
+    pub fn from_bytes(file: &str, bytes: &[u8]) -> Result<Layout> {
+        let raw = gzip::gunzip(file, bytes, limit())?;
+        Layout::read(file, &raw)
+    }
+
+    fn read(file: &str, raw: &[u8]) -> Result<Layout> {
+        let mut r = Reader::new(file, raw);
+        if !raw.starts_with(&MAGIC) {
+            return Err(Error::NotAnIndex {
+                file: file.to_owned(),
+            });
+        }
+        r.at = MAGIC.len();
+        let version = r.u32("format version")?;
+        if version != VERSION {
+            return Err(Error::UnsupportedVersion {
+                file: file.to_owned(),
+                found: version,
+                supported: VERSION,
+            });
+        }
+        let expected = r.u64("checksum")?;
+        let length = r.u64("length")?;
+        let rest = &raw[r.at..];
+        if (rest.len() as u64) < length {
+            return Err(Error::Truncated {
+                file: file.to_owned(),
+                what: format!("header says {length} bytes follow, {} do", rest.len()),
+            });
+        }
+        if rest.len() as u64 > length {
+            return Err(r.corrupt(format!(
+                "{} bytes after the {length} the header announces",
+                rest.len() as u64 - length
+            )));
+        }
+        let found = xxh3_64(rest);
+        if found != expected {
+            return Err(Error::Checksum {
+                file: file.to_owned(),
+                expected,
+                found,
+            });
+        }
+        let rows = usize::from(r.u16("rows")?);
+        let cols = usize::from(r.u16("columns")?);
+        let items = r.u32("item count")?;
+        let fingerprint = r.u64("fingerprint")?;
+        let space_bytes: [u8; 4] = r.take(4, "space")?.try_into().expect("4 bytes");
+        let space = Space::from_bytes(space_bytes)
+            .map_err(|e| r.corrupt(format!("a space this build does not know ({e})")))?;
+        let labelled = match r.u8("labelled")? {
+            0 => false,
+            1 => true,
+            v => return Err(r.corrupt(format!("labelled flag {v} is neither 0 nor 1"))),
+        };
+        if rows == 0 || cols == 0 || rows * cols > crate::distance::MAX_DIM {
+            return Err(r.corrupt(format!("images of {rows}x{cols}")));
+        }
+        let file_count = usize::from(r.u16("file count")?);
+        let mut files = Vec::with_capacity(file_count);
+        for f in 0..file_count {
+            let len = usize::from(r.u8("file name length")?);
+            let name = std::str::from_utf8(r.take(len, "file name")?)
+                .ok()
+                .filter(|n| is_plain_name(n))
+                .ok_or_else(|| {
+                    r.corrupt(format!(
+                        "data file {f} has a name that is not a plain file name"
+                    ))
+                })?
+                .to_owned();
+            let bytes = r.u64("file size")?;
+            files.push(DataFile { name, bytes });
+        }
+        let block_count = r.u32("block count")? as usize;
+        // 27 bytes a block: the count is bounded by the bytes that hold it.
+        if block_count.saturating_mul(27) > r.remaining() {
+            return Err(r.corrupt(format!("{block_count} blocks in {} bytes", r.remaining())));
+        }
+        let mut blocks = Vec::with_capacity(block_count);
+        for b in 0..block_count {
+            let entry = BlockEntry {
+                file: r.u16("block file")?,
+                offset: r.u64("block offset")?,
+                len: r.u32("block length")?,
+                checksum: r.u64("block checksum")?,
+                items: r.u32("block items")?,
+                router: match r.u8("block kind")? {
+                    KIND_CELL => false,
+                    KIND_ROUTER => true,
+                    k => return Err(r.corrupt(format!("block {b} has kind {k}"))),
+                },
+            };
+            let within = files.get(usize::from(entry.file)).is_some_and(|f| {
+                entry
+                    .offset
+                    .checked_add(u64::from(entry.len))
+                    .is_some_and(|end| end <= f.bytes)
+            });
+            if !within || entry.len == 0 || entry.len > MAX_BLOCK_BYTES || entry.items > items {
+                return Err(r.corrupt(format!(
+                    "block {b} ({} bytes at {} of file {}, {} items) lies outside its file or is too large",
+                    entry.len, entry.offset, entry.file, entry.items
+                )));
+            }
+            blocks.push(entry);
+        }
+        let top = match r.u8("top kind")? {
+            TOP_TABLE => {
+                let per_block = r.u32("items per block")?;
+                let expected = if per_block == 0 {
+                    u64::MAX
+                } else {
+                    u64::from(items).div_ceil(u64::from(per_block))
+                };
+                if expected != blocks.len() as u64 || blocks.iter().any(|b| b.router) {
+                    return Err(r.corrupt(format!(
+                        "a table of {items} items, {per_block} a block, in {} blocks",
+                        blocks.len()
+                    )));
+                }
+                for (j, b) in blocks.iter().enumerate() {
+                    let want = (items - j as u32 * per_block).min(per_block);
+                    if b.items != want {
+                        return Err(r.corrupt(format!(
+                            "table block {j} holds {} items, not {want}",
+                            b.items
+                        )));
+                    }
+                }
+                Top::Table { per_block }
+            }
+            TOP_ROUTED => {
+                let dim = usize::from(r.u16("centroid length")?);
+                let n = r.u32("centroid count")? as usize;
+                let router = read_router(&mut r, dim, n, blocks.len())?;
+                if dim != space.dim(rows, cols) {
+                    return Err(r.corrupt(format!(
+                        "centroids of {dim} values for a space of {}",
+                        space.dim(rows, cols)
+                    )));
+                }
+                let cells: u64 = blocks
+                    .iter()
+                    .filter(|b| !b.router)
+                    .map(|b| u64::from(b.items))
+                    .sum();
+                if cells != u64::from(items) {
+                    return Err(
+                        r.corrupt(format!("cells hold {cells} items, the root says {items}"))
+                    );
+                }
+                Top::Routed(router)
+            }
+            t => return Err(r.corrupt(format!("top kind {t}"))),
+        };
+        if r.at != raw.len() {
+            return Err(r.corrupt(format!("{} bytes after the top", raw.len() - r.at)));
+        }
+        Ok(Layout {
+            name: file.to_owned(),
+            rows,
+            cols,
+            items,
+            fingerprint,
+            space,
+            labelled,
+            files,
+            blocks,
+            top,
+        })
+    }
+
+    /// The root's name, as given when it was read.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Number of images.
+    pub fn len(&self) -> usize {
+        self.items as usize
+    }
+
+    /// True when there is no image.
+    pub fn is_empty(&self) -> bool {
+        self.items == 0
+    }
+
+    /// Image height and width.
+    pub fn shape(&self) -> (usize, usize) {
+        (self.rows, self.cols)
+    }
+
+    /// The space the router's centroids are in.
+    pub fn space(&self) -> Space {
+        self.space
+    }
+
+    /// Whether the images carry labels.
+    pub fn labelled(&self) -> bool {
+        self.labelled
+    }
+
+    /// The fingerprint of the images in id order, as a [`Dataset`] of them has.
+    pub fn fingerprint(&self) -> u64 {
+        self.fingerprint
+    }
+
+    /// The data files.
+    pub fn files(&self) -> &[DataFile] {
+        &self.files
+    }
+
+    /// The blocks.
+    pub fn blocks(&self) -> &[BlockEntry] {
+        &self.blocks
+    }
+
+    pub(crate) fn top(&self) -> &Top {
+        &self.top
+    }
+
+    /// The block holding item `id` of a table layout (None: not a table, or no such id).
+    pub fn block_of(&self, id: u32) -> Option<u32> {
+        match self.top {
+            Top::Table { per_block } if id < self.items => Some(id / per_block),
+            _ => None,
+        }
+    }
+
+    /// The ranges to fetch for `blocks`: one per run of blocks that lie close together in
+    /// one file.
+    pub fn spans(&self, blocks: &[u32]) -> Vec<Span> {
+        let mut sorted: Vec<u32> = blocks
+            .iter()
+            .copied()
+            .filter(|&b| (b as usize) < self.blocks.len())
+            .collect();
+        sorted.sort_unstable_by_key(|&b| {
+            let e = &self.blocks[b as usize];
+            (e.file, e.offset)
+        });
+        sorted.dedup();
+        let mut spans: Vec<Span> = Vec::new();
+        for b in sorted {
+            let e = &self.blocks[b as usize];
+            let end = e.offset + u64::from(e.len);
+            match spans.last_mut() {
+                Some(s)
+                    if s.file == e.file && e.offset >= s.end && e.offset - s.end <= MERGE_GAP =>
+                {
+                    s.end = end;
+                    s.blocks.push(b);
+                }
+                _ => spans.push(Span {
+                    file: e.file,
+                    start: e.offset,
+                    end,
+                    blocks: vec![b],
+                }),
+            }
+        }
+        spans
+    }
+
+    /// One span per data file, covering all of it: the whole layout.
+    pub fn whole(&self) -> Vec<Span> {
+        let all: Vec<u32> = (0..self.blocks.len() as u32).collect();
+        let mut spans = self.spans(&all);
+        // Merge whatever gaps remain: a whole file is one request.
+        spans.dedup_by(|b, a| {
+            if a.file == b.file {
+                a.end = b.end;
+                a.blocks.append(&mut b.blocks);
+                true
+            } else {
+                false
+            }
+        });
+        spans
+    }
+
+    /// The name a span's errors give: its file and byte range.
+    pub fn describe(&self, span: &Span) -> String {
+        let name = self
+            .files
+            .get(usize::from(span.file))
+            .map_or("?", |f| f.name.as_str());
+        format!("{name} bytes {}-{}", span.start, span.end.saturating_sub(1))
+    }
+
+    /// Checks and unpacks the blocks of `span` from `bytes`, its content.
+    pub fn take(&self, span: &Span, bytes: &[u8]) -> Result<Vec<(u32, Block)>> {
+        let where_ = self.describe(span);
+        if bytes.len() as u64 != span.len() {
+            return Err(Error::Truncated {
+                file: where_,
+                what: format!(
+                    "{} bytes arrived, {} were asked for",
+                    bytes.len(),
+                    span.len()
+                ),
+            });
+        }
+        span.blocks
+            .iter()
+            .map(|&b| {
+                let e = self.blocks.get(b as usize).ok_or_else(|| Error::Corrupt {
+                    file: where_.clone(),
+                    what: format!("no block {b}"),
+                })?;
+                let at = e
+                    .offset
+                    .checked_sub(span.start)
+                    .filter(|&a| e.file == span.file && a + u64::from(e.len) <= span.len());
+                let Some(at) = at else {
+                    return Err(Error::Corrupt {
+                        file: where_.clone(),
+                        what: format!("block {b} is not inside it"),
+                    });
+                };
+                let raw = &bytes[at as usize..(at + u64::from(e.len)) as usize];
+                Ok((b, self.block(b, e, raw)?))
+            })
+            .collect()
+    }
+
+    /// Checks block `b`'s bytes against the root and unpacks them.
+    fn block(&self, b: u32, e: &BlockEntry, raw: &[u8]) -> Result<Block> {
+        let name = format!("{} block {b}", self.files[usize::from(e.file)].name);
+        let found = xxh3_64(raw);
+        if found != e.checksum {
+            return Err(Error::Checksum {
+                file: name,
+                expected: e.checksum,
+                found,
+            });
+        }
+        let n = e.items as usize;
+        let dim = self.rows * self.cols;
+        let size = if e.router {
+            4 + n * (4 + self.router_dim())
+        } else {
+            4 + n * (5 + dim)
+        };
+        let bytes = gzip::gunzip(&name, raw, Limit::at_most(size as u64))?;
+        let mut r = Reader::new(&name, &bytes);
+        if r.u32("count")? as usize != n || bytes.len() != size {
+            return Err(r.corrupt(format!("{} bytes, the root says {n} items", bytes.len())));
+        }
+        if e.router {
+            let router = read_router(&mut r, self.router_dim(), n, self.blocks.len())?;
+            if let Some(c) = router
+                .children
+                .iter()
+                .find(|&&c| self.blocks[c as usize].router)
+            {
+                return Err(r.corrupt(format!("a router leading to router {c}")));
+            }
+            return Ok(Block::Router(router));
+        }
+        let ids: Vec<u32> = r
+            .take(4 * n, "ids")?
+            .chunks_exact(4)
+            .map(|c| u32::from_le_bytes(c.try_into().expect("4 bytes")))
+            .collect();
+        let labels = r.take(n, "labels")?.to_vec();
+        let images = r.take(n * dim, "images")?.to_vec();
+        if let Some(&id) = ids.iter().find(|&&id| id >= self.items) {
+            return Err(r.corrupt(format!("item {id} of {}", self.items)));
+        }
+        if let Top::Table { per_block } = self.top
+            && ids
+                .iter()
+                .enumerate()
+                .any(|(i, &id)| id != b * per_block + i as u32)
+        {
+            return Err(r.corrupt("ids out of the table's order".into()));
+        }
+        if let Some(&l) = labels.iter().find(|&&l| self.labelled && l > 9) {
+            return Err(r.corrupt(format!("label {l} is not a digit")));
+        }
+        Ok(Block::Cell(Cell {
+            ids,
+            labels,
+            images,
+        }))
+    }
+
+    fn router_dim(&self) -> usize {
+        match &self.top {
+            Top::Routed(r) => r.dim,
+            Top::Table { .. } => 0,
+        }
+    }
+
+    /// Puts every cell together as the [`Dataset`] in id order, checked against the
+    /// root's fingerprint: what the client searches once it has the whole layout.
+    pub fn assemble(&self, cells: impl IntoIterator<Item = Cell>) -> Result<Dataset> {
+        let dim = self.rows * self.cols;
+        let n = self.items as usize;
+        let mut pixels = vec![0u8; n * dim];
+        let mut labels = vec![0u8; n];
+        let mut seen = vec![false; n];
+        for cell in cells {
+            for (i, &id) in cell.ids.iter().enumerate() {
+                let id = id as usize;
+                if std::mem::replace(&mut seen[id], true) {
+                    return Err(Error::Corrupt {
+                        file: self.name.clone(),
+                        what: format!("item {id} is in two cells"),
+                    });
+                }
+                pixels[id * dim..(id + 1) * dim].copy_from_slice(cell.image(i, dim));
+                labels[id] = cell.labels[i];
+            }
+        }
+        if let Some(missing) = seen.iter().position(|&s| !s) {
+            return Err(Error::Corrupt {
+                file: self.name.clone(),
+                what: format!("item {missing} is in no cell"),
+            });
+        }
+        let data = Dataset::new(self.rows, self.cols, pixels, labels)?;
+        if data.fingerprint() != self.fingerprint {
+            return Err(Error::DatasetMismatch {
+                file: self.name.clone(),
+                index: self.fingerprint,
+                index_items: n,
+                index_dim: dim,
+                data: data.fingerprint(),
+                data_items: data.len(),
+                data_dim: data.dim(),
+            });
+        }
+        Ok(data)
+    }
+}
+
+/// A name with no folder in it, so that a root can only point beside itself.
+fn is_plain_name(name: &str) -> bool {
+    !name.is_empty()
+        && name != "."
+        && name != ".."
+        && name
+            .bytes()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'-' | b'_'))
+}
+
+fn read_router(r: &mut Reader, dim: usize, n: usize, blocks: usize) -> Result<Router> {
+    if dim == 0 || n.saturating_mul(4 + dim) > r.remaining() {
+        return Err(r.corrupt(format!(
+            "{n} centroids of {dim} values in {} bytes",
+            r.remaining()
+        )));
+    }
+    let children: Vec<u32> = r
+        .take(4 * n, "children")?
+        .chunks_exact(4)
+        .map(|c| u32::from_le_bytes(c.try_into().expect("4 bytes")))
+        .collect();
+    if let Some(&c) = children.iter().find(|&&c| c as usize >= blocks) {
+        return Err(r.corrupt(format!("a centroid leads to block {c} of {blocks}")));
+    }
+    let centroids = r.take(n * dim, "centroids")?.to_vec();
+    Ok(Router {
+        dim,
+        children,
+        centroids,
+    })
+}

@@ -1,0 +1,396 @@
+//! Searching a streamed layout with what has arrived: a query is planned (which blocks
+//! it needs that are not here), the caller fetches them, and the query runs on the cells
+//! the router picked. The engine never fetches: the same code serves a browser worker
+//! reading ranges over HTTP and the CLI reading files.
+
+use std::collections::HashMap;
+
+use super::{Block, Cell, Layout, Router, Span, Top};
+use crate::distance::l2_sq;
+use crate::error::{Error, Result};
+use crate::neighbors::{Neighbor, TopK};
+use crate::search::{Ranking, Rerank, Vectors};
+use crate::space::Workspace;
+
+/// How many centroids a query follows at each level of the router.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Probes {
+    /// Router blocks followed (layouts with a level of routers).
+    pub routers: usize,
+    /// Cells searched.
+    pub cells: usize,
+}
+
+impl Probes {
+    /// What the site searches with until it holds the whole layout.
+    pub const DEFAULT: Probes = Probes {
+        routers: 4,
+        cells: 8,
+    };
+}
+
+/// What a query needs next.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Plan {
+    /// These ranges, then plan again.
+    Fetch(Vec<Span>),
+    /// Everything is here: [`Streamed::find`] answers.
+    Ready,
+}
+
+/// A hit of a streamed search, with what showing it needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Found {
+    /// The item and its distance.
+    pub neighbor: Neighbor,
+    /// Its label.
+    pub label: u8,
+    /// Its original image.
+    pub image: Vec<u8>,
+}
+
+/// A cell as a query searches it: the block and its vectors in the layout's space.
+#[derive(Debug)]
+struct Searchable {
+    cell: Cell,
+    searched: Vec<u8>,
+    used: u64,
+}
+
+/// The blocks that have arrived, cells kept within a byte bound (least recently used
+/// go first; never one the current query needs).
+#[derive(Debug, Default)]
+pub struct Blocks {
+    cells: HashMap<u32, Searchable>,
+    routers: HashMap<u32, Router>,
+    bytes: usize,
+    most: usize,
+    tick: u64,
+}
+
+impl Blocks {
+    /// An empty store that keeps about `most` bytes of cells.
+    pub fn new(most: usize) -> Self {
+        Blocks {
+            most,
+            ..Blocks::default()
+        }
+    }
+
+    /// Bytes of cells held.
+    pub fn bytes(&self) -> usize {
+        self.bytes
+    }
+
+    /// Cells held.
+    pub fn cells(&self) -> usize {
+        self.cells.len()
+    }
+
+    fn has(&self, b: u32) -> bool {
+        self.cells.contains_key(&b) || self.routers.contains_key(&b)
+    }
+
+    fn touch(&mut self, b: u32) {
+        if let Some(s) = self.cells.get_mut(&b) {
+            s.used = self.tick;
+        }
+    }
+
+    fn evict(&mut self) {
+        while self.bytes > self.most {
+            let Some((&b, _)) = self
+                .cells
+                .iter()
+                .filter(|(_, s)| s.used < self.tick)
+                .min_by_key(|&(&b, s)| (s.used, b))
+            else {
+                return;
+            };
+            let gone = self.cells.remove(&b).expect("just found");
+            self.bytes -= size(&gone);
+        }
+    }
+}
+
+fn size(s: &Searchable) -> usize {
+    s.cell.images.len() + s.searched.len() + 5 * s.cell.ids.len()
+}
+
+/// Reusable state of a streamed query.
+#[derive(Debug, Default)]
+pub struct StreamScratch {
+    vectors: Vectors,
+    /// Every version of the query, one after the other.
+    variants: Vec<u8>,
+    /// The cells the last plan picked.
+    chosen: Vec<u32>,
+    top: TopK,
+    /// Candidates by their place in the chosen cells (cell, item).
+    places: Vec<(u32, u32)>,
+    rerank: Rerank,
+    workspace: Workspace,
+}
+
+/// A streamed layout and the blocks of it that have arrived.
+#[derive(Debug)]
+pub struct Streamed {
+    layout: Layout,
+    blocks: Blocks,
+}
+
+impl Streamed {
+    /// A layout with nothing fetched yet, keeping about `most` bytes of cells.
+    pub fn new(layout: Layout, most: usize) -> Self {
+        Streamed {
+            layout,
+            blocks: Blocks::new(most),
+        }
+    }
+
+    /// The layout.
+    pub fn layout(&self) -> &Layout {
+        &self.layout
+    }
+
+    /// The blocks held.
+    pub fn blocks(&self) -> &Blocks {
+        &self.blocks
+    }
+
+    /// Takes the blocks of `span` (its bytes as fetched): checked, unpacked, and cells
+    /// made searchable.
+    pub fn receive(
+        &mut self,
+        span: &Span,
+        bytes: &[u8],
+        scratch: &mut StreamScratch,
+    ) -> Result<()> {
+        for (b, block) in self.layout.take(span, bytes)? {
+            self.insert(b, block, scratch)?;
+        }
+        self.blocks.evict();
+        Ok(())
+    }
+
+    fn insert(&mut self, b: u32, block: Block, scratch: &mut StreamScratch) -> Result<()> {
+        match block {
+            Block::Router(r) => {
+                self.blocks.routers.insert(b, r);
+            }
+            Block::Cell(cell) => {
+                if self.blocks.cells.contains_key(&b) {
+                    return Ok(());
+                }
+                let (rows, cols) = self.layout.shape();
+                let space = self.layout.space();
+                let vdim = space.dim(rows, cols);
+                let mut searched = vec![0u8; cell.len() * vdim];
+                for (i, out) in searched.chunks_exact_mut(vdim).enumerate() {
+                    space.apply_in(
+                        rows,
+                        cols,
+                        cell.image(i, rows * cols),
+                        out,
+                        0,
+                        &mut scratch.workspace,
+                    )?;
+                }
+                let s = Searchable {
+                    cell,
+                    searched,
+                    used: self.blocks.tick,
+                };
+                self.blocks.bytes += size(&s);
+                self.blocks.cells.insert(b, s);
+            }
+        }
+        Ok(())
+    }
+
+    /// What `query` (an image of the layout's size) needs before [`Streamed::find`] can
+    /// answer it, following `probes` centroids.
+    pub fn plan(
+        &mut self,
+        query: &[u8],
+        probes: Probes,
+        scratch: &mut StreamScratch,
+    ) -> Result<Plan> {
+        self.blocks.tick += 1;
+        let layout = &self.layout;
+        let Top::Routed(top) = layout.top() else {
+            return Err(Error::InvalidInput(format!(
+                "{} is a table, not a searchable layout",
+                layout.name()
+            )));
+        };
+        let (rows, cols) = layout.shape();
+        if query.len() != rows * cols {
+            return Err(Error::InvalidInput(format!(
+                "the query has {} values, the layout expects {} ({rows}x{cols})",
+                query.len(),
+                rows * cols
+            )));
+        }
+        let space = layout.space();
+        scratch.variants.clear();
+        for v in 0..space.query_variants() {
+            let q = scratch.vectors.make(space, rows, cols, query, v)?;
+            scratch.variants.extend_from_slice(q);
+        }
+        let first = nearest(top, &scratch.variants, top.children.len());
+        let routed = first.iter().any(|&c| layout.blocks()[c as usize].router);
+        let cells = if routed {
+            let routers: Vec<u32> = first.into_iter().take(probes.routers.max(1)).collect();
+            let missing: Vec<u32> = routers
+                .iter()
+                .copied()
+                .filter(|&b| !self.blocks.has(b))
+                .collect();
+            if !missing.is_empty() {
+                return Ok(Plan::Fetch(layout.spans(&missing)));
+            }
+            let mut scored: Vec<(u32, u32)> = routers
+                .iter()
+                .flat_map(|b| {
+                    let r = &self.blocks.routers[b];
+                    (0..r.children.len())
+                        .map(|i| (closest(r.centroid(i), &scratch.variants), r.children[i]))
+                })
+                .collect();
+            scored.sort_unstable();
+            scored
+                .into_iter()
+                .map(|(_, c)| c)
+                .take(probes.cells.max(1))
+                .collect()
+        } else {
+            first
+                .into_iter()
+                .take(probes.cells.max(1))
+                .collect::<Vec<_>>()
+        };
+        scratch.chosen = cells;
+        for &c in &scratch.chosen {
+            self.blocks.touch(c);
+        }
+        let missing: Vec<u32> = scratch
+            .chosen
+            .iter()
+            .copied()
+            .filter(|&b| !self.blocks.has(b))
+            .collect();
+        if missing.is_empty() {
+            Ok(Plan::Ready)
+        } else {
+            Ok(Plan::Fetch(self.layout.spans(&missing)))
+        }
+    }
+
+    /// The `k` nearest to the query last planned, among the cells the plan picked,
+    /// ordered as `ranking` says.
+    pub fn find(
+        &self,
+        query: &[u8],
+        k: usize,
+        ranking: Ranking,
+        scratch: &mut StreamScratch,
+    ) -> Result<Vec<Found>> {
+        let (rows, cols) = self.layout.shape();
+        let dim = rows * cols;
+        let vdim = self.layout.space().dim(rows, cols);
+        let StreamScratch {
+            variants,
+            chosen,
+            top,
+            places,
+            rerank,
+            ..
+        } = scratch;
+        places.clear();
+        top.reset(ranking.candidates(k));
+        let mut cells = Vec::with_capacity(chosen.len());
+        for &c in chosen.iter() {
+            let s = self.blocks.cells.get(&c).ok_or_else(|| {
+                Error::InvalidInput(format!(
+                    "cell {c} of {} has not arrived",
+                    self.layout.name()
+                ))
+            })?;
+            for (i, v) in s.searched.chunks_exact(vdim).enumerate() {
+                let d = variants
+                    .chunks_exact(vdim)
+                    .map(|q| l2_sq(q, v))
+                    .min()
+                    .unwrap_or(u32::MAX);
+                top.push(Neighbor {
+                    distance: d,
+                    id: places.len() as u32,
+                });
+                places.push((cells.len() as u32, i as u32));
+            }
+            cells.push(&s.cell);
+        }
+        let image = |place: u32| {
+            let (c, i) = places[place as usize];
+            cells[c as usize].image(i as usize, dim)
+        };
+        let ranked: Vec<Neighbor> = match ranking {
+            Ranking::Space => top.as_slice().iter().take(k).copied().collect(),
+            Ranking::Distortion { model, .. } => rerank
+                .run(model, (rows, cols), query, top.as_slice(), k, image)?
+                .to_vec(),
+        };
+        Ok(ranked
+            .into_iter()
+            .map(|n| {
+                let (c, i) = places[n.id as usize];
+                let cell = cells[c as usize];
+                Found {
+                    neighbor: Neighbor {
+                        distance: n.distance,
+                        id: cell.ids[i as usize],
+                    },
+                    label: cell.labels[i as usize],
+                    image: cell.image(i as usize, dim).to_vec(),
+                }
+            })
+            .collect())
+    }
+
+    /// Item `id` of a table layout, when its block has arrived: image and label.
+    pub fn item(&self, id: u32) -> Option<(&[u8], u8)> {
+        let b = self.layout.block_of(id)?;
+        let s = self.blocks.cells.get(&b)?;
+        let i = s.cell.ids.iter().position(|&x| x == id)?;
+        let dim = self.layout.shape().0 * self.layout.shape().1;
+        Some((s.cell.image(i, dim), s.cell.labels[i]))
+    }
+
+    /// The original image of item `id`, when a cell holding it is here.
+    pub fn image(&self, id: u32) -> Option<&[u8]> {
+        let dim = self.layout.shape().0 * self.layout.shape().1;
+        self.blocks.cells.values().find_map(|s| {
+            let i = s.cell.ids.iter().position(|&x| x == id)?;
+            Some(s.cell.image(i, dim))
+        })
+    }
+}
+
+/// The distance from the nearest version of the query to `centroid`.
+fn closest(centroid: &[u8], variants: &[u8]) -> u32 {
+    variants
+        .chunks_exact(centroid.len())
+        .map(|q| l2_sq(q, centroid))
+        .min()
+        .unwrap_or(u32::MAX)
+}
+
+/// `router`'s children, nearest centroid first, at most `n`.
+fn nearest(router: &Router, variants: &[u8], n: usize) -> Vec<u32> {
+    let mut scored: Vec<(u32, u32)> = (0..router.children.len())
+        .map(|i| (closest(router.centroid(i), variants), router.children[i]))
+        .collect();
+    scored.sort_unstable();
+    scored.into_iter().take(n).map(|(_, c)| c).collect()
+}

@@ -1,0 +1,224 @@
+//! Writing a streamed layout: the images cut into cells (or into a table in id order),
+//! each block compressed on its own, data files named by their content, and the root.
+
+use std::io::Write;
+
+use flate2::{Compression, write::GzEncoder};
+use xxhash_rust::xxh3::xxh3_64;
+
+use super::kmeans::{self, Part};
+use super::{HEAD, KIND_CELL, KIND_ROUTER, MAGIC, MAX_FILE_BYTES, TOP_ROUTED, TOP_TABLE, VERSION};
+use crate::dataset::Dataset;
+use crate::error::{Error, Result};
+use crate::index;
+use crate::space::Space;
+
+/// How a layout is cut.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WriteParams {
+    /// Cells of about `cell` items by k-means in the searched space; more than `top`
+    /// cells get a level of router blocks between the root and the cells.
+    Routed {
+        /// Items a cell holds, about.
+        cell: usize,
+        /// Most centroids in the root before routers are added.
+        top: usize,
+        /// Seed of the k-means starts.
+        seed: u64,
+    },
+    /// Blocks of `per_block` items in id order.
+    Table {
+        /// Items a block holds.
+        per_block: usize,
+    },
+}
+
+impl WriteParams {
+    /// What the site's training digits are cut into: cells of 256 digits (a query
+    /// fetches a few dozen kilobytes a cell), at most 512 centroids in the root.
+    pub const ROUTED: WriteParams = WriteParams::Routed {
+        cell: 256,
+        top: 512,
+        seed: 1,
+    };
+    /// What the site's test digits are cut into: 100 a block, so one costs about 16 kB.
+    pub const TABLE: WriteParams = WriteParams::Table { per_block: 100 };
+}
+
+/// A layout's files, in memory: the root and the data files, each with its name.
+#[derive(Debug, Clone)]
+pub struct Written {
+    /// The root, gzipped.
+    pub root: Vec<u8>,
+    /// Data files: name (beside the root) and bytes.
+    pub files: Vec<(String, Vec<u8>)>,
+}
+
+struct Out {
+    kind: u8,
+    items: u32,
+    bytes: Vec<u8>,
+}
+
+/// The layout of `data` searched in `space`; data files are named `{stem}-{hash}.cells`.
+pub fn write(data: &Dataset, space: Space, stem: &str, params: WriteParams) -> Result<Written> {
+    if data.is_empty() || data.rows() > usize::from(u16::MAX) || data.cols() > usize::from(u16::MAX)
+    {
+        return Err(Error::InvalidInput(format!(
+            "cannot lay out {} images of {}x{}",
+            data.len(),
+            data.rows(),
+            data.cols()
+        )));
+    }
+    let dim = data.dim();
+    let cell = |ids: &[u32]| {
+        let mut raw = Vec::with_capacity(4 + ids.len() * (5 + dim));
+        raw.extend_from_slice(&(ids.len() as u32).to_le_bytes());
+        for &id in ids {
+            raw.extend_from_slice(&id.to_le_bytes());
+        }
+        raw.extend(ids.iter().map(|&id| data.label(id as usize)));
+        for &id in ids {
+            raw.extend_from_slice(data.image(id as usize));
+        }
+        Out {
+            kind: KIND_CELL,
+            items: ids.len() as u32,
+            bytes: gzip(&raw),
+        }
+    };
+    let mut blocks: Vec<Out> = Vec::new();
+    let mut top = Vec::new();
+    match params {
+        WriteParams::Table { per_block } => {
+            let per_block = per_block.max(1);
+            let ids: Vec<u32> = (0..data.len() as u32).collect();
+            blocks.extend(ids.chunks(per_block).map(cell));
+            top.push(TOP_TABLE);
+            top.extend_from_slice(&(per_block as u32).to_le_bytes());
+        }
+        WriteParams::Routed {
+            cell: size,
+            top: most,
+            seed,
+        } => {
+            let transformed = index::transform(data, space)?;
+            let searched = transformed.as_ref().unwrap_or(data);
+            let vdim = searched.dim();
+            let ids: Vec<u32> = (0..data.len() as u32).collect();
+            let cells = kmeans::chained(kmeans::partition(searched, &ids, size, seed));
+            let (children, centroids) = if cells.len() <= most.max(1) {
+                let first = blocks.len() as u32;
+                let centroids: Vec<u8> = cells.iter().flat_map(|p| p.centroid.clone()).collect();
+                blocks.extend(cells.iter().map(|p| cell(&p.ids)));
+                ((first..blocks.len() as u32).collect::<Vec<_>>(), centroids)
+            } else {
+                // About sqrt(cells) groups of about sqrt(cells) cells, a router block
+                // each (small, so a query's routers cost little): routers first, so that
+                // they lie together, then every group's cells.
+                let side = (cells.len() as f64).sqrt().ceil() as usize;
+                let groups = kmeans::chained(kmeans::partition(
+                    searched,
+                    &ids,
+                    size * side,
+                    seed ^ 0x5eed,
+                ));
+                let grouped: Vec<Vec<Part>> = groups
+                    .iter()
+                    .enumerate()
+                    .map(|(g, p)| {
+                        let seed = seed.wrapping_add(g as u64 + 1);
+                        kmeans::chained(kmeans::partition(searched, &p.ids, size, seed))
+                    })
+                    .collect();
+                let mut next = groups.len() as u32;
+                for parts in &grouped {
+                    let children: Vec<u32> = (next..next + parts.len() as u32).collect();
+                    next += parts.len() as u32;
+                    let centroids: Vec<u8> =
+                        parts.iter().flat_map(|p| p.centroid.clone()).collect();
+                    blocks.push(Out {
+                        kind: KIND_ROUTER,
+                        items: parts.len() as u32,
+                        bytes: gzip(&router(&children, &centroids)),
+                    });
+                }
+                for parts in &grouped {
+                    blocks.extend(parts.iter().map(|p| cell(&p.ids)));
+                }
+                let centroids: Vec<u8> = groups.iter().flat_map(|p| p.centroid.clone()).collect();
+                ((0..groups.len() as u32).collect(), centroids)
+            };
+            top.push(TOP_ROUTED);
+            top.extend_from_slice(&(vdim as u16).to_le_bytes());
+            top.extend_from_slice(&router(&children, &centroids)[..]);
+        }
+    }
+    // Data files of whole blocks, each under the hosts' limit.
+    let mut files: Vec<Vec<u8>> = vec![Vec::new()];
+    let mut entries = Vec::with_capacity(blocks.len());
+    for b in &blocks {
+        let last = files.last_mut().expect("one file at least");
+        if !last.is_empty() && (last.len() + b.bytes.len()) as u64 > MAX_FILE_BYTES {
+            files.push(Vec::new());
+        }
+        let f = files.len() - 1;
+        entries.push((f as u16, files[f].len() as u64));
+        files[f].extend_from_slice(&b.bytes);
+    }
+    let files: Vec<(String, Vec<u8>)> = files
+        .into_iter()
+        .map(|bytes| (format!("{stem}-{:016x}.cells", xxh3_64(&bytes)), bytes))
+        .collect();
+    let mut body = Vec::new();
+    body.extend_from_slice(&(data.rows() as u16).to_le_bytes());
+    body.extend_from_slice(&(data.cols() as u16).to_le_bytes());
+    body.extend_from_slice(&(data.len() as u32).to_le_bytes());
+    body.extend_from_slice(&data.fingerprint().to_le_bytes());
+    body.extend_from_slice(&space.to_bytes());
+    body.push(u8::from(data.labels().iter().all(|&l| l <= 9)));
+    body.extend_from_slice(&(files.len() as u16).to_le_bytes());
+    for (name, bytes) in &files {
+        body.push(name.len() as u8);
+        body.extend_from_slice(name.as_bytes());
+        body.extend_from_slice(&(bytes.len() as u64).to_le_bytes());
+    }
+    body.extend_from_slice(&(blocks.len() as u32).to_le_bytes());
+    for (b, &(file, offset)) in blocks.iter().zip(&entries) {
+        body.extend_from_slice(&file.to_le_bytes());
+        body.extend_from_slice(&offset.to_le_bytes());
+        body.extend_from_slice(&(b.bytes.len() as u32).to_le_bytes());
+        body.extend_from_slice(&xxh3_64(&b.bytes).to_le_bytes());
+        body.extend_from_slice(&b.items.to_le_bytes());
+        body.push(b.kind);
+    }
+    body.extend_from_slice(&top);
+    let mut root = Vec::with_capacity(HEAD as usize + body.len());
+    root.extend_from_slice(&MAGIC);
+    root.extend_from_slice(&VERSION.to_le_bytes());
+    root.extend_from_slice(&xxh3_64(&body).to_le_bytes());
+    root.extend_from_slice(&(body.len() as u64).to_le_bytes());
+    root.extend_from_slice(&body);
+    Ok(Written {
+        root: gzip(&root),
+        files,
+    })
+}
+
+/// A router's bytes: count, children, centroids.
+fn router(children: &[u32], centroids: &[u8]) -> Vec<u8> {
+    let mut raw = Vec::with_capacity(4 + children.len() * 4 + centroids.len());
+    raw.extend_from_slice(&(children.len() as u32).to_le_bytes());
+    for &c in children {
+        raw.extend_from_slice(&c.to_le_bytes());
+    }
+    raw.extend_from_slice(centroids);
+    raw
+}
+
+fn gzip(raw: &[u8]) -> Vec<u8> {
+    let mut enc = GzEncoder::new(Vec::new(), Compression::best());
+    enc.write_all(raw).expect("writing to memory cannot fail");
+    enc.finish().expect("writing to memory cannot fail")
+}

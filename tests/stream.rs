@@ -1,0 +1,309 @@
+//! The streamed layout: written, read back block by block, searched with what arrived,
+//! and refused with a message naming the file when any part of it is wrong.
+
+mod common;
+
+use common::mnist;
+use ssam::stream::{Layout, Plan, Probes, Span, StreamScratch, Streamed, WriteParams, write};
+use ssam::{Dataset, Effort, Error, Index, Params, Ranking, Scratch, Space};
+
+/// A small layout: 3,000 training digits in cells of 100, so that there are 30 of them.
+fn small() -> (Dataset, ssam::stream::Written) {
+    let data = mnist("train").head(3000);
+    let params = WriteParams::Routed {
+        cell: 100,
+        top: 512,
+        seed: 3,
+    };
+    let written = write(&data, Space::DEFAULT, "small", params).unwrap();
+    (data, written)
+}
+
+fn span_bytes(written: &ssam::stream::Written, s: &Span) -> Vec<u8> {
+    written.files[usize::from(s.file)].1[s.start as usize..s.end as usize].to_vec()
+}
+
+/// Fetches what plans ask for until the query is ready; returns the round trips taken.
+fn fetch_until_ready(
+    streamed: &mut Streamed,
+    written: &ssam::stream::Written,
+    q: &[u8],
+    probes: Probes,
+    scratch: &mut StreamScratch,
+) -> usize {
+    let mut trips = 0;
+    while let Plan::Fetch(spans) = streamed.plan(q, probes, scratch).unwrap() {
+        trips += 1;
+        assert!(trips < 5, "a plan that never ends");
+        for s in &spans {
+            streamed
+                .receive(s, &span_bytes(written, s), scratch)
+                .unwrap();
+        }
+    }
+    trips
+}
+
+#[test]
+fn every_cell_read_back_puts_the_images_together_in_id_order() {
+    let (data, written) = small();
+    let layout = Layout::from_bytes("small.root", &written.root).unwrap();
+    assert_eq!(
+        (layout.len(), layout.shape(), layout.fingerprint()),
+        (3000, (28, 28), data.fingerprint())
+    );
+    let mut cells = Vec::new();
+    for span in layout.whole() {
+        for (_, block) in layout.take(&span, &span_bytes(&written, &span)).unwrap() {
+            if let ssam::stream::Block::Cell(c) = block {
+                assert!(!c.is_empty() && c.len() <= 200, "cell of {}", c.len());
+                cells.push(c);
+            }
+        }
+    }
+    assert!(cells.len() >= 20, "{} cells", cells.len());
+    assert_eq!(layout.assemble(cells).unwrap(), data);
+    // The same data and parameters write the same bytes.
+    let (_, again) = small();
+    assert_eq!(again.root, written.root);
+    assert_eq!(again.files, written.files);
+}
+
+#[test]
+fn probing_every_cell_is_exact_search_and_fewer_cells_cost_fewer_bytes() {
+    let (data, written) = small();
+    let layout = Layout::from_bytes("small.root", &written.root).unwrap();
+    let blocks = layout.blocks().len();
+    let index = Index::build(
+        data.clone(),
+        Space::DEFAULT,
+        Params::default(),
+        None,
+        &mut |_, _| {},
+    )
+    .unwrap();
+    let test = mnist("t10k").head(40);
+    let mut streamed = Streamed::new(layout.clone(), usize::MAX);
+    let mut scratch = StreamScratch::default();
+    let mut exact_scratch = Scratch::new();
+    let all = Probes {
+        routers: 1,
+        cells: blocks,
+    };
+    for i in 0..test.len() {
+        let q = test.image(i);
+        fetch_until_ready(&mut streamed, &written, q, all, &mut scratch);
+        let found: Vec<_> = streamed
+            .find(q, 10, Ranking::Space, &mut scratch)
+            .unwrap()
+            .iter()
+            .map(|f| f.neighbor)
+            .collect();
+        let exact = index
+            .search(q, 10, Effort::Exact, &mut exact_scratch)
+            .unwrap();
+        assert_eq!(found, exact, "test digit {i}");
+        // Re-ranked, the hits carry their own labels and images.
+        for f in streamed
+            .find(q, 10, Ranking::DEFAULT, &mut scratch)
+            .unwrap()
+        {
+            assert_eq!(f.label, data.label(f.neighbor.id as usize));
+            assert_eq!(f.image, data.image(f.neighbor.id as usize));
+        }
+    }
+    // A cold client with two cells fetches two blocks' worth in one round trip.
+    let mut cold = Streamed::new(layout, usize::MAX);
+    let q = test.image(0);
+    let Plan::Fetch(spans) = cold
+        .plan(
+            q,
+            Probes {
+                routers: 1,
+                cells: 2,
+            },
+            &mut scratch,
+        )
+        .unwrap()
+    else {
+        panic!("a cold client has nothing");
+    };
+    assert_eq!(spans.iter().map(|s| s.blocks.len()).sum::<usize>(), 2);
+    assert_eq!(
+        fetch_until_ready(
+            &mut cold,
+            &written,
+            q,
+            Probes {
+                routers: 1,
+                cells: 2
+            },
+            &mut scratch
+        ),
+        1
+    );
+    assert_eq!(cold.blocks().cells(), 2);
+}
+
+#[test]
+fn cells_beyond_the_bound_are_dropped_least_recent_first_never_those_in_use() {
+    let (_, written) = small();
+    let layout = Layout::from_bytes("small.root", &written.root).unwrap();
+    // About three cells' worth.
+    let mut streamed = Streamed::new(layout, 3 * 100 * (784 + 256 + 5));
+    let mut scratch = StreamScratch::default();
+    let test = mnist("t10k").head(30);
+    for i in 0..test.len() {
+        let q = test.image(i);
+        fetch_until_ready(
+            &mut streamed,
+            &written,
+            q,
+            Probes {
+                routers: 1,
+                cells: 4,
+            },
+            &mut scratch,
+        );
+        // The four the query needs are all here, even over the bound.
+        assert!(
+            streamed.find(q, 10, Ranking::Space, &mut scratch).is_ok(),
+            "test digit {i}"
+        );
+        assert!(
+            streamed.blocks().cells() <= 6,
+            "{} cells kept",
+            streamed.blocks().cells()
+        );
+    }
+}
+
+#[test]
+fn a_large_set_gets_a_level_of_routers_and_takes_two_round_trips() {
+    let data = mnist("train").head(6000);
+    let written = write(
+        &data,
+        Space::DEFAULT,
+        "big",
+        WriteParams::Routed {
+            cell: 50,
+            top: 16,
+            seed: 1,
+        },
+    )
+    .unwrap();
+    let layout = Layout::from_bytes("big.root", &written.root).unwrap();
+    assert!(layout.blocks().iter().any(|b| b.router));
+    let mut streamed = Streamed::new(layout, usize::MAX);
+    let mut scratch = StreamScratch::default();
+    let q = mnist("t10k").image(0).to_vec();
+    let probes = Probes {
+        routers: 2,
+        cells: 6,
+    };
+    assert_eq!(
+        fetch_until_ready(&mut streamed, &written, &q, probes, &mut scratch),
+        2
+    );
+    let found = streamed
+        .find(&q, 10, Ranking::DEFAULT, &mut scratch)
+        .unwrap();
+    assert_eq!(found.len(), 10);
+    assert_eq!(found[0].label, mnist("t10k").label(0));
+}
+
+#[test]
+fn a_table_gives_one_item_from_one_block() {
+    let test = mnist("t10k").head(250);
+    let written = write(
+        &test,
+        Space::DEFAULT,
+        "t",
+        WriteParams::Table { per_block: 100 },
+    )
+    .unwrap();
+    let layout = Layout::from_bytes("t.root", &written.root).unwrap();
+    assert_eq!(layout.blocks().len(), 3);
+    let b = layout.block_of(217).unwrap();
+    let spans = layout.spans(&[b]);
+    assert_eq!(spans.len(), 1);
+    let mut streamed = Streamed::new(layout, usize::MAX);
+    let mut scratch = StreamScratch::default();
+    streamed
+        .receive(&spans[0], &span_bytes(&written, &spans[0]), &mut scratch)
+        .unwrap();
+    assert_eq!(streamed.item(217), Some((test.image(217), test.label(217))));
+    assert_eq!(streamed.item(17), None, "its block has not arrived");
+    assert_eq!(streamed.layout().block_of(250), None);
+}
+
+#[test]
+fn damaged_blocks_and_roots_are_refused_naming_the_file() {
+    let (_, written) = small();
+    let layout = Layout::from_bytes("small.root", &written.root).unwrap();
+    let span = layout.spans(&[3]).remove(0);
+    let good = span_bytes(&written, &span);
+    let data_file = &written.files[0].0;
+    // A flipped byte: the checksum says so.
+    let mut bad = good.clone();
+    let mid = bad.len() / 2;
+    bad[mid] ^= 1;
+    let e = layout.take(&span, &bad).unwrap_err();
+    assert!(
+        matches!(e, Error::Checksum { .. }) && e.to_string().contains(data_file),
+        "{e}"
+    );
+    // Cut short (a dropped connection) or too long (a server that ignored the range).
+    for wrong in [
+        &good[..good.len() - 1],
+        &[good.as_slice(), b"more"].concat()[..],
+    ] {
+        let e = layout.take(&span, wrong).unwrap_err();
+        assert!(
+            e.to_string().contains(data_file) && e.to_string().contains("were asked for"),
+            "{e}"
+        );
+    }
+    // Blocks of another build: another layout's bytes at the same place.
+    let other = write(
+        &mnist("train").head(3000),
+        Space::DEFAULT,
+        "small",
+        WriteParams::Routed {
+            cell: 100,
+            top: 512,
+            seed: 4,
+        },
+    )
+    .unwrap();
+    let theirs = &other.files[0].1;
+    let e = layout
+        .take(
+            &span,
+            &theirs[span.start as usize..(span.end as usize).min(theirs.len())],
+        )
+        .unwrap_err();
+    assert!(e.to_string().contains(data_file), "{e}");
+    // The root: cut, flipped, of another version, not a root at all.
+    let raw = ssam::gzip::gunzip("r", &written.root, ssam::gzip::Limit::at_most(1 << 24)).unwrap();
+    for (what, bytes) in [
+        ("truncated", raw[..raw.len() - 10].to_vec()),
+        ("checksum", {
+            let mut b = raw.clone();
+            let n = b.len();
+            b[n - 3] ^= 0x40;
+            b
+        }),
+        ("version", {
+            let mut b = raw.clone();
+            b[8] = 9;
+            b
+        }),
+        ("not an SSAM", b"<html>404</html>".to_vec()),
+    ] {
+        let e = Layout::from_bytes("small.root", &bytes)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("small.root") && e.contains(what), "{what}: {e}");
+    }
+}
