@@ -4,8 +4,9 @@
 1. The Content-Security-Policy: Trunk writes an inline module script that loads the app;
    the policy in index.html allows inline scripts only by hash, so the hash of each inline
    script is computed here and put where the policy says 'sha256-INLINE'.
-2. The service worker: sw.js gets the list of files to keep offline and a version that is
-   a hash of every file of the build, so a new deploy replaces the old cache.
+2. The service worker: sw.js gets the list of files to keep offline (the page itself, not
+   assets/) and a version that is a hash of those files, so a deploy that changes the page
+   replaces the old cache.
 
 Standard library only; run by `trunk build` with TRUNK_STAGING_DIR set."""
 import base64
@@ -41,7 +42,8 @@ def main():
     for root, _, names in os.walk(staging):
         for name in names:
             path = os.path.relpath(os.path.join(root, name), staging).replace(os.sep, "/")
-            if path != "sw.js":
+            # The data are the engine worker's to fetch and keep (web/sw.js says why).
+            if path != "sw.js" and not path.startswith("assets/"):
                 files.append(path)
     files.sort()
     digest = hashlib.sha256()

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs what building and testing SSAM needs, skipping whatever is already there:
 # the wasm32 target, Trunk, the wasm-bindgen CLI that matches Cargo.lock, wasm-opt
-# (npm's binaryen) and, with --browser, Debian's Chromium, ChromeDriver and the fonts the
-# tests type digits in.
+# (npm's binaryen) and, with --browser, Debian's Chromium, ChromeDriver, nginx (the static
+# server of the browser tests and bench/phone.sh) and the fonts the tests type digits in.
 # Only package registries are used. Source it or run it; tools land in ~/.cargo/bin and
 # target/tools.
 set -euo pipefail
@@ -42,6 +42,15 @@ if [ "${1:-}" = "--browser" ] && { ! command -v chromium >/dev/null || ! command
     [ "$(id -u)" = 0 ] || sudo=sudo
     $sudo apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium chromium-driver
+fi
+
+if [ "${1:-}" = "--browser" ] && ! command -v nginx >/dev/null && [ ! -x /usr/sbin/nginx ]; then
+    step "installing Debian's nginx (serves dist/ to the browser tests and bench/phone.sh, as a CDN would)"
+    sudo=""
+    [ "$(id -u)" = 0 ] || sudo=sudo
+    $sudo apt-get update -qq
+    # Each test and benchmark runs its own on a free port; none needs the system's service.
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq nginx
 fi
 
 # The fonts tests/preprocess.rs types digits in.

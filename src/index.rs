@@ -337,24 +337,13 @@ impl Index {
                 query.len()
             )));
         }
-        let (rows, cols) = (self.originals.rows(), self.originals.cols());
-        let mut upright = Upright::default();
-        let side = upright.side(rows, cols);
-        let query = upright.make(rows, cols, query).to_vec();
-        let hit = upright
-            .make(rows, cols, self.originals.image(id as usize))
-            .to_vec();
-        let matching = distortion::matching(
-            model,
-            &Gradients::of(model, side, side, &query)?,
-            &Gradients::of(model, side, side, &hit)?,
-        );
-        Ok(Explanation {
-            side,
+        let data = &self.originals;
+        explain_pair(
+            (data.rows(), data.cols()),
             query,
-            hit,
-            matching,
-        })
+            data.image(id as usize),
+            model,
+        )
     }
 
     /// The candidate stage for one version `q` of a query: into `top`, the k nearest the
@@ -419,6 +408,38 @@ impl Index {
             }
         }
     }
+}
+
+/// Why `hit` is similar to `query` under `model` (both `rows x cols`): both stood upright
+/// as re-ranking compares them, and where each pixel of the query found its match.
+pub fn explain_pair(
+    (rows, cols): (usize, usize),
+    query: &[u8],
+    hit: &[u8],
+    model: Distortion,
+) -> Result<Explanation> {
+    if query.len() != rows * cols || hit.len() != rows * cols {
+        return Err(Error::InvalidInput(format!(
+            "cannot explain images of {} and {} values as {rows}x{cols}",
+            query.len(),
+            hit.len()
+        )));
+    }
+    let mut upright = Upright::default();
+    let side = upright.side(rows, cols);
+    let query = upright.make(rows, cols, query).to_vec();
+    let hit = upright.make(rows, cols, hit).to_vec();
+    let matching = distortion::matching(
+        model,
+        &Gradients::of(model, side, side, &query)?,
+        &Gradients::of(model, side, side, &hit)?,
+    );
+    Ok(Explanation {
+        side,
+        query,
+        hit,
+        matching,
+    })
 }
 
 /// The originals in `space`; None when the space leaves them as they are.

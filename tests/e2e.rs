@@ -8,12 +8,11 @@ mod site;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use fantoccini::Locator;
 use serde_json::json;
-use site::{Browser, bomb, browser, gzip, phone, serve, seven_png, shapes};
+use site::{Browser, Config, bomb, browser, gzip, phone, serve, serve_with, seven_png, shapes};
 
 #[tokio::test(flavor = "current_thread")]
 #[ignore = "needs dist/ (trunk build --release) and chromedriver; scripts/test.sh runs it"]
@@ -173,6 +172,62 @@ async fn a_corrupted_or_missing_index_shows_an_error_panel_naming_the_file() {
 
 #[tokio::test(flavor = "current_thread")]
 #[ignore = "needs dist/ (trunk build --release) and chromedriver; scripts/test.sh runs it"]
+async fn the_test_server_answers_byte_ranges_with_206_and_gzips_the_webassembly() {
+    let site = serve();
+    let file = std::fs::read(site::dist().join("assets/index.ssam.gz")).unwrap();
+    let (status, headers, body) = site.get("/ok/assets/index.ssam.gz", &["Range: bytes=1000-1999"]);
+    assert_eq!(status, 206);
+    assert_eq!(body, file[1000..2000]);
+    let range = format!("bytes 1000-1999/{}", file.len());
+    assert!(
+        headers.contains(&("content-range".into(), range)),
+        "{headers:?}"
+    );
+    let served = site.log().pop().unwrap();
+    assert_eq!(served.range.as_deref(), Some("bytes=1000-1999"));
+    assert!(served.bytes < 1500, "{served:?}");
+
+    // A browser's Range request gets its 206 too: it asks for no compression, which would
+    // make nginx send the whole file. Past the HTTP cache: there the page's worker left
+    // the whole file as nginx gzipped it, and Chromium answers a range of that copy, which
+    // nginx revalidates with a 304, with ERR_CONTENT_DECODING_FAILED.
+    let b = browser().await;
+    b.open_ready(&format!("{}/ok/", site.base)).await;
+    let got = b
+        .client
+        .execute_async(
+            "const done = arguments[1]; \
+             fetch(arguments[0], { headers: { Range: 'bytes=1000-1999' }, cache: 'no-store' }) \
+               .then(async r => done([r.status, Array.from(new Uint8Array(await r.arrayBuffer()))]), e => done(String(e)));",
+            vec![json!(format!("{}/ok/assets/index.ssam.gz", site.base))],
+        )
+        .await
+        .unwrap();
+    assert_eq!(got, json!([206, file[1000..2000]]));
+    b.close().await;
+
+    let wasm = std::fs::read_dir(site::dist())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .find(|n| n.ends_with(".wasm"))
+        .unwrap();
+    let size = std::fs::metadata(site::dist().join(&wasm)).unwrap().len();
+    let (status, headers, _) = site.get(&format!("/ok/{wasm}"), &["Accept-Encoding: gzip"]);
+    assert_eq!(status, 200);
+    assert!(
+        headers.contains(&("content-encoding".into(), "gzip".into())),
+        "{headers:?}"
+    );
+    assert!(
+        headers.contains(&("content-type".into(), "application/wasm".into())),
+        "{headers:?}"
+    );
+    let served = site.log().pop().unwrap();
+    assert!(served.bytes < size / 2, "{served:?} of {size} bytes");
+}
+
+#[tokio::test(flavor = "current_thread")]
+#[ignore = "needs dist/ (trunk build --release) and chromedriver; scripts/test.sh runs it"]
 async fn after_loading_drawing_and_uploading_make_no_requests() {
     let site = serve();
     let dir = tempfile::tempdir().unwrap();
@@ -250,7 +305,7 @@ async fn a_second_visit_works_with_the_network_off() {
     b.until_text("[data-testid=verdict]", "nearest").await;
     let online = b.hit_labels().await;
 
-    site.down.store(true, Ordering::SeqCst);
+    site.set_down(true);
     let refused = site.requests().len();
     b.open_ready(&url).await;
     b.draw_seven().await;
@@ -683,8 +738,7 @@ async fn caches(b: &Browser) -> serde_json::Value {
 #[tokio::test(flavor = "current_thread")]
 #[ignore = "needs dist/ (trunk build --release) and chromedriver; scripts/test.sh runs it"]
 async fn a_new_deploy_under_max_age_reaches_a_returning_visitor_and_no_visit_is_blank() {
-    let site = serve();
-    site.cache_control("max-age=600");
+    let site = serve_with(Config::standard().cache_control("max-age=600"));
     let dir = tempfile::tempdir().unwrap();
     let (build2, script2) = next_build(dir.path());
     let url = format!("{}/ok/", site.base);

@@ -1,21 +1,29 @@
-// SSAM's service worker: on the first visit it keeps the whole site (page, app, worker,
-// MNIST files, index, exact answers) in a cache named after the build, then answers
-// every request of the site from that cache, so later visits load without the network.
-// scripts/post_build.py writes the build's version and file list below; a new deploy has
-// a new version, which installs a new cache and deletes the old one.
+// SSAM's service worker: keeps the page itself (HTML, app, worker, styles, icons) in a
+// cache named after the build and answers the page's requests from it, so later visits
+// load without the network. The data (assets/) are not its business: the engine's worker
+// fetches what a query needs by range requests and keeps the whole set for offline use
+// in its own cache (`data-ssam`), so nothing is downloaded twice.
 //
-// The new cache is filled from the server, never from the browser's HTTP cache
-// (`cache: 'reload'`): static hosts send `max-age`, and a stale index.html or index
-// from the HTTP cache, kept under the new version, would point at files the new deploy
-// no longer has. So the cache of version N holds version N's files only.
+// The page registers this worker only once a first result is shown, so that its
+// downloads never compete with the first search. scripts/post_build.py writes the
+// build's version and file list below; a new deploy has a new version, which installs a
+// new cache and deletes the old one.
+//
+// Files named by their content (Trunk's hashed app script, wasm and styles) come from the
+// browser's HTTP cache when it has them (the page just loaded them: no second download).
+// Files whose names stay the same from build to build (index.html, the worker) are
+// fetched past the HTTP cache (`cache: 'reload'`): static hosts send `max-age`, and a
+// stale index.html kept under the new version would point at files the new deploy no
+// longer has. So the cache of version N holds version N's files only.
 const VERSION = '__SSAM_VERSION__';
 const FILES = __SSAM_FILES__;
 const CACHE = 'ssam-' + VERSION;
+const HASHED = /-[0-9a-f]{12,}(_bg)?\.(js|wasm|css)$/;
 
 self.addEventListener('install', (event) => {
   event.waitUntil(
     caches.open(CACHE)
-      .then((cache) => cache.addAll(['./'].concat(FILES).map((url) => new Request(url, { cache: 'reload' }))))
+      .then((cache) => cache.addAll(['./'].concat(FILES).map((url) => new Request(url, { cache: HASHED.test(url) ? 'default' : 'reload' }))))
       .then(() => self.skipWaiting()),
   );
 });
@@ -30,7 +38,9 @@ self.addEventListener('activate', (event) => {
 
 self.addEventListener('fetch', (event) => {
   const request = event.request;
-  if (request.method !== 'GET' || new URL(request.url).origin !== self.location.origin) {
+  // A range request is the engine reading part of a data file: the network's to answer
+  // (a whole cached file would come back as 200 and look like a host that ignores ranges).
+  if (request.method !== 'GET' || request.headers.has('range') || new URL(request.url).origin !== self.location.origin) {
     return;
   }
   event.respondWith((async () => {

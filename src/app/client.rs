@@ -59,6 +59,9 @@ pub struct Client {
     pub set: RwSignal<Option<SetInfo>>,
     /// The first load's progress.
     pub progress: RwSignal<Option<Progress>>,
+    /// MNIST's whole set downloading in the background while it is searched by parts:
+    /// bytes done of all.
+    pub local: RwSignal<Option<(u64, u64)>>,
     /// What stopped the first load or the worker: the page shows the error panel.
     pub failure: RwSignal<Option<Problem>>,
     pub answer: RwSignal<Option<Answer>>,
@@ -90,6 +93,7 @@ impl Client {
             on_pick: StoredValue::new(Some(on_pick)),
             set: RwSignal::new(None),
             progress: RwSignal::new(None),
+            local: RwSignal::new(None),
             failure: RwSignal::new(None),
             answer: RwSignal::new(None),
             why: RwSignal::new(None),
@@ -259,19 +263,23 @@ impl Client {
             FromWorker::Ready(mut info) => {
                 // The worker's clock starts with the worker; the page's with navigation.
                 info.ready_at = super::fetch::now();
-                let first = self.set.with_untracked(Option::is_none);
                 if info.own {
                     self.own_progress.set(None);
                     self.own_problem.set(None);
                     self.own_busy.set_value(None);
                 }
                 self.bench.set(Bench::default());
-                self.set.set(Some(info));
-                if first {
-                    register_service_worker();
+                if info.streamed.is_none() && !info.own {
+                    self.local.set(None);
                 }
+                self.set.set(Some(info));
             }
             FromWorker::Answer(a) => {
+                // The offline copy of the page starts once a first result is shown, so
+                // that its downloads never compete with the first search.
+                if self.answer.with_untracked(Option::is_none) {
+                    register_service_worker();
+                }
                 self.problem.set(None);
                 self.answer.set(Some(a));
                 self.next();
@@ -301,6 +309,7 @@ impl Client {
             FromWorker::Failed { during, problem } => self.fail(during, problem),
             FromWorker::Map(m) => self.map.set(Some(Ok(m))),
             FromWorker::Images(i) => self.map_images.set(Some(i)),
+            FromWorker::Local { done, total } => self.local.set(Some((done, total))),
         }
     }
 

@@ -64,29 +64,15 @@ pub async fn fetch(
     limit: Limit,
     progress: impl FnMut(u64, Option<u64>),
 ) -> Result<Vec<u8>, Problem> {
-    let failed = |status: Option<u16>, reason: String| Problem::Download {
-        file: url.to_owned(),
-        status,
-        reason,
-    };
-    let response = gloo_net::http::Request::get(url)
-        .send()
-        .await
-        .map_err(|e| failed(None, e.to_string()))?;
-    if !response.ok() {
-        return Err(failed(Some(response.status()), response.status_text()));
-    }
-    let total = response
-        .headers()
-        .get("content-length")
-        .and_then(|v| v.parse::<u64>().ok());
+    let (response, total) = get(gloo_net::http::Request::get(url), url).await?;
     match response.body() {
         Some(body) => read_stream(url, body, limit, total, progress).await,
         None => {
-            let bytes = response
-                .binary()
-                .await
-                .map_err(|e| failed(None, e.to_string()))?;
+            let bytes = response.binary().await.map_err(|e| Problem::Download {
+                file: url.to_owned(),
+                status: None,
+                reason: e.to_string(),
+            })?;
             gzip::gunzip_owned(url, bytes, limit).map_err(engine)
         }
     }
@@ -109,11 +95,75 @@ pub async fn read_file(
     .await
 }
 
-/// Reads a byte stream to its end through an [`Inflater`].
+/// Where a read's bytes go: an [`Inflater`], or a [`Capped`] buffer that keeps them as
+/// they are.
+trait Sink {
+    fn push(&mut self, bytes: &[u8]) -> crate::Result<()>;
+    fn is_done(&self) -> bool;
+    fn finish(self) -> crate::Result<Vec<u8>>;
+}
+
+impl Sink for Inflater {
+    fn push(&mut self, bytes: &[u8]) -> crate::Result<()> {
+        Inflater::push(self, bytes)
+    }
+    fn is_done(&self) -> bool {
+        Inflater::is_done(self)
+    }
+    fn finish(self) -> crate::Result<Vec<u8>> {
+        Inflater::finish(self)
+    }
+}
+
+/// Bytes kept as they arrive, refused past `most`.
+struct Capped {
+    name: String,
+    most: u64,
+    bytes: Vec<u8>,
+}
+
+impl Sink for Capped {
+    fn push(&mut self, bytes: &[u8]) -> crate::Result<()> {
+        if (self.bytes.len() + bytes.len()) as u64 > self.most {
+            return Err(crate::Error::TooLarge {
+                file: self.name.clone(),
+                limit: self.most,
+                declared: true,
+            });
+        }
+        self.bytes.extend_from_slice(bytes);
+        Ok(())
+    }
+    fn is_done(&self) -> bool {
+        false
+    }
+    fn finish(self) -> crate::Result<Vec<u8>> {
+        Ok(self.bytes)
+    }
+}
+
+/// Reads a byte stream to its end into `sink`.
 async fn read_stream(
     name: &str,
     body: ReadableStream,
     limit: Limit,
+    total: Option<u64>,
+    progress: impl FnMut(u64, Option<u64>),
+) -> Result<Vec<u8>, Problem> {
+    drain(
+        name,
+        body,
+        Inflater::new(name, limit, total),
+        total,
+        progress,
+    )
+    .await
+}
+
+async fn drain(
+    name: &str,
+    body: ReadableStream,
+    mut sink: impl Sink,
     total: Option<u64>,
     mut progress: impl FnMut(u64, Option<u64>),
 ) -> Result<Vec<u8>, Problem> {
@@ -123,7 +173,6 @@ async fn read_stream(
         reason: format!("reading broke off ({})", js_error(&e)),
     };
     let reader: ReadableStreamDefaultReader = body.get_reader().unchecked_into();
-    let mut sink = Inflater::new(name, limit, total);
     let mut received = 0u64;
     loop {
         let chunk = JsFuture::from(reader.read()).await.map_err(broke)?;
@@ -149,4 +198,98 @@ async fn read_stream(
         progress(received, total);
     }
     sink.finish().map_err(engine)
+}
+
+/// Fetches `url` as it is (no inflation: its parts are compressed on their own), at most
+/// `most` bytes; `revalidate` asks the server whether the browser's copy is current
+/// (for a file whose name stays the same from build to build). What this fetches is
+/// kept in Cache Storage by its caller, so not in the HTTP cache too (`no-store` for
+/// a file named by its content: it would be held twice).
+pub async fn whole(
+    url: &str,
+    most: u64,
+    revalidate: bool,
+    progress: impl FnMut(u64, Option<u64>),
+) -> Result<Vec<u8>, Problem> {
+    let request = gloo_net::http::Request::get(url).cache(if revalidate {
+        web_sys::RequestCache::NoCache
+    } else {
+        web_sys::RequestCache::NoStore
+    });
+    let (response, total) = get(request, url).await?;
+    let sink = Capped {
+        name: url.to_owned(),
+        most,
+        bytes: Vec::with_capacity(total.unwrap_or(0).min(most) as usize),
+    };
+    match response.body() {
+        Some(body) => drain(url, body, sink, total, progress).await,
+        None => Err(Problem::Download {
+            file: url.to_owned(),
+            status: None,
+            reason: "the response has no body".into(),
+        }),
+    }
+}
+
+/// Sends `request` for `url`: a response that is OK, and its length when the server said.
+async fn get(
+    request: gloo_net::http::RequestBuilder,
+    url: &str,
+) -> Result<(gloo_net::http::Response, Option<u64>), Problem> {
+    let failed = |status: Option<u16>, reason: String| Problem::Download {
+        file: url.to_owned(),
+        status,
+        reason,
+    };
+    let response = request
+        .send()
+        .await
+        .map_err(|e| failed(None, e.to_string()))?;
+    if !response.ok() {
+        return Err(failed(Some(response.status()), response.status_text()));
+    }
+    let total = response
+        .headers()
+        .get("content-length")
+        .and_then(|v| v.parse::<u64>().ok());
+    Ok((response, total))
+}
+
+/// Bytes `start..end` of `url`, by one range request. A server that answers with more
+/// than the range (it ignored `Range` and sends the whole file) is noticed from the
+/// status and the transfer cancelled at once, not downloaded.
+pub async fn range(url: &str, start: u64, end: u64) -> Result<Vec<u8>, Problem> {
+    let failed = |status: Option<u16>, reason: String| Problem::Download {
+        file: format!("{url} bytes {start}-{}", end.saturating_sub(1)),
+        status,
+        reason,
+    };
+    let response = gloo_net::http::Request::get(url)
+        .header("Range", &format!("bytes={start}-{}", end.saturating_sub(1)))
+        .send()
+        .await
+        .map_err(|e| failed(None, e.to_string()))?;
+    match response.status() {
+        206 => {}
+        200 => {
+            if let Some(body) = response.body() {
+                let _ = body.cancel();
+            }
+            return Err(failed(
+                Some(200),
+                "the server ignored the byte range and began sending the whole file (cancelled): it must answer range requests".into(),
+            ));
+        }
+        s => return Err(failed(Some(s), response.status_text())),
+    }
+    let sink = Capped {
+        name: format!("{url} bytes {start}-{}", end.saturating_sub(1)),
+        most: end - start,
+        bytes: Vec::with_capacity((end - start) as usize),
+    };
+    match response.body() {
+        Some(body) => drain(url, body, sink, Some(end - start), |_, _| {}).await,
+        None => Err(failed(None, "the response has no body".into())),
+    }
 }

@@ -195,6 +195,29 @@ pub struct SetInfo {
     /// The set's pictures were dark on a light ground and were inverted on import, so
     /// that ink is high as in MNIST and in every query.
     pub inverted: bool,
+    /// Searched by parts fetched per query (the streamed layout), while the whole set
+    /// downloads in the background; None: the whole set is here.
+    pub streamed: Option<Streaming>,
+}
+
+/// How a set searched by parts is cut.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Streaming {
+    /// Cells in all.
+    pub cells: u32,
+    /// Cells a query searches.
+    pub probes: u32,
+}
+
+/// What answering a query by parts took.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Parts {
+    /// Cells searched.
+    pub cells: u32,
+    /// Bytes fetched for this query (0: all were here already).
+    pub fetched: u64,
+    /// Sequential round trips it waited for.
+    pub trips: u32,
 }
 
 impl SetInfo {
@@ -262,6 +285,8 @@ pub struct Answer {
     pub measured: u32,
     pub items: u32,
     pub exact: Option<Exact>,
+    /// Answered from fetched parts of the set (None: from the whole set).
+    pub parts: Option<Parts>,
 }
 
 /// The engine's [`crate::verdict::Verdict`] as it travels.
@@ -350,6 +375,11 @@ pub enum FromWorker {
     },
     Map(MapFile),
     Images(Images),
+    /// The background download of the whole set: bytes done of all.
+    Local {
+        done: u64,
+        total: u64,
+    },
 }
 
 /// A map's file, checked by the worker against the set (and again by the page, which

@@ -78,6 +78,7 @@ pub fn Results(
         measured,
         items,
         exact,
+        parts,
         ..
     } = answer;
     let k = hits.len();
@@ -98,10 +99,26 @@ pub fn Results(
     } else {
         ""
     };
-    let timing = format!(
-        "{k} nearest of {items} in {ms:.2} ms ({}{reranked}), {measured} distances measured",
-        setting.name()
-    );
+    let timing = match parts {
+        Some(p) => format!(
+            "{k} nearest of {items} in {ms:.2} ms (the {} cells nearest to it, {}{reranked}), {measured} distances measured",
+            p.cells,
+            if p.fetched > 0 {
+                format!(
+                    "{:.0} kB fetched in {} round trip{}",
+                    p.fetched as f64 / 1e3,
+                    p.trips,
+                    if p.trips == 1 { "" } else { "s" }
+                )
+            } else {
+                "all here already".into()
+            }
+        ),
+        None => format!(
+            "{k} nearest of {items} in {ms:.2} ms ({}{reranked}), {measured} distances measured",
+            setting.name()
+        ),
+    };
     // The hit whose "why" is shown; a new answer starts with none.
     let selected = RwSignal::new(None::<u32>);
     let query_image = query.image.clone();
@@ -152,7 +169,7 @@ pub fn Results(
         }
     });
     view! {
-        <section class="results" aria-live="polite">
+        <section class="results" data-testid="results" aria-live="polite">
             <div class="query">
                 <figure>
                     <Digit image=query.image label=format!("the query, {shown}") class="query-tile" />

@@ -26,8 +26,27 @@ fn secs(ms: f64) -> String {
 }
 
 /// One line about the set being searched: what it holds and how it is indexed, and, when
-/// it was just loaded or built, how long that took.
-fn ready_line(s: &SetInfo) -> String {
+/// it was just loaded or built, how long that took; for a set searched by parts, how much
+/// of it is here (`local`: bytes of the background download done, of all).
+fn ready_line(s: &SetInfo, local: Option<(u64, u64)>) -> String {
+    if let Some(parts) = s.streamed {
+        let here = match local {
+            Some((done, total)) if total > 0 => format!(
+                "{:.0}% of it is here ({:.1} of {:.1} MB downloading in the background); then every search is local and the site works offline",
+                100.0 * done as f64 / total as f64,
+                done as f64 / 1e6,
+                total as f64 / 1e6
+            ),
+            _ => "the rest downloads in the background once a first result is shown".into(),
+        };
+        return format!(
+            "Searching {} {} training digits by parts: each query fetches the {} nearest of their {} cells; {here}.",
+            thousands(u64::from(s.items)),
+            s.name,
+            parts.probes,
+            parts.cells,
+        );
+    }
     let index = format!(
         "a forest of {} trees{}",
         s.trees,
@@ -118,7 +137,7 @@ pub fn Status(client: Client) -> impl IntoView {
         }
         if let Some(s) = client.set.get() {
             return view! {
-                <p class="muted small" data-testid="ready">{ready_line(&s)}</p>
+                <p class="muted small" data-testid="ready" data-streamed=s.streamed.is_some().to_string()>{ready_line(&s, client.local.get())}</p>
             }
             .into_any();
         }

@@ -132,6 +132,23 @@ pub struct StreamScratch {
     workspace: Workspace,
 }
 
+impl StreamScratch {
+    /// The last query planned, as the layout's space shows it.
+    pub fn searched_query(&self) -> &[u8] {
+        &self.vectors.shown
+    }
+
+    /// Items the last [`Streamed::find`] measured.
+    pub fn measured(&self) -> usize {
+        self.places.len()
+    }
+
+    /// Cells the last plan picked.
+    pub fn cells(&self) -> usize {
+        self.chosen.len()
+    }
+}
+
 /// A streamed layout and the blocks of it that have arrived.
 #[derive(Debug)]
 pub struct Streamed {

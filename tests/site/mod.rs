@@ -1,13 +1,17 @@
-//! The harness of the end-to-end tests (tests/e2e.rs): a static server for a built site that can damage,
-//! slow down, switch (a new deploy) or refuse what it serves, and Chromium driven through
-//! chromedriver, closed when the test ends however it ends.
+//! The harness of the end-to-end tests (tests/e2e.rs): nginx serving a built site, which
+//! can damage, slow down, switch (a new deploy) or refuse what it serves (`nginx.rs`), and
+//! Chromium driven through chromedriver, closed when the test ends however it ends.
 #![allow(dead_code)]
+
+mod nginx;
+
+// The whole harness, whether or not today's tests use every part of it.
+#[allow(unused_imports)]
+pub use nginx::{Config, Fault, Served, Site, serve, serve_with};
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use fantoccini::actions::{InputSource, MOUSE_BUTTON_LEFT, MouseActions, PointerAction};
@@ -17,120 +21,6 @@ use serde_json::json;
 /// The site as `trunk build --release` leaves it.
 pub fn dist() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("dist")
-}
-
-/// A static server on a free port. Paths start with a mode: /ok/ serves the site as
-/// built, /corrupt/ flips a byte in the middle of the index, /missing/ answers 404 for
-/// the index, /slow/ holds every data file (assets/) for two seconds so loading takes a
-/// while, /badmap/ cuts the map file in half. `down` makes it refuse everything, as a network that is off; `root` is the
-/// folder served (a deploy swaps it); `cache` is a Cache-Control header sent with every
-/// file. Every request path is recorded.
-pub struct Site {
-    pub base: String,
-    log: Arc<Mutex<Vec<String>>>,
-    pub down: Arc<AtomicBool>,
-    root: Arc<Mutex<PathBuf>>,
-    cache: Arc<Mutex<Option<String>>>,
-}
-
-pub fn serve() -> Site {
-    let server = tiny_http::Server::http("127.0.0.1:0").expect("a free port");
-    let base = format!(
-        "http://{}",
-        server.server_addr().to_ip().expect("an IP address")
-    );
-    let site = Site {
-        base,
-        log: Arc::new(Mutex::new(Vec::new())),
-        down: Arc::new(AtomicBool::new(false)),
-        root: Arc::new(Mutex::new(dist())),
-        cache: Arc::new(Mutex::new(None)),
-    };
-    let (seen, off, root, cache) = (
-        site.log.clone(),
-        site.down.clone(),
-        site.root.clone(),
-        site.cache.clone(),
-    );
-    std::thread::spawn(move || {
-        for request in server.incoming_requests() {
-            let url = request.url().split('?').next().unwrap_or("").to_owned();
-            seen.lock().unwrap().push(url.clone());
-            if off.load(Ordering::SeqCst) {
-                let _ = request.respond(tiny_http::Response::empty(503));
-                continue;
-            }
-            let root = root.lock().unwrap().clone();
-            let cache = cache.lock().unwrap().clone();
-            // One thread a request: a held (slow) file must not hold the others.
-            std::thread::spawn(move || respond(request, &url, &root, cache));
-        }
-    });
-    site
-}
-
-fn respond(request: tiny_http::Request, url: &str, root: &Path, cache: Option<String>) {
-    let mut parts = url.trim_start_matches('/').splitn(2, '/');
-    let (mode, rest) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
-    let rest = if rest.is_empty() || rest.ends_with('/') {
-        format!("{rest}index.html")
-    } else {
-        rest.to_owned()
-    };
-    let path = root.join(&rest);
-    if mode == "slow" && rest.starts_with("assets/") {
-        std::thread::sleep(Duration::from_secs(2));
-    }
-    let body = match (mode, std::fs::read(&path)) {
-        ("missing", _) if rest.ends_with("index.ssam.gz") => None,
-        ("corrupt", Ok(mut b)) if rest.ends_with("index.ssam.gz") => {
-            let mid = b.len() / 2;
-            b[mid] ^= 0x5a;
-            Some(b)
-        }
-        ("badmap", Ok(b)) if rest.ends_with("map.ssam.gz") => Some(b[..b.len() / 2].to_vec()),
-        ("ok" | "corrupt" | "missing" | "slow" | "badmap", Ok(b)) => Some(b),
-        _ => None,
-    };
-    let kind = match path.extension().and_then(|e| e.to_str()) {
-        Some("html") => "text/html; charset=utf-8",
-        Some("js") => "text/javascript",
-        Some("wasm") => "application/wasm",
-        Some("css") => "text/css",
-        Some("webmanifest") => "application/manifest+json",
-        Some("png") => "image/png",
-        _ => "application/octet-stream",
-    };
-    let header = |k: &str, v: &str| tiny_http::Header::from_bytes(k, v).unwrap();
-    let response = match body {
-        Some(b) => {
-            let mut r = tiny_http::Response::from_data(b).with_header(header("Content-Type", kind));
-            if let Some(c) = &cache {
-                r = r.with_header(header("Cache-Control", c));
-            }
-            r.boxed()
-        }
-        None => tiny_http::Response::from_string("not found")
-            .with_status_code(404)
-            .boxed(),
-    };
-    let _ = request.respond(response);
-}
-
-impl Site {
-    pub fn requests(&self) -> Vec<String> {
-        self.log.lock().unwrap().clone()
-    }
-
-    /// Serves `root` from now on, as a deploy replaces a static host's files.
-    pub fn deploy(&self, root: &Path) {
-        *self.root.lock().unwrap() = root.to_owned();
-    }
-
-    /// Sends `Cache-Control: value` with every file from now on.
-    pub fn cache_control(&self, value: &str) {
-        *self.cache.lock().unwrap() = Some(value.to_owned());
-    }
 }
 
 /// Chromium, headless, through a chromedriver of our own on a free port. Dropping it

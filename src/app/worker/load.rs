@@ -1,19 +1,38 @@
-//! The shipped data: MNIST's training digits and the prebuilt index, fetched and inflated
-//! as they arrive and checked; the test digits and the exact answers when first needed.
+//! The shipped data, searched before it is here: the streamed layouts' roots first (a few
+//! dozen kilobytes), then for each query the cells the router picks, fetched by range
+//! requests; a test digit costs one block of the test table. Once a first result is
+//! shown (or at once, when a former visit kept the files), the whole set downloads in
+//! the background, is put together with the prebuilt index, and replaces this: later
+//! answers are the full local search's, and the site works offline.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use futures::future::join_all;
 
 use crate::gzip::{Limit, MAX_BYTES};
-use crate::{Dataset, format, idx};
+use crate::stream::{Block, Layout, Plan, Probes, Span, StreamScratch, Streamed};
+use crate::{Dataset, Effort, Ranking, format, verdict};
 
 use super::super::fetch::{self, now, pause};
-use super::super::protocol::{FromWorker, Problem, Progress, SetInfo};
-use super::{Set, post};
+use super::super::protocol::{
+    Answer, FromWorker, Hit, Image, Parts, Problem, Progress, Query, Request, SetInfo, Streaming,
+    Verdict,
+};
+use super::{Set, post, store};
 
 /// Where the shipped files are, relative to the worker's script, which sits beside the
 /// page (so a sub-path works).
-pub use crate::shipped::{INDEX, TEST_IMAGES, TEST_LABELS, TRAIN_IMAGES, TRAIN_LABELS, TRUTH};
+pub use crate::shipped::{INDEX, TEST_ROOT, TRAIN_ROOT, TRUTH};
 
 /// The exact answers file is 40 kB: a megabyte is room enough.
 pub const TRUTH_LIMIT: Limit = Limit::at_most(1 << 20);
+/// A root is tens of kilobytes for MNIST, a few megabytes for millions of digits.
+const ROOT_MOST: u64 = 64 << 20;
+/// Cells kept while searching by parts: about a fifth of MNIST's, enough for the
+/// queries of one visit to reuse what they fetched.
+const CELLS_MOST: usize = 64 << 20;
 
 pub(crate) fn progress(stage: &str, file: &str, done: f64, total: Option<f64>, own: bool) {
     post(&FromWorker::Progress(Progress {
@@ -25,13 +44,15 @@ pub(crate) fn progress(stage: &str, file: &str, done: f64, total: Option<f64>, o
     }));
 }
 
-/// Fetches `file` within `limit`, telling the page as bytes arrive (at most every 50 ms).
+/// Fetches `file` within `limit`, telling the page as bytes arrive (at most every 50 ms),
+/// and keeps it (inflated) for offline use; the kept copy when the network cannot be
+/// reached.
 pub async fn download(file: &str, limit: Limit, tell: bool) -> Result<Vec<u8>, Problem> {
     let mut last = 0.0;
     if tell {
         progress("downloading", file, 0.0, None, false);
     }
-    fetch::fetch(file, limit, |done, total| {
+    let fetched = fetch::fetch(file, limit, |done, total| {
         if tell && now() - last > 50.0 {
             last = now();
             progress(
@@ -43,54 +64,396 @@ pub async fn download(file: &str, limit: Limit, tell: bool) -> Result<Vec<u8>, P
             );
         }
     })
-    .await
+    .await;
+    match fetched {
+        Ok(bytes) => {
+            store::put(file, &bytes).await;
+            Ok(bytes)
+        }
+        Err(p @ Problem::Download { status: None, .. }) => store::get(file).await.ok_or(p),
+        Err(p) => Err(p),
+    }
 }
 
 fn engine(e: crate::Error) -> Problem {
     Problem::from_engine(&e)
 }
 
-/// The shipped index over MNIST's training digits.
-pub async fn shipped() -> Result<Set, Problem> {
-    let t0 = now();
-    // Side by side: the index and the labels arrive while the images still stream in.
-    let (index_gz, labels, images) = futures::join!(
-        download(INDEX, format::limit(MAX_BYTES), false),
-        download(TRAIN_LABELS, idx::limit(MAX_BYTES), false),
-        download(TRAIN_IMAGES, idx::limit(MAX_BYTES), true)
-    );
-    let (index_gz, labels, images) = (index_gz?, labels?, images?);
-    let t1 = now();
-    progress("checking", TRAIN_IMAGES, 0.0, None, false);
-    pause().await;
-    let train =
-        Dataset::from_idx_owned(TRAIN_IMAGES, images, TRAIN_LABELS, labels).map_err(engine)?;
-    let t2 = now();
-    progress("indexing", INDEX, 0.0, None, false);
-    pause().await;
-    let index = format::from_bytes(INDEX, &index_gz, train).map_err(engine)?;
-    let t3 = now();
-    let info = SetInfo {
-        name: "MNIST".into(),
-        own: false,
-        labelled: true,
-        classes: Vec::new(),
-        ready_at: t3,
-        stages: vec![
-            ("download and unpack".into(), t1 - t0),
-            ("check".into(), t2 - t1),
-            ("index".into(), t3 - t2),
-        ],
-        query_noun: "test digit".into(),
-        queries: 10_000,
-        ..SetInfo::default()
-    };
-    Ok(Set::new(index, info, None))
+/// A data file's URL: beside its root.
+fn beside(root: &str, name: &str) -> String {
+    match root.rsplit_once('/') {
+        Some((folder, _)) => format!("{folder}/{name}"),
+        None => name.to_owned(),
+    }
 }
 
-/// MNIST's 10,000 test digits.
-pub async fn test_digits() -> Result<Dataset, Problem> {
-    let labels = download(TEST_LABELS, idx::limit(MAX_BYTES), false).await?;
-    let images = download(TEST_IMAGES, idx::limit(MAX_BYTES), false).await?;
-    Dataset::from_idx_owned(TEST_IMAGES, images, TEST_LABELS, labels).map_err(engine)
+/// A streamed layout and where its files are.
+struct Source {
+    root: &'static str,
+    streamed: RefCell<Streamed>,
+    /// Data files held whole (kept from a former visit, or downloaded), by URL.
+    whole: RefCell<HashMap<String, Rc<Vec<u8>>>>,
+}
+
+impl Source {
+    async fn open(root: &'static str) -> Result<Source, Problem> {
+        let bytes = store::current(root, ROOT_MOST).await?;
+        let layout = Layout::from_bytes(root, &bytes).map_err(engine)?;
+        let mut whole = HashMap::new();
+        for f in layout.files() {
+            let url = beside(root, &f.name);
+            if let Some(kept) = store::get(&url).await
+                && kept.len() as u64 == f.bytes
+            {
+                whole.insert(url, Rc::new(kept));
+            }
+        }
+        Ok(Source {
+            root,
+            streamed: RefCell::new(Streamed::new(layout, CELLS_MOST)),
+            whole: RefCell::new(whole),
+        })
+    }
+
+    fn layout(&self) -> Layout {
+        self.streamed.borrow().layout().clone()
+    }
+
+    fn url(&self, file: u16) -> String {
+        let name = self.streamed.borrow().layout().files()[usize::from(file)]
+            .name
+            .clone();
+        beside(self.root, &name)
+    }
+
+    /// Whether every data file is held whole.
+    fn all_here(&self) -> bool {
+        let whole = self.whole.borrow();
+        let layout = self.streamed.borrow();
+        (0..layout.layout().files().len()).all(|f| whole.contains_key(&self.url(f as u16)))
+    }
+
+    /// The bytes of `span`: from a file held whole, or by one range request.
+    async fn span(&self, span: &Span) -> Result<Vec<u8>, Problem> {
+        let url = self.url(span.file);
+        let held = self.whole.borrow().get(&url).cloned();
+        match held {
+            Some(all) => Ok(all
+                .get(span.start as usize..span.end as usize)
+                .unwrap_or_default()
+                .to_vec()),
+            None => fetch::range(&url, span.start, span.end).await,
+        }
+    }
+
+    /// Fetches what `plan` asks for until `query` is ready; bytes fetched and round
+    /// trips. Stops early (None) when `wanted` says the answer is not wanted any more.
+    async fn gather(
+        &self,
+        query: &[u8],
+        probes: Probes,
+        scratch: &mut StreamScratch,
+        wanted: &dyn Fn() -> bool,
+    ) -> Result<Option<(u64, u32)>, Problem> {
+        let (mut fetched, mut trips) = (0u64, 0u32);
+        loop {
+            let plan = self
+                .streamed
+                .borrow_mut()
+                .plan(query, probes, scratch)
+                .map_err(engine)?;
+            let Plan::Fetch(spans) = plan else {
+                return Ok(Some((fetched, trips)));
+            };
+            trips += 1;
+            // Side by side: a round trip for all of them, not one each.
+            let arrived = join_all(spans.iter().map(|s| self.span(s))).await;
+            for (s, bytes) in spans.iter().zip(arrived) {
+                let bytes = bytes?;
+                fetched += bytes.len() as u64;
+                self.streamed
+                    .borrow_mut()
+                    .receive(s, &bytes, scratch)
+                    .map_err(engine)?;
+            }
+            if !wanted() {
+                return Ok(None);
+            }
+        }
+    }
+
+    /// The whole data, each file kept for offline use, calling `tell(done, total)` in
+    /// bytes as it arrives; the cells put together in id order.
+    async fn everything(&self, tell: &dyn Fn(u64, u64)) -> Result<Dataset, Problem> {
+        let layout = self.layout();
+        let total: u64 = layout.files().iter().map(|f| f.bytes).sum();
+        let mut done = 0u64;
+        let mut cells = Vec::new();
+        let spans = layout.whole();
+        for (f, file) in layout.files().iter().enumerate() {
+            let url = beside(self.root, &file.name);
+            let held = self.whole.borrow().get(&url).cloned();
+            let bytes = match held {
+                Some(b) => b,
+                None => {
+                    let mut last = 0.0;
+                    let b = store::immutable(&url, file.bytes, |d, _| {
+                        if now() - last > 100.0 {
+                            last = now();
+                            tell(done + d, total);
+                        }
+                    })
+                    .await?;
+                    let b = Rc::new(b);
+                    self.whole.borrow_mut().insert(url.clone(), b.clone());
+                    b
+                }
+            };
+            done += file.bytes;
+            tell(done, total);
+            for span in spans.iter().filter(|s| usize::from(s.file) == f) {
+                let part = bytes
+                    .get(span.start as usize..span.end as usize)
+                    .unwrap_or_default();
+                for (_, block) in layout.take(span, part).map_err(engine)? {
+                    if let Block::Cell(c) = block {
+                        cells.push(c);
+                    }
+                }
+                pause().await;
+            }
+        }
+        layout.assemble(cells).map_err(engine)
+    }
+
+    /// Lets go of the cells fetched for queries (the whole set replaced them).
+    fn release(&self) {
+        let layout = self.layout();
+        *self.streamed.borrow_mut() = Streamed::new(layout, CELLS_MOST);
+    }
+}
+
+/// MNIST searched by parts until the whole of it is here.
+pub(crate) struct Remote {
+    train: Source,
+    test: Source,
+    pub(crate) info: SetInfo,
+    opened_at: f64,
+}
+
+impl Remote {
+    /// Reads the roots of the training and test digits.
+    pub async fn open() -> Result<Remote, Problem> {
+        let t0 = now();
+        let (train, test) = futures::join!(Source::open(TRAIN_ROOT), Source::open(TEST_ROOT));
+        let (train, test) = (train?, test?);
+        let layout = train.layout();
+        let (rows, cols) = layout.shape();
+        let (space, deskewed, side, shift) = SetInfo::space_fields(layout.space());
+        let info = SetInfo {
+            name: "MNIST".into(),
+            items: layout.len() as u32,
+            rows: rows as u16,
+            cols: cols as u16,
+            labelled: layout.labelled(),
+            space,
+            deskewed,
+            searched_side: side,
+            shift,
+            graph: true,
+            default: Effort::Graph {
+                ef: Effort::DEFAULT_EF,
+            }
+            .into(),
+            ready_at: now(),
+            stages: vec![("root".into(), now() - t0)],
+            query_noun: "test digit".into(),
+            queries: test.layout().len() as u32,
+            memory_mb: super::memory_mb(),
+            streamed: Some(Streaming {
+                cells: layout.blocks().iter().filter(|b| !b.router).count() as u32,
+                probes: Probes::DEFAULT.cells as u32,
+            }),
+            ..SetInfo::default()
+        };
+        Ok(Remote {
+            train,
+            test,
+            info,
+            opened_at: t0,
+        })
+    }
+
+    /// Whether a former visit kept the whole set: then there is nothing to wait for.
+    pub fn all_here(&self) -> bool {
+        self.train.all_here()
+    }
+
+    /// Answers `req` from the cells its query needs (None: a newer query replaced it
+    /// meanwhile).
+    pub async fn search(
+        &self,
+        req: &Request,
+        wanted: &dyn Fn() -> bool,
+    ) -> Result<Option<Answer>, Problem> {
+        let (rows, cols) = (usize::from(self.info.rows), usize::from(self.info.cols));
+        let pixels = super::fit(&self.info, &req.query.image).map_err(engine)?;
+        let k = (req.k as usize).clamp(1, 100);
+        let mut scratch = StreamScratch::default();
+        let Some((fetched, trips)) = self
+            .train
+            .gather(&pixels, Probes::DEFAULT, &mut scratch, wanted)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let start = now();
+        let found = self
+            .train
+            .streamed
+            .borrow()
+            .find(&pixels, k, Ranking::DEFAULT, &mut scratch)
+            .map_err(engine)?;
+        let ms = now() - start;
+        let neighbors: Vec<_> = found.iter().map(|f| f.neighbor).collect();
+        let label_of = |id: u32| {
+            found
+                .iter()
+                .find(|f| f.neighbor.id == id)
+                .map_or(0, |f| f.label)
+        };
+        let verdict = self
+            .info
+            .labelled
+            .then(|| verdict::verdict(&neighbors, label_of))
+            .flatten()
+            .map(Verdict::from);
+        let side = self.info.searched_side;
+        Ok(Some(Answer {
+            id: req.id,
+            query: Query {
+                image: Image {
+                    rows: rows as u16,
+                    cols: cols as u16,
+                    pixels: pixels.clone(),
+                },
+                source: req.query.source.clone(),
+            },
+            searched: Image {
+                rows: side,
+                cols: side,
+                pixels: scratch.searched_query().to_vec(),
+            },
+            setting: req.setting.unwrap_or(self.info.default),
+            reranked: true,
+            hits: found
+                .into_iter()
+                .map(|f| Hit {
+                    id: f.neighbor.id,
+                    label: self.info.labelled.then_some(f.label),
+                    distance: f.neighbor.distance,
+                    image: Image {
+                        rows: rows as u16,
+                        cols: cols as u16,
+                        pixels: f.image,
+                    },
+                })
+                .collect(),
+            verdict,
+            ms,
+            measured: scratch.measured() as u32,
+            items: self.info.items,
+            exact: None,
+            parts: Some(Parts {
+                cells: scratch.cells() as u32,
+                fetched,
+                trips,
+            }),
+        }))
+    }
+
+    /// The original image of training digit `id`, when a cell holding it is here.
+    pub fn image(&self, id: u32) -> Option<Vec<u8>> {
+        self.train.streamed.borrow().image(id).map(<[u8]>::to_vec)
+    }
+
+    /// Test digit `i` with its label: one block of the test table.
+    pub async fn test_digit(&self, i: usize) -> Result<(usize, Vec<u8>, u8), Problem> {
+        let held = |s: &Source| {
+            s.streamed
+                .borrow()
+                .item(i as u32)
+                .map(|(image, label)| (image.to_vec(), label))
+        };
+        if let Some((image, label)) = held(&self.test) {
+            return Ok((i, image, label));
+        }
+        let block = self.test.streamed.borrow().layout().block_of(i as u32);
+        let spans = self
+            .test
+            .streamed
+            .borrow()
+            .layout()
+            .spans(&[block.unwrap_or(0)]);
+        let mut scratch = StreamScratch::default();
+        for s in &spans {
+            let bytes = self.test.span(s).await?;
+            self.test
+                .streamed
+                .borrow_mut()
+                .receive(s, &bytes, &mut scratch)
+                .map_err(engine)?;
+        }
+        let (image, label) = held(&self.test).ok_or_else(|| Problem::Worker {
+            detail: format!("test digit {i} did not arrive with its block"),
+        })?;
+        Ok((i, image, label))
+    }
+
+    /// All 10,000 test digits (for the benchmark).
+    pub async fn test_digits(&self) -> Result<Dataset, Problem> {
+        self.test.everything(&|_, _| {}).await
+    }
+
+    /// The whole training set with the prebuilt index, downloaded in the background
+    /// (telling the page how far it is) and kept for offline use.
+    pub async fn whole(&self) -> Result<Set, Problem> {
+        let t0 = now();
+        let tell = |done, total| post(&FromWorker::Local { done, total });
+        let train = self.train.everything(&tell).await?;
+        let t1 = now();
+        let index_bytes = store::current(INDEX, MAX_BYTES).await?;
+        pause().await;
+        let index = format::from_bytes(INDEX, &index_bytes, train).map_err(engine)?;
+        let t2 = now();
+        self.train.release();
+        // Data files of earlier builds go; this build's stay.
+        let keep: Vec<String> = [&self.train, &self.test]
+            .iter()
+            .flat_map(|s| {
+                let layout = s.layout();
+                (0..layout.files().len())
+                    .map(|f| s.url(f as u16))
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        store::prune(|url| {
+            !url.ends_with(".cells") || keep.iter().any(|k| url.ends_with(k.as_str()))
+        })
+        .await;
+        let info = SetInfo {
+            ready_at: now(),
+            stages: vec![
+                (
+                    "first search possible".into(),
+                    self.info.ready_at - self.opened_at,
+                ),
+                ("whole set in the background".into(), t1 - t0),
+                ("index".into(), t2 - t1),
+            ],
+            streamed: None,
+            ..self.info.clone()
+        };
+        Ok(Set::new(index, info, None))
+    }
 }

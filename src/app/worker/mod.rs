@@ -8,6 +8,7 @@ mod load;
 mod map;
 mod own;
 mod picture;
+mod store;
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -78,7 +79,16 @@ impl Set {
 
 #[derive(Default)]
 struct Host {
+    /// The set searched when it is whole here (None: MNIST by parts, or nothing yet).
     set: Option<Rc<Set>>,
+    /// MNIST searched by parts, until its whole set is here.
+    remote: Option<Rc<load::Remote>>,
+    /// The whole background download has begun.
+    background: bool,
+    /// The latest search asked: an older one still fetching gives up.
+    latest: u32,
+    /// The page asked for the map before the whole set was here.
+    map_wanted: bool,
     /// The shipped MNIST set, kept when an own set replaces it, to go back to.
     shipped: Option<Rc<Set>>,
     /// MNIST's test digits, fetched when pick or the benchmark first needs them.
@@ -164,13 +174,65 @@ pub fn run() {
     handler.forget();
     post(&FromWorker::Started);
     wasm_bindgen_futures::spawn_local(async {
-        match load::shipped().await {
-            Ok(set) => {
-                let set = Rc::new(set);
-                HOST.with_borrow_mut(|h| h.shipped = Some(set.clone()));
-                ready(set);
+        match load::Remote::open().await {
+            Ok(remote) => {
+                let remote = Rc::new(remote);
+                let here = remote.all_here();
+                post(&FromWorker::Ready(remote.info.clone()));
+                let pending = HOST.with_borrow_mut(|h| {
+                    h.remote = Some(remote);
+                    h.pending.take()
+                });
+                // A former visit kept everything: no first result to wait for.
+                if here {
+                    background();
+                }
+                if let Some(req) = pending {
+                    answer(req);
+                }
             }
             Err(p) => fail(Task::Load, p),
+        }
+    });
+}
+
+/// Downloads the whole of MNIST in the background (once), then searches it whole.
+fn background() {
+    let Some(remote) = HOST.with_borrow_mut(|h| {
+        if std::mem::replace(&mut h.background, true) {
+            None
+        } else {
+            h.remote.clone()
+        }
+    }) else {
+        return;
+    };
+    wasm_bindgen_futures::spawn_local(async move {
+        match remote.whole().await {
+            Ok(set) => {
+                let set = Rc::new(set);
+                let (on_mnist, map) = HOST.with_borrow_mut(|h| {
+                    h.shipped = Some(set.clone());
+                    (h.set.is_none(), std::mem::take(&mut h.map_wanted))
+                });
+                if on_mnist {
+                    ready(set.clone());
+                    if map {
+                        send_map(set);
+                    }
+                }
+            }
+            // Searching by parts goes on; the page says what failed.
+            Err(p) => fail(Task::Load, p),
+        }
+    });
+}
+
+fn send_map(set: Rc<Set>) {
+    wasm_bindgen_futures::spawn_local(async move {
+        match map::fetch(&set).await {
+            Ok(m) => post(&FromWorker::Map(m)),
+            Err(p) => fail(Task::Map, p),
         }
     });
 }
@@ -195,7 +257,8 @@ fn handle(message: ToWorker, files: Vec<JsValue>) {
     match message {
         ToWorker::Search(req) => {
             let waiting = HOST.with_borrow_mut(|h| {
-                if h.set.is_none() {
+                h.latest = req.id;
+                if h.set.is_none() && h.remote.is_none() {
                     h.pending = Some(req.clone());
                     true
                 } else {
@@ -222,12 +285,9 @@ fn handle(message: ToWorker, files: Vec<JsValue>) {
                 Err(p) => fail(Task::Pick, p),
             }
         }),
-        ToWorker::Explain { query, id } => match current() {
-            Some(set) => match explain(&set, &query, id) {
-                Ok(why) => post(&FromWorker::Why(why)),
-                Err(p) => fail(Task::Explain, p),
-            },
-            None => fail(Task::Explain, busy("the data are still loading")),
+        ToWorker::Explain { query, id } => match explain(&query, id) {
+            Ok(why) => post(&FromWorker::Why(why)),
+            Err(p) => fail(Task::Explain, p),
         },
         ToWorker::Bench { queries } => {
             let Some(set) = current() else {
@@ -266,25 +326,28 @@ fn handle(message: ToWorker, files: Vec<JsValue>) {
                 h.building = false;
                 h.ahead.clear();
             });
-            match HOST.with_borrow(|h| h.shipped.clone()) {
-                Some(set) => {
+            let (shipped, remote) = HOST.with_borrow(|h| (h.shipped.clone(), h.remote.clone()));
+            match (shipped, remote) {
+                (Some(set), _) => {
                     // Its loading times were the first load's: they say nothing now.
                     let mut info = set.info.clone();
                     info.stages.clear();
                     post(&FromWorker::Ready(info));
                     HOST.with_borrow_mut(|h| h.set = Some(set));
                 }
-                None => fail(Task::OwnSet, busy("MNIST is still loading")),
+                (None, Some(remote)) => {
+                    let mut info = remote.info.clone();
+                    info.stages.clear();
+                    post(&FromWorker::Ready(info));
+                    HOST.with_borrow_mut(|h| h.set = None);
+                }
+                (None, None) => fail(Task::OwnSet, busy("MNIST is still loading")),
             }
         }
         ToWorker::Map => match current() {
-            Some(set) => wasm_bindgen_futures::spawn_local(async move {
-                match map::fetch(&set).await {
-                    Ok(m) => post(&FromWorker::Map(m)),
-                    Err(p) => fail(Task::Map, p),
-                }
-            }),
-            None => fail(Task::Map, busy("the data are still loading")),
+            Some(set) => send_map(set),
+            // MNIST by parts: the map comes with the whole set.
+            None => HOST.with_borrow_mut(|h| h.map_wanted = true),
         },
         ToWorker::Images { ids } => {
             if let Some(set) = current() {
@@ -332,32 +395,49 @@ fn build_own(given: own::Given, files: Vec<JsValue>) {
     });
 }
 
-/// Answers a search and posts it (or what went wrong).
+/// Answers a search and posts it (or what went wrong): from the whole set when it is
+/// here, else by parts (and then the whole set starts downloading).
 fn answer(req: Request) {
-    let Some(set) = current() else { return };
-    let result = HOST.with_borrow_mut(|h| search(&set, &req, &mut h.scratch));
-    match result {
-        Ok(a) => post(&FromWorker::Answer(a)),
-        Err(p) => fail(Task::Search, p),
+    let (set, remote) = HOST.with_borrow(|h| (h.set.clone(), h.remote.clone()));
+    if let Some(set) = set {
+        let result = HOST.with_borrow_mut(|h| search(&set, &req, &mut h.scratch));
+        match result {
+            Ok(a) => post(&FromWorker::Answer(a)),
+            Err(p) => fail(Task::Search, p),
+        }
+        return;
     }
+    let Some(remote) = remote else { return };
+    wasm_bindgen_futures::spawn_local(async move {
+        let id = req.id;
+        let wanted = move || HOST.with_borrow(|h| h.latest == id && h.set.is_none());
+        match remote.search(&req, &wanted).await {
+            Ok(Some(a)) => {
+                post(&FromWorker::Answer(a));
+                background();
+            }
+            Ok(None) => {}
+            Err(p) => fail(Task::Search, p),
+        }
+    });
 }
 
 /// The query at the set's image size: a 28x28 drawing meets a 16x16 or 64x64 set. A
 /// message whose image does not hold its stated size is refused, not trusted.
-fn fit(set: &Set, image: &Image) -> crate::Result<Vec<u8>> {
+pub(crate) fn fit(info: &SetInfo, image: &Image) -> crate::Result<Vec<u8>> {
     preprocess::resize(
         usize::from(image.rows),
         usize::from(image.cols),
         &image.pixels,
-        usize::from(set.info.rows),
-        usize::from(set.info.cols),
+        usize::from(info.rows),
+        usize::from(info.cols),
     )
 }
 
 fn search(set: &Set, req: &Request, scratch: &mut Scratch) -> Result<Answer, Problem> {
     let index = &set.index;
     let engine = |e: crate::Error| Problem::from_engine(&e);
-    let pixels = fit(set, &req.query.image).map_err(engine)?;
+    let pixels = fit(&set.info, &req.query.image).map_err(engine)?;
     let k = (req.k as usize).clamp(1, 100);
     let effort = req.setting.map_or(Effort::default_for(index), Effort::from);
     if matches!(effort, Effort::Graph { .. }) && index.graph().is_none() {
@@ -437,18 +517,33 @@ fn search(set: &Set, req: &Request, scratch: &mut Scratch) -> Result<Answer, Pro
         measured,
         items: set.info.items,
         exact,
+        parts: None,
     })
 }
 
 /// Why hit `id` is similar to `query`: asked when the page selects a hit, since it costs
 /// about one re-ranking comparison and most answers are never looked into.
-fn explain(set: &Set, query: &Image, id: u32) -> Result<Why, Problem> {
+fn explain(query: &Image, id: u32) -> Result<Why, Problem> {
     let engine = |e: crate::Error| Problem::from_engine(&e);
-    let pixels = fit(set, query).map_err(engine)?;
-    let e = set
-        .index
-        .explain(&pixels, id, Distortion::DEFAULT)
-        .map_err(engine)?;
+    let (set, remote) = HOST.with_borrow(|h| (h.set.clone(), h.remote.clone()));
+    let e = match (set, remote) {
+        (Some(set), _) => {
+            let pixels = fit(&set.info, query).map_err(engine)?;
+            set.index
+                .explain(&pixels, id, Distortion::DEFAULT)
+                .map_err(engine)?
+        }
+        (None, Some(remote)) => {
+            let (rows, cols) = (usize::from(remote.info.rows), usize::from(remote.info.cols));
+            let pixels = fit(&remote.info, query).map_err(engine)?;
+            let hit = remote
+                .image(id)
+                .ok_or_else(|| busy("that digit's cell is no longer here: search again"))?;
+            crate::index::explain_pair((rows, cols), &pixels, &hit, Distortion::DEFAULT)
+                .map_err(engine)?
+        }
+        (None, None) => return Err(busy("the data are still loading")),
+    };
     let side = e.side as u16;
     let square = |pixels| Image {
         rows: side,
@@ -469,25 +564,70 @@ async fn test_digits() -> Result<Rc<Dataset>, Problem> {
     if let Some(t) = HOST.with_borrow(|h| h.test.clone()) {
         return Ok(t);
     }
-    let t = Rc::new(load::test_digits().await?);
+    let remote = HOST
+        .with_borrow(|h| h.remote.clone())
+        .ok_or_else(|| busy("the data are still loading"))?;
+    let t = Rc::new(remote.test_digits().await?);
     HOST.with_borrow_mut(|h| h.test = Some(t.clone()));
     Ok(t)
 }
 
 async fn pick(which: Option<u32>) -> Result<Query, Problem> {
-    let set = current().ok_or_else(|| busy("the data are still loading"))?;
-    // MNIST: its test digits, as the tutorial's page did; an own set: its held-out
-    // images, or, for a set too small to hold any out, its own.
-    let test;
+    let (set, remote, test) =
+        HOST.with_borrow(|h| (h.set.clone(), h.remote.clone(), h.test.clone()));
+    // MNIST: its test digits, as the tutorial's page did (one block of them, unless all
+    // are here); an own set: its held-out images, or, for a set too small to hold any
+    // out, its own.
+    let Some(set) = set.filter(|s| s.info.own) else {
+        let remote = remote.ok_or_else(|| busy("the data are still loading"))?;
+        let (i, image, label) = match test {
+            Some(t) => pick_from(&t, which, "test digit")?,
+            None => {
+                let i = choose(remote.info.queries as usize, which, "test digit")?;
+                remote.test_digit(i).await?
+            }
+        };
+        return Ok(Query {
+            image: Image {
+                rows: remote.info.rows,
+                cols: remote.info.cols,
+                pixels: image,
+            },
+            source: format!("test digit #{i} (a {label})"),
+        });
+    };
     let data = match &set.own_queries {
         Some(q) => q,
-        None if set.info.own => set.index.originals(),
-        None => {
-            test = test_digits().await?;
-            &*test
-        }
+        None => set.index.originals(),
     };
-    let n = data.len();
+    let (i, image, label) = pick_from(data, which, &set.info.query_noun)?;
+    let what = if set.info.labelled {
+        format!(" ({})", set.class_name(label))
+    } else {
+        String::new()
+    };
+    Ok(Query {
+        image: Image {
+            rows: data.rows() as u16,
+            cols: data.cols() as u16,
+            pixels: image,
+        },
+        source: format!("{} #{i}{what}", set.info.query_noun),
+    })
+}
+
+/// Image `which` of `data` (or one at random), with its label.
+fn pick_from(
+    data: &Dataset,
+    which: Option<u32>,
+    noun: &str,
+) -> Result<(usize, Vec<u8>, u8), Problem> {
+    let i = choose(data.len(), which, noun)?;
+    Ok((i, data.image(i).to_vec(), data.label(i)))
+}
+
+/// Number `which` of `n` `noun`s, or one at random.
+fn choose(n: usize, which: Option<u32>, noun: &str) -> Result<usize, Problem> {
     let i = which.map_or_else(
         || (js_sys::Math::random() * n as f64) as usize % n.max(1),
         |i| i as usize,
@@ -495,25 +635,12 @@ async fn pick(which: Option<u32>) -> Result<Query, Problem> {
     if i >= n {
         return Err(Problem::Unsupported {
             what: format!(
-                "there are {n} {}s: choose a number from 0 to {}",
-                set.info.query_noun,
+                "there are {n} {noun}s: choose a number from 0 to {}",
                 n.saturating_sub(1)
             ),
         });
     }
-    let what = match (set.info.labelled, set.info.own) {
-        (true, false) => format!(" (a {})", data.label(i)),
-        (true, true) => format!(" ({})", set.class_name(data.label(i))),
-        (false, _) => String::new(),
-    };
-    Ok(Query {
-        image: Image {
-            rows: data.rows() as u16,
-            cols: data.cols() as u16,
-            pixels: data.image(i).to_vec(),
-        },
-        source: format!("{} #{i}{what}", set.info.query_noun),
-    })
+    Ok(i)
 }
 
 impl Set {

@@ -40,6 +40,9 @@ pub struct Args {
     /// Of which this many are measured cold (a fresh client each).
     #[arg(long, default_value_t = 1_000)]
     cold: usize,
+    /// Cells searched per query, one row each.
+    #[arg(long, value_delimiter = ',', default_values_t = [1, 2, 4, 8, 16, 32])]
+    cells: Vec<usize>,
 }
 
 /// The stems the site's layouts are written under.
@@ -171,7 +174,7 @@ fn measure(assets_dir: &Path, folder: &Path, args: &Args) -> Result {
         args.cold.min(n)
     );
     println!("cells  recall@10  1-NN   ms/query(warm)  cold kB p50  max  round trips  ranges");
-    for cells in [1, 2, 4, 8, 16, 32] {
+    for &cells in &args.cells {
         let probes = Probes {
             cells,
             ..Probes::DEFAULT
