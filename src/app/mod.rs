@@ -82,8 +82,10 @@ fn show_on_phone(card: NodeRef<leptos::html::Section>) {
 /// The parts of the page built so far, in the order they are built.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum Stage {
-    /// Header, status and the ask card: what is needed to draw.
+    /// Header, status and the pad: what is needed to draw.
     Ask,
+    /// Upload and pick, below the pad.
+    Tools,
     /// The answer card and the map panel beside and below it.
     Answer,
     /// The own-set and benchmark panels below the fold.
@@ -166,13 +168,13 @@ pub fn App() -> impl IntoView {
         }
     });
     let set = Signal::derive(move || client.set.get());
-    // The page comes in three tasks, each under 50 ms of the main thread: the ask card
-    // first, then the answer card and the map, then the panels below the fold
-    // (WebAssembly compiles each function on its first call, so the first build of a
-    // part costs several times what it costs later).
+    // The page comes in four tasks, each under 50 ms of the main thread: the pad first,
+    // then upload and pick, then the answer card and the map, then the panels below the
+    // fold (WebAssembly compiles each function on its first call, so the first build of
+    // a part costs several times what it costs later).
     let stage = RwSignal::new(Stage::Ask);
     leptos::task::spawn_local(async move {
-        for next in [Stage::Answer, Stage::Below] {
+        for next in [Stage::Tools, Stage::Answer, Stage::Below] {
             fetch::pause().await;
             stage.set(next);
         }
@@ -196,8 +198,10 @@ pub fn App() -> impl IntoView {
                 <section class="card ask" aria-label="Ask">
                     <h2>"Ask"</h2>
                     <draw::DrawPad on_query=ask on_blank=blank />
-                    <upload::Upload client=client on_query=ask on_error=tell />
-                    <pick::Pick client=client />
+                    <Show when=move || { stage.get() >= Stage::Tools }>
+                        <upload::Upload client=client on_query=ask on_error=tell />
+                        <pick::Pick client=client />
+                    </Show>
                     <p class="message" role="status" data-testid="message">{problem}</p>
                 </section>
                 <Show when=move || { stage.get() >= Stage::Answer }>
