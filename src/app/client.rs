@@ -54,6 +54,9 @@ pub struct Client {
     in_flight: StoredValue<bool>,
     queued: StoredValue<Option<Request>>,
     next_id: StoredValue<u32>,
+    /// The last search asked before the query was cleared: its answer, still on its way,
+    /// is not shown.
+    cleared: StoredValue<u32>,
     on_pick: StoredValue<Option<Callback<Query>>>,
     /// The set searched, once ready.
     pub set: RwSignal<Option<SetInfo>>,
@@ -90,6 +93,7 @@ impl Client {
             in_flight: StoredValue::new(false),
             queued: StoredValue::new(None),
             next_id: StoredValue::new(0),
+            cleared: StoredValue::new(0),
             on_pick: StoredValue::new(Some(on_pick)),
             set: RwSignal::new(None),
             progress: RwSignal::new(None),
@@ -274,6 +278,8 @@ impl Client {
                 }
                 self.set.set(Some(info));
             }
+            // An answer to a query cleared meanwhile is not shown.
+            FromWorker::Answer(a) if a.id <= self.cleared.get_value() => self.next(),
             FromWorker::Answer(a) => {
                 // The offline copy of the page starts once a first result is shown, so
                 // that its downloads never compete with the first search.
@@ -383,6 +389,7 @@ impl Client {
 
     /// Forgets the shown answer (the pad was cleared).
     pub fn clear(self) {
+        self.cleared.set_value(self.next_id.get_value());
         self.queued.set_value(None);
         self.answer.set(None);
         self.problem.set(None);
