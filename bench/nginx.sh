@@ -2,7 +2,9 @@
 # end-to-end tests' server: gzip on, byte ranges) on a free local port, until the calling
 # script exits. Sourced by bench scripts: sets $port and $prefix (its access.log is there).
 #   source bench/nginx.sh dist
-command -v nginx >/dev/null || bash scripts/setup.sh --browser
+if ! command -v nginx >/dev/null || [ ! -d target/tools/node_modules/playwright-core ]; then
+    bash scripts/setup.sh --browser
+fi
 prefix=$(mktemp -d)
 ln -s "$(cd "$1" && pwd)" "$prefix/root"
 : > "$prefix/server.conf"

@@ -124,11 +124,18 @@ pub fn parse_inflated(file: &str, raw: Vec<u8>) -> Result<IdxArray> {
 
 /// Serializes an array as a raw IDX file of unsigned bytes (for tests and tools).
 pub fn to_bytes(array: &IdxArray) -> Vec<u8> {
-    let mut out = vec![0, 0, TYPE_U8, array.dims.len() as u8];
-    for &d in &array.dims {
+    let mut out = header(&array.dims);
+    out.extend_from_slice(&array.data);
+    out
+}
+
+/// The header of an IDX file of unsigned bytes with these dimensions: a writer that
+/// streams the data after it never holds the whole array.
+pub fn header(dims: &[usize]) -> Vec<u8> {
+    let mut out = vec![0, 0, TYPE_U8, dims.len() as u8];
+    for &d in dims {
         out.extend_from_slice(&(d as u32).to_be_bytes());
     }
-    out.extend_from_slice(&array.data);
     out
 }
 

@@ -4,13 +4,15 @@
 //! Data flows one way: bytes ([`gzip`], [`idx`], [`format`]) become a [`Dataset`]; a
 //! [`Space`] says how its images are compared; an [`Index`] owns the images, the forest
 //! and the graph over them; a picture becomes a query ([`preprocess`]); the index turns
-//! the query into [`Neighbor`]s; [`metrics`] says how good they are. Nothing here touches
+//! the query into [`Neighbor`]s; [`metrics`] says how good they are; [`augment`] makes
+//! more digits from a set's own. Nothing here touches
 //! a file system, a clock, threads or a browser, so the same code runs natively and in
 //! WebAssembly; the browser lives in `app`, compiled for wasm only.
 #![warn(missing_docs)]
 
 #[cfg(target_arch = "wasm32")]
 pub mod app;
+pub mod augment;
 pub mod dataset;
 pub mod distance;
 pub mod distortion;

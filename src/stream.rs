@@ -55,6 +55,10 @@ pub const MAX_FILE_BYTES: u64 = 24 << 20;
 /// Largest block read: far above any block written, small enough that a hostile root
 /// cannot make a client allocate much.
 pub const MAX_BLOCK_BYTES: u32 = 16 << 20;
+/// Largest block unpacked: a cell of 65,536 MNIST digits would fit.
+pub const MAX_UNPACKED_BLOCK: u64 = 64 << 20;
+/// Largest set put together whole ([`Layout::assemble`]).
+pub const MAX_ASSEMBLED: u64 = 1 << 30;
 /// Largest root read, inflated.
 pub const MAX_ROOT_BYTES: u64 = 64 << 20;
 /// Blocks closer than this in one file are fetched by one range: a gap costs less than
@@ -551,11 +555,20 @@ impl Layout {
         }
         let n = e.items as usize;
         let dim = self.rows * self.cols;
-        let size = if e.router {
-            4 + n * (4 + self.router_dim())
+        let each = if e.router {
+            4 + self.router_dim()
         } else {
-            4 + n * (5 + dim)
+            5 + dim
         };
+        let size = (each as u64)
+            .checked_mul(u64::from(e.items))
+            .map(|s| s + 4)
+            .filter(|&s| s <= MAX_UNPACKED_BLOCK)
+            .ok_or_else(|| Error::DeclaredTooLarge {
+                file: name.clone(),
+                size: (each as u64).saturating_mul(u64::from(e.items)),
+                limit: MAX_UNPACKED_BLOCK,
+            })? as usize;
         let bytes = gzip::gunzip(&name, raw, Limit::at_most(size as u64))?;
         let mut r = Reader::new(&name, &bytes);
         if r.u32("count")? as usize != n || bytes.len() != size {
@@ -612,6 +625,14 @@ impl Layout {
     pub fn assemble(&self, cells: impl IntoIterator<Item = Cell>) -> Result<Dataset> {
         let dim = self.rows * self.cols;
         let n = self.items as usize;
+        let bytes = n as u64 * dim as u64;
+        if bytes > MAX_ASSEMBLED {
+            return Err(Error::DeclaredTooLarge {
+                file: self.name.clone(),
+                size: bytes,
+                limit: MAX_ASSEMBLED,
+            });
+        }
         let mut pixels = vec![0u8; n * dim];
         let mut labels = vec![0u8; n];
         let mut seen = vec![false; n];

@@ -2,6 +2,8 @@
 //! clear message instead of a crash when a file is wrong.
 
 #![cfg(not(target_arch = "wasm32"))]
+mod common;
+
 use std::path::Path;
 use std::process::{Command, Output};
 
@@ -224,6 +226,92 @@ fn build_with_no_flags_rebuilds_the_shipped_index_byte_for_byte() {
         built.len(),
         shipped.len()
     );
+}
+
+/// The image and label files `ssam augment` wrote to `dir`, parsed.
+fn augmented(dir: &Path, gz: &str) -> (ssam::idx::IdxArray, ssam::idx::IdxArray) {
+    let read = |name: &str| {
+        let path = dir.join(format!("{name}{gz}"));
+        ssam::idx::parse(name, &std::fs::read(path).unwrap()).unwrap()
+    };
+    (
+        read("train-images-idx3-ubyte"),
+        read("train-labels-idx1-ubyte"),
+    )
+}
+
+#[test]
+fn augment_writes_idx_files_that_the_same_seed_makes_again_with_the_sources_labels() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |name: &str, extra: &[&str]| {
+        let out = dir.path().join(name);
+        let mut args = vec!["augment", "--from", "59900", "--count", "300", "--out"];
+        args.push(out.to_str().unwrap());
+        args.extend_from_slice(extra);
+        let o = ssam(&args);
+        assert!(o.status.success(), "{}", text(&o));
+        assert!(text(&o).contains("wrote 300 digits"), "{}", text(&o));
+        out
+    };
+    let (a, b) = (
+        run("a", &["--seed", "5"]),
+        run("b", &["--seed", "5", "--gzip"]),
+    );
+    let c = run("c", &["--seed", "6"]);
+    let (images, labels) = augmented(&a, "");
+    assert_eq!(images.dims, [300, 28, 28]);
+    assert_eq!(labels.dims, [300]);
+    // Gzipped or not, the same digits; another seed, other deformed digits.
+    assert_eq!(augmented(&b, ".gz"), (images.clone(), labels.clone()));
+    let (other, other_labels) = augmented(&c, "");
+    assert_eq!(other_labels, labels);
+    // Items 59,900 to 60,199: the last 100 training digits as they are, then the first
+    // 200 deformed, each with its source's label.
+    let train = common::mnist("train");
+    for (j, (digit, other)) in images
+        .data
+        .chunks_exact(784)
+        .zip(other.data.chunks_exact(784))
+        .enumerate()
+    {
+        let source = (59_900 + j) % 60_000;
+        assert_eq!(labels.data[j], train.label(source), "item {j}");
+        if j < 100 {
+            assert_eq!(digit, train.image(source), "item {j} is its source");
+            assert_eq!(digit, other, "item {j} is its source whatever the seed");
+        } else {
+            assert_ne!(digit, train.image(source), "item {j} is deformed");
+            assert_ne!(digit, other, "item {j} is deformed by the seed");
+        }
+    }
+}
+
+#[test]
+fn augment_holds_a_chunk_not_the_corpus() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = ssam(&[
+        "augment",
+        "--from",
+        "60000",
+        "--count",
+        "150000",
+        "--out",
+        dir.path().to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    let size = std::fs::metadata(dir.path().join("train-images-idx3-ubyte"))
+        .unwrap()
+        .len();
+    assert_eq!(size, 16 + 150_000 * 784);
+    // The training digits (47 MB) and a chunk at a time, not the 118 MB written.
+    let peak: f64 = text(&o)
+        .lines()
+        .find_map(|l| l.strip_prefix("peak memory: "))
+        .and_then(|l| l.strip_suffix(" MB"))
+        .expect("the peak memory is printed")
+        .parse()
+        .unwrap();
+    assert!(peak * 1e6 < size as f64 * 0.8, "{peak} MB for {size} bytes");
 }
 
 #[test]

@@ -147,12 +147,14 @@ async fn a_picture_too_large_is_said_so_and_a_large_one_is_searched() {
 async fn a_corrupted_or_missing_index_shows_an_error_panel_naming_the_file() {
     let site = serve();
     let b = browser().await;
-    b.client
-        .goto(&format!("{}/corrupt/", site.base))
-        .await
-        .unwrap();
+    // MNIST is searched by parts first; the index comes with the whole set, after the
+    // first result, and its damage is named then, while searching by parts goes on.
+    b.open_ready(&format!("{}/corrupt/", site.base)).await;
+    b.draw_seven().await;
+    b.until_text("[data-testid=verdict]", "nearest").await;
     let panel = b.text("[data-testid=load-error]").await;
     assert!(panel.contains("assets/index.ssam.gz"), "{panel}");
+    assert!(panel.contains("by parts"), "{panel}");
     // A flipped byte breaks the stream, or makes it inflate past the size the index's
     // header declares (where reading stops), or fails the checksum.
     assert!(
@@ -161,12 +163,19 @@ async fn a_corrupted_or_missing_index_shows_an_error_panel_naming_the_file() {
             .any(|w| panel.contains(w)),
         "{panel}"
     );
+    b.draw_seven().await;
+    b.until_text(".results", "cells nearest to it").await;
+    b.open_ready(&format!("{}/missing/", site.base)).await;
+    b.draw_seven().await;
+    let panel = b.until_text("[data-testid=load-error]", "404").await;
+    assert!(panel.contains("assets/index.ssam.gz"), "{panel}");
+    // Without its root, MNIST cannot be searched at all: the panel names the root.
     b.client
-        .goto(&format!("{}/missing/", site.base))
+        .goto(&format!("{}/noroot/", site.base))
         .await
         .unwrap();
     let panel = b.until_text("[data-testid=load-error]", "404").await;
-    assert!(panel.contains("assets/index.ssam.gz"), "{panel}");
+    assert!(panel.contains("assets/mnist-train.root"), "{panel}");
     b.close().await;
 }
 
@@ -234,8 +243,9 @@ async fn after_loading_drawing_and_uploading_make_no_requests() {
     let png = seven_png(dir.path());
     let b = browser().await;
     b.open_ready(&format!("{}/ok/", site.base)).await;
-    // The service worker keeps the site once it is loaded: wait for it to finish.
-    b.until_offline_ready().await;
+    // Once a first result is shown, the whole set downloads and the service worker
+    // keeps the page: wait for both to finish.
+    b.until_kept().await;
     let before = site.requests();
     b.draw_seven().await;
     b.until_text(".results", "your drawing").await;
@@ -300,7 +310,7 @@ async fn a_second_visit_works_with_the_network_off() {
     let b = browser().await;
     let url = format!("{}/ok/", site.base);
     b.open_ready(&url).await;
-    b.until_offline_ready().await;
+    b.until_kept().await;
     b.draw_seven().await;
     b.until_text("[data-testid=verdict]", "nearest").await;
     let online = b.hit_labels().await;
@@ -724,11 +734,11 @@ fn next_build(dir: &Path) -> (PathBuf, String) {
     (to, renamed)
 }
 
-/// The names of the service worker's caches.
+/// The names of the service worker's caches (not the engine's data cache).
 async fn caches(b: &Browser) -> serde_json::Value {
     b.client
         .execute_async(
-            "const done = arguments[0]; caches.keys().then(done, () => done([]));",
+            "const done = arguments[0]; caches.keys().then(k => done(k.filter(n => n.startsWith('ssam-'))), () => done([]));",
             vec![],
         )
         .await
@@ -744,7 +754,7 @@ async fn a_new_deploy_under_max_age_reaches_a_returning_visitor_and_no_visit_is_
     let url = format!("{}/ok/", site.base);
     let b = browser().await;
     b.open_ready(&url).await;
-    b.until_offline_ready().await;
+    b.until_kept().await;
     let before = caches(&b).await;
     assert_eq!(before.as_array().unwrap().len(), 1, "{before}");
 

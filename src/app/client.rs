@@ -121,7 +121,7 @@ impl Client {
         });
         let current = move || client.generation.get_value() == generation.unwrap_or(0);
         self.started.set_value(false);
-        let worker = match Worker::new(WORKER) {
+        let worker = match Worker::new(&worker_url()) {
             Ok(w) => w,
             Err(e) => {
                 client.die(format!(
@@ -531,6 +531,25 @@ fn download(name: &str, bytes: &[u8]) {
         a.click();
     }
     let _ = web_sys::Url::revoke_object_url(&url);
+}
+
+/// The engine worker's script, told which set to search when the page's address names
+/// one (`?set=URL` of a streamed layout's root, e.g. a million digits built by `ssam
+/// stream`); MNIST otherwise.
+fn worker_url() -> String {
+    let set = web_sys::window()
+        .and_then(|w| w.location().search().ok())
+        .and_then(|q| web_sys::UrlSearchParams::new_with_str(&q).ok())
+        .and_then(|p| p.get("set"))
+        .filter(|s| !s.is_empty());
+    match set {
+        Some(root) => {
+            let query = web_sys::UrlSearchParams::new().expect("an empty query");
+            query.set("root", &root);
+            format!("{WORKER}?{}", String::from(query.to_string()))
+        }
+        None => WORKER.to_owned(),
+    }
 }
 
 /// Caches the site for offline use, once the first search is possible (so the cache's

@@ -168,6 +168,13 @@ pub fn App() -> impl IntoView {
         }
     });
     let set = Signal::derive(move || client.set.get());
+    // Which set, not how it is held: MNIST becoming whole here (after being searched by
+    // parts) is the same set, and the answer shown (and the hit selected in it) stays.
+    let same_set = Memo::new(move |_| {
+        client
+            .set
+            .with(|s| s.as_ref().map(|s| (s.name.clone(), s.own, s.items)))
+    });
     // The page comes in four tasks, each under 50 ms of the main thread: the pad first,
     // then upload and pick, then the answer card and the map, then the panels below the
     // fold (WebAssembly compiles each function on its first call, so the first build of
@@ -211,7 +218,7 @@ pub fn App() -> impl IntoView {
                         _ => "Most similar training digits".to_owned(),
                     }}</h2>
                     <Controls set=set k=k setting=setting compare=compare />
-                    {move || match (client.answer.get(), set.get()) {
+                    {move || match (client.answer.get(), same_set.get().and_then(|_| set.get_untracked())) {
                         (Some(a), Some(s)) => view! { <Results answer=a set=s client=client on_query=ask /> }.into_any(),
                         (None, None) if query.with(Option::is_some) => view! { <p class="muted" data-testid="waiting">"Your query waits for the data; it runs as soon as they are in."</p> }.into_any(),
                         _ => view! { <p class="muted">"Results appear here as soon as there is something to search for."</p> }.into_any(),

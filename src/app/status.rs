@@ -126,6 +126,9 @@ pub fn Status(client: Client) -> impl IntoView {
                 <div class="panel error" role="alert" data-testid="load-error" data-problem=problem.kind()>
                     <strong>"SSAM could not load its data."</strong>
                     <p>{problem.message()}</p>
+                    {client.set.get().filter(|s| s.streamed.is_some()).map(|_| view! {
+                        <p class="small">"Searching by parts goes on: each query still fetches the cells it needs."</p>
+                    })}
                     <p class="small">{if matches!(problem, Problem::Download { .. } | Problem::Data { .. }) {
                         "Reload to try again; if it persists, the files under assets/ need rebuilding (see the README)."
                     } else {

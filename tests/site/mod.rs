@@ -160,6 +160,30 @@ impl Browser {
         assert!(ready.contains("60,000 MNIST"), "{ready}");
     }
 
+    /// Waits until the whole of MNIST is here: it is searched by parts until then, and
+    /// downloads in the background once a first result is shown.
+    pub async fn until_whole(&self) {
+        let deadline = Instant::now() + Duration::from_secs(120);
+        while self
+            .client
+            .find(Locator::Css("[data-testid=ready][data-streamed=false]"))
+            .await
+            .is_err()
+        {
+            assert!(Instant::now() < deadline, "MNIST never became whole here");
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
+    /// Shows a first result (which registers the service worker and starts the whole
+    /// set's download), then waits for both: after this, the site works offline.
+    pub async fn until_kept(&self) {
+        self.draw_seven().await;
+        self.until_text("[data-testid=verdict]", "nearest").await;
+        self.until_whole().await;
+        self.until_offline_ready().await;
+    }
+
     /// Waits until the service worker has kept the site (its install fetches every file).
     pub async fn until_offline_ready(&self) {
         let done = self

@@ -51,15 +51,18 @@ impl Config {
     }
 
     /// The modes the tests have always had: `/corrupt/` flips a byte in the middle of the
-    /// index, `/missing/` answers 404 for it, `/slow/` sends the data files (assets/)
-    /// at 2 MB/s a connection so loading takes seconds, `/badmap/` cuts the map file in
+    /// index, `/missing/` answers 404 for it (`/noroot/` for the training digits' root), `/slow/` sends the data files (assets/)
+    /// at 2 MB/s a connection and the training digits' root at 8 kB/s, so that the first
+    /// search waits seconds, `/badmap/` cuts the map file in
     /// half.
     pub fn standard() -> Self {
         let index = std::fs::read(super::dist().join("assets/index.ssam.gz")).ok();
         let map = std::fs::read(super::dist().join("assets/map.ssam.gz")).ok();
         let mut config = Self::new()
             .fault("/missing/assets/index.ssam.gz", Fault::Status(404))
-            .fault("/slow/assets/", Fault::Rate(2_000_000));
+            .fault("/noroot/assets/mnist-train.root", Fault::Status(404))
+            .fault("/slow/assets/", Fault::Rate(2_000_000))
+            .fault("/slow/assets/mnist-train.root", Fault::Rate(8_000));
         if let Some(mut b) = index {
             let mid = b.len() / 2;
             b[mid] ^= 0x5a;

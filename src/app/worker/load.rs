@@ -70,7 +70,9 @@ pub async fn download(file: &str, limit: Limit, tell: bool) -> Result<Vec<u8>, P
             store::put(file, &bytes).await;
             Ok(bytes)
         }
-        Err(p @ Problem::Download { status: None, .. }) => store::get(file).await.ok_or(p),
+        Err(p @ Problem::Download { status, .. }) if status.is_none_or(|s| s >= 500) => {
+            store::get(file).await.ok_or(p)
+        }
         Err(p) => Err(p),
     }
 }
@@ -89,14 +91,14 @@ fn beside(root: &str, name: &str) -> String {
 
 /// A streamed layout and where its files are.
 struct Source {
-    root: &'static str,
+    root: String,
     streamed: RefCell<Streamed>,
     /// Data files held whole (kept from a former visit, or downloaded), by URL.
     whole: RefCell<HashMap<String, Rc<Vec<u8>>>>,
 }
 
 impl Source {
-    async fn open(root: &'static str) -> Result<Source, Problem> {
+    async fn open(root: &str) -> Result<Source, Problem> {
         let bytes = store::current(root, ROOT_MOST).await?;
         let layout = Layout::from_bytes(root, &bytes).map_err(engine)?;
         let mut whole = HashMap::new();
@@ -109,7 +111,7 @@ impl Source {
             }
         }
         Ok(Source {
-            root,
+            root: root.to_owned(),
             streamed: RefCell::new(Streamed::new(layout, CELLS_MOST)),
             whole: RefCell::new(whole),
         })
@@ -123,7 +125,7 @@ impl Source {
         let name = self.streamed.borrow().layout().files()[usize::from(file)]
             .name
             .clone();
-        beside(self.root, &name)
+        beside(&self.root, &name)
     }
 
     /// Whether every data file is held whole.
@@ -191,7 +193,7 @@ impl Source {
         let mut cells = Vec::new();
         let spans = layout.whole();
         for (f, file) in layout.files().iter().enumerate() {
-            let url = beside(self.root, &file.name);
+            let url = beside(&self.root, &file.name);
             let held = self.whole.borrow().get(&url).cloned();
             let bytes = match held {
                 Some(b) => b,
@@ -233,7 +235,8 @@ impl Source {
     }
 }
 
-/// MNIST searched by parts until the whole of it is here.
+/// A set searched by parts: MNIST until the whole of it is here, or another streamed
+/// set (its root's address given), which is only ever searched by parts.
 pub(crate) struct Remote {
     train: Source,
     test: Source,
@@ -242,16 +245,27 @@ pub(crate) struct Remote {
 }
 
 impl Remote {
-    /// Reads the roots of the training and test digits.
-    pub async fn open() -> Result<Remote, Problem> {
+    /// Reads the roots of the training digits (MNIST's, or `root` when given) and of the
+    /// test digits.
+    pub async fn open(root: Option<String>) -> Result<Remote, Problem> {
         let t0 = now();
-        let (train, test) = futures::join!(Source::open(TRAIN_ROOT), Source::open(TEST_ROOT));
+        let root = root.unwrap_or_else(|| TRAIN_ROOT.to_owned());
+        let (train, test) = futures::join!(Source::open(&root), Source::open(TEST_ROOT));
         let (train, test) = (train?, test?);
         let layout = train.layout();
         let (rows, cols) = layout.shape();
         let (space, deskewed, side, shift) = SetInfo::space_fields(layout.space());
+        let name = if root == TRAIN_ROOT {
+            "MNIST".to_owned()
+        } else {
+            root.rsplit('/')
+                .next()
+                .unwrap_or(&root)
+                .trim_end_matches(".root")
+                .to_owned()
+        };
         let info = SetInfo {
-            name: "MNIST".into(),
+            name,
             items: layout.len() as u32,
             rows: rows as u16,
             cols: cols as u16,
@@ -287,6 +301,12 @@ impl Remote {
     /// Whether a former visit kept the whole set: then there is nothing to wait for.
     pub fn all_here(&self) -> bool {
         self.train.all_here()
+    }
+
+    /// Whether this is the site's own MNIST, which is downloaded whole in the background
+    /// (with its prebuilt index); another set is only ever searched by parts.
+    pub fn shipped(&self) -> bool {
+        self.train.root == TRAIN_ROOT
     }
 
     /// Answers `req` from the cells its query needs (None: a newer query replaced it

@@ -173,8 +173,12 @@ pub fn run() {
     scope().set_onmessage(Some(handler.as_ref().unchecked_ref()));
     handler.forget();
     post(&FromWorker::Started);
+    // The page names another streamed set in the worker's address (`?root=URL`).
+    let root = web_sys::UrlSearchParams::new_with_str(&scope().location().search())
+        .ok()
+        .and_then(|p| p.get("root"));
     wasm_bindgen_futures::spawn_local(async {
-        match load::Remote::open().await {
+        match load::Remote::open(root).await {
             Ok(remote) => {
                 let remote = Rc::new(remote);
                 let here = remote.all_here();
@@ -184,7 +188,7 @@ pub fn run() {
                     h.pending.take()
                 });
                 // A former visit kept everything: no first result to wait for.
-                if here {
+                if here && HOST.with_borrow(|h| h.remote.as_ref().is_some_and(|r| r.shipped())) {
                     background();
                 }
                 if let Some(req) = pending {
@@ -199,7 +203,8 @@ pub fn run() {
 /// Downloads the whole of MNIST in the background (once), then searches it whole.
 fn background() {
     let Some(remote) = HOST.with_borrow_mut(|h| {
-        if std::mem::replace(&mut h.background, true) {
+        let shipped = h.remote.as_ref().is_some_and(|r| r.shipped());
+        if !shipped || std::mem::replace(&mut h.background, true) {
             None
         } else {
             h.remote.clone()

@@ -68,8 +68,11 @@ pub async fn current(url: &str, most: u64) -> Result<Vec<u8>, Problem> {
             put(url, &bytes).await;
             Ok(bytes)
         }
-        // No answer at all (offline): what was kept, if anything.
-        Err(p @ Problem::Download { status: None, .. }) => get(url).await.ok_or(p),
+        // No answer (offline), or a server that cannot answer now (5xx): what was kept,
+        // if anything. A 404 is an answer: the file is gone.
+        Err(p @ Problem::Download { status, .. }) if status.is_none_or(|s| s >= 500) => {
+            get(url).await.ok_or(p)
+        }
         Err(p) => Err(p),
     }
 }

@@ -1,6 +1,7 @@
 //! Arguments and dispatch.
 
 mod assets;
+mod augment;
 mod bench;
 mod build;
 mod map;
@@ -41,6 +42,8 @@ enum Command {
     Truth(truth::Args),
     /// Lay out every training digit in the plane for the app's map, and measure it.
     Map(map::Args),
+    /// Make a large corpus from the training digits by elastic deformations, written as IDX.
+    Augment(augment::Args),
     /// Write the streamed layouts the site reads by range requests, or measure them.
     Stream(stream::Args),
     /// Redraw the SVG plot and print the table of a results CSV (after peers added rows).
@@ -57,6 +60,7 @@ pub fn main() -> ExitCode {
         Command::Truth(args) => truth::run(&cli.assets, args),
         Command::Plot(args) => plot::run(args),
         Command::Map(args) => map::run(&cli.assets, args),
+        Command::Augment(args) => augment::run(&cli.assets, args),
         Command::Stream(args) => stream::run(&cli.assets, args),
     };
     match result {

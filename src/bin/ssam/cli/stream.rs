@@ -43,6 +43,13 @@ pub struct Args {
     /// Cells searched per query, one row each.
     #[arg(long, value_delimiter = ',', default_values_t = [1, 2, 4, 8, 16, 32])]
     cells: Vec<usize>,
+    /// Router blocks followed per query (layouts with a level of routers).
+    #[arg(long, default_value_t = Probes::DEFAULT.routers)]
+    routers: usize,
+    /// The layout measured (default: MNIST's training digits in the output folder); its
+    /// exact answers are computed here unless it is MNIST's, whose ship with the site.
+    #[arg(long)]
+    root: Option<PathBuf>,
 }
 
 /// The stems the site's layouts are written under.
@@ -120,10 +127,9 @@ fn write(data: &Dataset, space: Space, out: &Path, stem: &str, params: WritePara
     Ok(())
 }
 
-/// Reads a layout written to `folder` under `root`, every block of it.
-fn open(folder: &Path, root: &str, most: usize) -> Result<(Streamed, usize)> {
-    let path = folder.join(in_assets(root));
-    let bytes = assets::read(&path)?;
+/// Opens the layout whose root is at `path`, nothing fetched yet.
+fn open(path: &Path, most: usize) -> Result<(Streamed, usize)> {
+    let bytes = assets::read(path)?;
     let layout =
         Layout::from_bytes(&path.display().to_string(), &bytes).map_err(|e| e.to_string())?;
     Ok((Streamed::new(layout, most), bytes.len()))
@@ -147,28 +153,56 @@ fn read_span(
     Ok(all[span.start as usize..span.end as usize].to_vec())
 }
 
-fn measure(assets_dir: &Path, folder: &Path, args: &Args) -> Result {
-    let train = assets::dataset(assets_dir, Split::Train)?;
+fn measure(assets_dir: &Path, out: &Path, args: &Args) -> Result {
     let test = assets::dataset(assets_dir, Split::Test)?;
     let n = args.queries.min(test.len());
-    let (mut warm, root_bytes) = open(folder, TRAIN_ROOT, usize::MAX)?;
-    let space = warm.layout().space();
-    let truth_path = assets_dir.join(in_assets(ssam::shipped::TRUTH));
-    let kth = KthDistances::from_bytes(
-        &truth_path.display().to_string(),
-        &assets::read(&truth_path)?,
-        &space.apply_all(&train).map_err(|e| e.to_string())?,
-        &space.apply_all(&test).map_err(|e| e.to_string())?,
-    )
-    .map_err(|e| e.to_string())?;
+    let shipped = out.join(in_assets(TRAIN_ROOT));
+    let path = args.root.clone().unwrap_or(shipped.clone());
+    let folder = path.parent().unwrap_or(Path::new(".")).to_path_buf();
+    let (mut warm, root_bytes) = open(&path, usize::MAX)?;
     let mut files = Vec::new();
     let mut scratch = StreamScratch::default();
+    let err = |e: ssam::Error| e.to_string();
     // Every block once, for the warm runs.
     for span in warm.layout().whole() {
-        let bytes = read_span(folder, warm.layout(), &span, &mut files)?;
-        warm.receive(&span, &bytes, &mut scratch)
-            .map_err(|e| e.to_string())?;
+        let bytes = read_span(&folder, warm.layout(), &span, &mut files)?;
+        warm.receive(&span, &bytes, &mut scratch).map_err(err)?;
     }
+    let t = Instant::now();
+    let kth: Vec<u32> = if path == shipped {
+        let train = assets::dataset(assets_dir, Split::Train)?;
+        let space = warm.layout().space();
+        let truth = assets_dir.join(in_assets(ssam::shipped::TRUTH));
+        KthDistances::from_bytes(
+            &truth.display().to_string(),
+            &assets::read(&truth)?,
+            &space.apply_all(&train).map_err(err)?,
+            &space.apply_all(&test).map_err(err)?,
+        )
+        .map_err(err)?
+        .distances
+    } else {
+        // Exact: every cell searched.
+        let all = Probes {
+            routers: usize::MAX,
+            cells: usize::MAX,
+        };
+        let mut kth = Vec::with_capacity(n);
+        for i in 0..n {
+            let q = test.image(i);
+            warm.plan(q, all, &mut scratch).map_err(err)?;
+            let found = warm
+                .find(q, 10, Ranking::Space, &mut scratch)
+                .map_err(err)?;
+            kth.push(found.last().map_or(0, |f| f.neighbor.distance));
+        }
+        println!(
+            "exact answers of {n} test digits over {} items: {:.1} s",
+            warm.layout().len(),
+            t.elapsed().as_secs_f64()
+        );
+        kth
+    };
     println!(
         "root {root_bytes} bytes; {n} test digits ({} cold)",
         args.cold.min(n)
@@ -177,52 +211,41 @@ fn measure(assets_dir: &Path, folder: &Path, args: &Args) -> Result {
     for &cells in &args.cells {
         let probes = Probes {
             cells,
-            ..Probes::DEFAULT
+            routers: args.routers,
         };
-        let mut recall = 0.0;
-        let mut right = 0;
+        let (mut recall, mut right) = (0.0, 0);
         let t = Instant::now();
         for i in 0..n {
             let q = test.image(i);
-            if warm
-                .plan(q, probes, &mut scratch)
-                .map_err(|e| e.to_string())?
-                != Plan::Ready
-            {
+            if warm.plan(q, probes, &mut scratch).map_err(err)? != Plan::Ready {
                 return Err("a warm plan asked for blocks".into());
             }
             let plain = warm
                 .find(q, 10, Ranking::Space, &mut scratch)
-                .map_err(|e| e.to_string())?;
+                .map_err(err)?;
             let plain: Vec<_> = plain.iter().map(|f| f.neighbor).collect();
-            recall += metrics::recall_from_kth(kth.distances[i], &plain, 10);
+            recall += metrics::recall_from_kth(kth[i], &plain, 10);
             let found = warm
                 .find(q, 10, Ranking::DEFAULT, &mut scratch)
-                .map_err(|e| e.to_string())?;
+                .map_err(err)?;
             right += usize::from(found.first().is_some_and(|f| f.label == test.label(i)));
         }
         let ms = t.elapsed().as_secs_f64() * 1e3 / n as f64;
         let mut kb = Vec::new();
         let (mut trips, mut ranges) = (0, 0);
         for i in 0..args.cold.min(n) {
-            let (mut cold, _) = open(folder, TRAIN_ROOT, usize::MAX)?;
+            let (mut cold, _) = open(&path, usize::MAX)?;
             let mut bytes = 0;
-            loop {
-                match cold
-                    .plan(test.image(i), probes, &mut scratch)
-                    .map_err(|e| e.to_string())?
-                {
-                    Plan::Ready => break,
-                    Plan::Fetch(spans) => {
-                        trips += 1;
-                        for s in &spans {
-                            let b = read_span(folder, cold.layout(), s, &mut files)?;
-                            bytes += b.len();
-                            ranges += 1;
-                            cold.receive(s, &b, &mut scratch)
-                                .map_err(|e| e.to_string())?;
-                        }
-                    }
+            while let Plan::Fetch(spans) = cold
+                .plan(test.image(i), probes, &mut scratch)
+                .map_err(err)?
+            {
+                trips += 1;
+                for s in &spans {
+                    let b = read_span(&folder, cold.layout(), s, &mut files)?;
+                    bytes += b.len();
+                    ranges += 1;
+                    cold.receive(s, &b, &mut scratch).map_err(err)?;
                 }
             }
             kb.push(bytes as f64 / 1e3);
