@@ -63,6 +63,12 @@ pub fn parse_owned(file: &str, bytes: Vec<u8>) -> Result<IdxArray> {
 
 /// Parses IDX bytes already inflated (by a streaming [`gzip::Inflater`] given [`limit`]).
 pub fn parse_inflated(file: &str, raw: Vec<u8>) -> Result<IdxArray> {
+    parse_within(file, raw, gzip::MAX_BYTES)
+}
+
+/// As [`parse_inflated`], for data of up to `most` bytes (a corpus the CLI lays out,
+/// larger than anything a browser is handed).
+pub fn parse_within(file: &str, raw: Vec<u8>, most: u64) -> Result<IdxArray> {
     let err = |what: String| Error::Idx {
         file: file.to_owned(),
         what,
@@ -103,7 +109,7 @@ pub fn parse_inflated(file: &str, raw: Vec<u8>) -> Result<IdxArray> {
     let expected = dims
         .iter()
         .try_fold(1usize, |acc, &d| acc.checked_mul(d))
-        .filter(|&n| n as u64 <= gzip::MAX_BYTES)
+        .filter(|&n| n as u64 <= most)
         .ok_or_else(|| err(format!("dimensions {dims:?} are too large")))?;
     let found = raw.len() - header;
     if found < expected {

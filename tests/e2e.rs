@@ -1147,3 +1147,118 @@ async fn a_truncated_map_gets_a_message_and_search_still_works() {
     b.until_text(".results", "test digit #0").await;
     b.close().await;
 }
+
+/// The training digits' data file, as built.
+fn train_cells() -> (String, Vec<u8>) {
+    let assets = site::dist().join("assets");
+    let name = std::fs::read_dir(&assets)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .find(|n| n.starts_with("mnist-train-") && n.ends_with(".cells"))
+        .expect("the training digits' data file");
+    let bytes = std::fs::read(assets.join(&name)).unwrap();
+    (name, bytes)
+}
+
+#[tokio::test(flavor = "current_thread")]
+#[ignore = "needs dist/ (trunk build --release) and chromedriver; scripts/test.sh runs it"]
+async fn a_first_result_costs_a_root_one_test_block_and_a_few_cells_by_range() {
+    let site = serve();
+    let b = browser().await;
+    b.open_ready(&format!("{}/ok/", site.base)).await;
+    b.click(".pick .primary").await;
+    b.until_text(".results", "Searched with test digit #").await;
+    let results = b.text(".results").await;
+    assert!(results.contains("cells nearest to it"), "{results}");
+    let (name, whole) = train_cells();
+    let log = site.log();
+    // Before the whole set's download began (its request has no range): the roots, one
+    // block of the test digits, and the query's cells, each by a range.
+    let first: Vec<_> = log
+        .iter()
+        .take_while(|s| !(s.path.ends_with(&name) && s.range.is_none()))
+        .collect();
+    let test_blocks: Vec<_> = first
+        .iter()
+        .filter(|s| s.path.contains("mnist-test-"))
+        .collect();
+    assert_eq!(test_blocks.len(), 1, "{first:#?}");
+    assert!(
+        test_blocks[0].range.is_some() && test_blocks[0].bytes < 40_000,
+        "{first:#?}"
+    );
+    let cells: Vec<_> = first.iter().filter(|s| s.path.ends_with(&name)).collect();
+    assert!(
+        !cells.is_empty() && cells.iter().all(|s| s.status == 206),
+        "{first:#?}"
+    );
+    let fetched: u64 = cells.iter().map(|s| s.bytes).sum();
+    assert!(
+        fetched < whole.len() as u64 / 10,
+        "{fetched} bytes of cells for one query"
+    );
+    assert!(
+        first.iter().all(|s| !s.path.contains("/mnist/")),
+        "no IDX file: {first:#?}"
+    );
+    b.close().await;
+}
+
+#[tokio::test(flavor = "current_thread")]
+#[ignore = "needs dist/ (trunk build --release) and chromedriver; scripts/test.sh runs it"]
+async fn damaged_missing_cut_or_unranged_blocks_are_named_and_the_drawing_stays() {
+    let (name, whole) = train_cells();
+    let mut damaged = whole.clone();
+    for i in (0..damaged.len()).step_by(1000) {
+        damaged[i] ^= 0x55;
+    }
+    let cells = |mode: &str| format!("/{mode}/assets/{name}");
+    let site = serve_with(
+        Config::new()
+            .fault(&cells("damaged"), site::Fault::Bytes(damaged))
+            .fault(&cells("gone"), site::Fault::Status(404))
+            .fault(&cells("cut"), site::Fault::Bytes(whole[..1000].to_vec()))
+            // Slowly, as over a real network, so that what went out before the worker
+            // cancelled is telling.
+            .fault(
+                &cells("unranged"),
+                site::Fault::Rules("max_ranges 0; limit_rate 200k;".into()),
+            )
+            .fault(&cells("dropped"), site::Fault::Status(444)),
+    );
+    let b = browser().await;
+    for (mode, needle) in [
+        ("damaged", "checksum"),
+        ("gone", "404"),
+        ("cut", "bytes"),
+        ("unranged", "ignored the byte range"),
+        ("dropped", "could not be fetched"),
+    ] {
+        b.open_ready(&format!("{}/{mode}/", site.base)).await;
+        b.draw_seven().await;
+        let said = b.until_text("[data-testid=message]", needle).await;
+        assert!(said.contains(&name), "{mode}: {said}");
+        // What the user drew is still on the pad.
+        let ink = b
+            .js(
+                "const c = document.querySelector('.pad canvas'); const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data; \
+                 let n = 0; for (let i = 0; i < d.length; i += 4) if (d[i] < 128) n++; return n;",
+                vec![],
+            )
+            .await;
+        assert!(ink.as_u64().unwrap() > 500, "{mode}: ink pixels {ink}");
+    }
+    // A host that ignores ranges is noticed at once: the whole file was not sent.
+    let sent: u64 = site
+        .log()
+        .iter()
+        .filter(|s| s.path.starts_with("/unranged/") && s.path.ends_with(&name))
+        .map(|s| s.bytes)
+        .sum();
+    assert!(
+        sent < whole.len() as u64 / 2,
+        "{sent} of {} bytes sent",
+        whole.len()
+    );
+    b.close().await;
+}

@@ -73,13 +73,7 @@ pub fn run(assets_dir: &Path, args: Args) -> Result {
     };
     match (&args.images, &args.labels) {
         (Some(images), Some(labels)) => {
-            let data = Dataset::from_idx(
-                &images.display().to_string(),
-                &assets::read(images)?,
-                &labels.display().to_string(),
-                &assets::read(labels)?,
-            )
-            .map_err(|e| e.to_string())?;
+            let data = large(images, labels)?;
             let name = images.file_name().and_then(|n| n.to_str()).unwrap_or("set");
             let name = name.split('.').next().unwrap_or("set");
             write(&data, args.space, &out, name, routed)
@@ -91,6 +85,21 @@ pub fn run(assets_dir: &Path, args: Args) -> Result {
             write(&test, args.space, &out, stem(TEST_ROOT), WriteParams::TABLE)
         }
     }
+}
+
+/// IDX images and labels of any size (raw, not gzipped): a corpus of millions is larger
+/// than anything the browser's readers take.
+fn large(images: &Path, labels: &Path) -> Result<Dataset> {
+    let most = 64 << 30;
+    let name = |p: &Path| p.display().to_string();
+    let err = |e: ssam::Error| e.to_string();
+    let images_idx = ssam::idx::parse_within(&name(images), assets::read(images)?, most).map_err(err)?;
+    let labels_idx = ssam::idx::parse_within(&name(labels), assets::read(labels)?, most).map_err(err)?;
+    let (rows, cols) = match images_idx.dims[..] {
+        [_, r, c] => (r, c),
+        _ => return Err(format!("{}: not an IDX file of images", name(images))),
+    };
+    Dataset::new(rows, cols, images_idx.data, labels_idx.data).map_err(err)
 }
 
 fn write(data: &Dataset, space: Space, out: &Path, stem: &str, params: WriteParams) -> Result {
