@@ -17,24 +17,7 @@ if [ ! -s "$dist/index.html" ]; then
     bash scripts/setup.sh --browser
     trunk build --release --dist "$dist"
 fi
-if ! command -v nginx >/dev/null || [ ! -d target/tools/node_modules/playwright-core ]; then
-    bash scripts/setup.sh --browser
-fi
-
-prefix=$(mktemp -d)
-ln -s "$(cd "$dist" && pwd)" "$prefix/root"
-: > "$prefix/server.conf"
-port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-user=""
-[ "$(id -u)" = 0 ] && user="user root;"
-sed -e "s#@PREFIX@#$prefix#g" -e "s#@PORT@#$port#g" -e "s#@USER@#$user#g" scripts/nginx.conf > "$prefix/nginx.conf"
-nginx -c "$prefix/nginx.conf" -p "$prefix" &
-server=$!
-trap 'kill $server; wait $server 2>/dev/null; rm -rf "$prefix"' EXIT
-for _ in $(seq 100); do
-    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
-    sleep 0.1
-done
+source bench/nginx.sh "$dist"
 
 PLAYWRIGHT_CORE="$PWD/target/tools/node_modules/playwright-core" \
     LATENCY_MS="${LATENCY_MS:-150}" DOWN_KBIT="${DOWN_KBIT:-1638}" UP_KBIT="${UP_KBIT:-675}" \

@@ -3,7 +3,7 @@
 #[cfg(target_arch = "wasm32")]
 fn main() {
     ssam::app::install_panic_hook();
-    leptos::mount::mount_to_body(ssam::app::App);
+    ssam::app::mount();
 }
 
 #[cfg(not(target_arch = "wasm32"))]

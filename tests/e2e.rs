@@ -93,6 +93,55 @@ async fn an_uploaded_png_is_searched_and_a_text_file_gets_a_message() {
     b.close().await;
 }
 
+/// The first bytes of a PNG declaring `side` x `side` grey pixels: enough for the page,
+/// which reads a picture's size before it decodes anything.
+fn png_header(side: u32) -> Vec<u8> {
+    let mut b = b"\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR".to_vec();
+    b.extend(side.to_be_bytes());
+    b.extend(side.to_be_bytes());
+    b.extend([8, 0, 0, 0, 0, 0, 0, 0, 0]);
+    b
+}
+
+#[tokio::test(flavor = "current_thread")]
+#[ignore = "needs dist/ (trunk build --release) and chromedriver; scripts/test.sh runs it"]
+async fn a_picture_too_large_is_said_so_and_a_large_one_is_searched() {
+    let site = serve();
+    let dir = tempfile::tempdir().unwrap();
+    let b = browser().await;
+    b.open_ready(&format!("{}/ok/", site.base)).await;
+    // 30000x30000 would take 3.6 GB to decode: said to be too large, not undecodable.
+    let huge = write(dir.path(), "huge.png", &png_header(30_000));
+    b.upload(&huge).await;
+    let message = b.until_text("[data-testid=message]", "huge.png").await;
+    assert!(
+        message.contains("huge.png is 30000x30000 pixels, too large"),
+        "{message}"
+    );
+    // 12000x12000 (a test digit, a seven, 428 times its size) is decoded in the worker
+    // and searched.
+    let raw = std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/mnist/t10k-images-idx3-ubyte.gz"),
+    )
+    .unwrap();
+    let set = ssam::idx::parse("t10k", &raw).unwrap();
+    let big = image::GrayImage::from_fn(12_000, 12_000, |x, y| {
+        let (x, y) = (x / 428, y / 428);
+        image::Luma([if x < 28 && y < 28 {
+            set.data[(y * 28 + x) as usize]
+        } else {
+            0
+        }])
+    });
+    let path = dir.path().join("big.png");
+    big.save(&path).unwrap();
+    drop(big);
+    b.upload(&path).await;
+    b.until_text(".results", "big.png").await;
+    assert_eq!(b.text(".verdict .big").await, "7");
+    b.close().await;
+}
+
 #[tokio::test(flavor = "current_thread")]
 #[ignore = "needs dist/ (trunk build --release) and chromedriver; scripts/test.sh runs it"]
 async fn a_corrupted_or_missing_index_shows_an_error_panel_naming_the_file() {
@@ -811,7 +860,7 @@ async fn back_to_mnist_while_an_own_set_is_indexed_cancels_it() {
 }
 
 /// Builds, in the page, a dropped folder `pets/` of 120 small pictures in two classes
-/// (`a/` squares, `b/` discs), a text file and an empty PNG, plus the saved index under
+/// (`a/` squares, `b/` discs), a text file, an empty PNG and one too large, plus the saved index under
 /// each name in `extra`, and drops it on the folder zone. Chromium hands a script's drop no
 /// directory entries, so the entries are made here the way a real drop gives them.
 const DROP_FOLDER: &str = r#"
@@ -827,6 +876,9 @@ const [extra, done] = arguments;
   }
   files.push(['pets/a/notes.txt', new File(['not a picture'], 'notes.txt', { type: 'text/plain' })]);
   files.push(['pets/b/empty.png', new File([], 'empty.png', { type: 'image/png' })]);
+  // A PNG header declaring 30000x30000 pixels: too large to decode.
+  const huge = [137, 80, 78, 71, 13, 10, 26, 10, 0, 0, 0, 13, 73, 72, 68, 82, 0, 0, 0x75, 0x30, 0, 0, 0x75, 0x30, 8, 0, 0, 0, 0, 0, 0, 0, 0];
+  files.push(['pets/b/huge.png', new File([new Uint8Array(huge)], 'huge.png', { type: 'image/png' })]);
   for (const name of extra) files.push([name, new File([window.__savedBlob], name.split('/').pop())]);
   const entry = (path, file) => ({ isFile: true, isDirectory: false, name: path.split('/').pop(), fullPath: '/' + path, file: (ok) => ok(file) });
   const dir = (path) => {
@@ -865,7 +917,9 @@ async fn a_dropped_folder_is_indexed_with_skips_counted_and_its_saved_index_is_u
     let ready = b.until_text("[data-testid=ready]", "Your set pets").await;
     assert!(ready.contains("120 images of 20x20"), "{ready}");
     assert!(
-        ready.contains("2 files skipped: 1 empty, 1 not pictures"),
+        ready.contains(
+            "3 files skipped: 1 empty, 1 not pictures this browser decodes, 1 too large (over 200 megapixels"
+        ),
         "{ready}"
     );
     // Too small to hold images out: the benchmark says so instead of measuring itself.

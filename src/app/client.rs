@@ -19,6 +19,9 @@ const WORKER: &str = "./ssam-worker_loader.js";
 const SERVICE_WORKER: &str = "./sw.js";
 /// How long the worker may take to start before the page says it did not.
 const START_MS: i32 = 60_000;
+/// Files handed to the worker in one message, at most: each costs the page's thread
+/// about 0.15 ms to clone, so a batch stays well under a 50 ms task.
+const HANDOVER_BATCH: usize = 50;
 /// Workers started again after one stopped, at most: a fault that stops every worker
 /// (not a user's file) must end in the error panel, not in a loop.
 const RESTARTS: u32 = 3;
@@ -60,12 +63,18 @@ pub struct Client {
     /// The own set's files being handed over or indexed, if any: a worker that stops
     /// meanwhile stopped on them.
     own_busy: StoredValue<Option<String>>,
+    /// Own sets handed over, counted: a newer one (or going back to MNIST) stops the
+    /// handing over of an older one.
+    own_run: StoredValue<u32>,
     /// Messages asked before the worker listens (it says when it does).
     outbox: StoredValue<Vec<JsValue>, LocalStorage>,
     started: StoredValue<bool>,
     in_flight: StoredValue<bool>,
     queued: StoredValue<Option<Request>>,
     next_id: StoredValue<u32>,
+    /// The last search asked before the query was cleared: its answer, still on its way,
+    /// is not shown.
+    cleared: StoredValue<u32>,
     on_pick: StoredValue<Option<Callback<Query>>>,
     /// The set searched, once ready.
     pub set: RwSignal<Option<SetInfo>>,
@@ -98,11 +107,13 @@ impl Client {
             worker: StoredValue::new_local(None),
             generation: StoredValue::new(0),
             own_busy: StoredValue::new(None),
+            own_run: StoredValue::new(0),
             outbox: StoredValue::new_local(Vec::new()),
             started: StoredValue::new(false),
             in_flight: StoredValue::new(false),
             queued: StoredValue::new(None),
             next_id: StoredValue::new(0),
+            cleared: StoredValue::new(0),
             on_pick: StoredValue::new(Some(on_pick)),
             set: RwSignal::new(None),
             progress: RwSignal::new(None),
@@ -291,6 +302,8 @@ impl Client {
                 }
                 self.set.set(Some(info));
             }
+            // An answer to a query cleared meanwhile is not shown.
+            FromWorker::Answer(a) if a.id <= self.cleared.get_value() => self.next(),
             FromWorker::Answer(a) => {
                 // The offline copy of the page starts once a first result is shown, so
                 // that its downloads never compete with the first search.
@@ -414,9 +427,15 @@ impl Client {
 
     /// Forgets the shown answer (the pad was cleared).
     pub fn clear(self) {
+        self.cleared.set_value(self.next_id.get_value());
         self.queued.set_value(None);
         self.answer.set(None);
         self.problem.set(None);
+    }
+
+    /// Hands a picture to the worker, which prepares it and answers as a pick does.
+    pub fn picture(self, file: File) {
+        self.post(&ToWorker::Picture { name: file.name() }, &[file.into()]);
     }
 
     pub fn pick(self, which: Option<u32>) {
@@ -479,8 +498,25 @@ impl Client {
             total: None,
             own: true,
         }));
-        let files: Vec<JsValue> = files.into_iter().map(JsValue::from).collect();
-        self.post(&message, &files);
+        self.own_run.update_value(|r| *r += 1);
+        let run = self.own_run.get_value();
+        // A batch a task, the last one with the message that names them all.
+        let mut ahead: Vec<JsValue> = files.into_iter().map(JsValue::from).collect();
+        let with = ahead.split_off(ahead.len().saturating_sub(HANDOVER_BATCH));
+        // Each in a task of its own, none in the task that listed the files.
+        leptos::task::spawn_local(async move {
+            for batch in ahead.chunks(HANDOVER_BATCH) {
+                super::fetch::pause().await;
+                if self.own_run.get_value() != run {
+                    return;
+                }
+                self.post(&ToWorker::OwnAhead, batch);
+            }
+            super::fetch::pause().await;
+            if self.own_run.get_value() == run {
+                self.post(&message, &with);
+            }
+        });
     }
 
     pub fn save(self) {
@@ -489,6 +525,7 @@ impl Client {
 
     /// Back to MNIST; an own set being indexed is dropped.
     pub fn use_shipped(self) {
+        self.own_run.update_value(|r| *r += 1);
         self.own_busy.set_value(None);
         self.own_progress.set(None);
         self.post(&ToWorker::UseShipped, &[]);

@@ -79,6 +79,28 @@ fn show_on_phone(card: NodeRef<leptos::html::Section>) {
     }
 }
 
+/// The parts of the page built so far, in the order they are built.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Stage {
+    /// Header, status and the pad: what is needed to draw.
+    Ask,
+    /// Upload and pick, below the pad.
+    Tools,
+    /// The answer card and the map panel beside and below it.
+    Answer,
+    /// The own-set and benchmark panels below the fold.
+    Below,
+}
+
+/// Mounts the page after the task that instantiated its WebAssembly, so that compiling
+/// the module and building the page are not one long task.
+pub fn mount() {
+    wasm_bindgen_futures::spawn_local(async {
+        fetch::pause().await;
+        leptos::mount::mount_to_body(App);
+    });
+}
+
 /// The whole page.
 #[component]
 pub fn App() -> impl IntoView {
@@ -153,12 +175,16 @@ pub fn App() -> impl IntoView {
             .set
             .with(|s| s.as_ref().map(|s| (s.name.clone(), s.own, s.items)))
     });
-    // The panels below the fold come in a task of their own: the first one (WebAssembly
-    // compiling the functions it calls on first use) then stays under 50 ms.
-    let later = RwSignal::new(false);
+    // The page comes in four tasks, each under 50 ms of the main thread: the pad first,
+    // then upload and pick, then the answer card and the map, then the panels below the
+    // fold (WebAssembly compiles each function on its first call, so the first build of
+    // a part costs several times what it costs later).
+    let stage = RwSignal::new(Stage::Ask);
     leptos::task::spawn_local(async move {
-        fetch::pause().await;
-        later.set(true);
+        for next in [Stage::Tools, Stage::Answer, Stage::Below] {
+            fetch::pause().await;
+            stage.set(next);
+        }
     });
     let problem = move || {
         client
@@ -179,10 +205,13 @@ pub fn App() -> impl IntoView {
                 <section class="card ask" aria-label="Ask">
                     <h2>"Ask"</h2>
                     <draw::DrawPad on_query=ask on_blank=blank />
-                    <upload::Upload on_query=ask on_error=tell />
-                    <pick::Pick client=client />
+                    <Show when=move || { stage.get() >= Stage::Tools }>
+                        <upload::Upload client=client on_query=ask on_error=tell />
+                        <pick::Pick client=client />
+                    </Show>
                     <p class="message" role="status" data-testid="message">{problem}</p>
                 </section>
+                <Show when=move || { stage.get() >= Stage::Answer }>
                 <section class="card answer" aria-label="Results" node_ref=answer_card>
                     <h2>{move || match set.get() {
                         Some(s) if s.own => format!("Most similar images of {}", s.name),
@@ -195,9 +224,12 @@ pub fn App() -> impl IntoView {
                         _ => view! { <p class="muted">"Results appear here as soon as there is something to search for."</p> }.into_any(),
                     }}
                 </section>
+                </Show>
             </div>
-            <map::MapPanel client=client set=set on_query=ask />
-            <Show when=move || later.get()>
+            <Show when=move || { stage.get() >= Stage::Answer }>
+                <map::MapPanel client=client set=set on_query=ask />
+            </Show>
+            <Show when=move || { stage.get() >= Stage::Below }>
                 <own::OwnSet client=client />
                 <bench::BenchPanel client=client />
             </Show>

@@ -101,16 +101,29 @@ pub enum ToWorker {
     Pick {
         which: Option<u32>,
     },
+    /// A picture to search with, which travels beside the message: the worker decodes,
+    /// scales and prepares it off the page's thread and answers with
+    /// [`FromWorker::Picked`].
+    Picture {
+        name: String,
+    },
     /// The benchmark over this many query images.
     Bench {
         queries: u32,
     },
+    /// Files of an own set sent ahead of the message that names them all
+    /// ([`ToWorker::OwnFiles`], [`ToWorker::OwnFolder`]), a batch a message: cloning a
+    /// file for another thread costs the page's thread a fraction of a millisecond, so
+    /// a folder of thousands in one message would hold it for a second.
+    OwnAhead,
     /// An own set from files (IDX images, IDX labels, a saved index), which travel with
-    /// the message in this order.
+    /// the message in this order (the first of them in [`ToWorker::OwnAhead`] messages
+    /// before it when there are more than `names` has files beside it).
     OwnFiles {
         names: Vec<String>,
     },
-    /// An own set from a folder of pictures: relative paths, the files travel alongside.
+    /// An own set from a folder of pictures: relative paths, the files travel alongside
+    /// (the first of them ahead, as for [`ToWorker::OwnFiles`]).
     OwnFolder {
         paths: Vec<String>,
     },

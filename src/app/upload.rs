@@ -1,13 +1,15 @@
 //! Asking with a picture (public so that browser tests can reach it): a file picker, drag and drop anywhere on the zone, and paste.
 //! The browser decodes the picture (PNG, JPEG, GIF, WebP, BMP, SVG: whatever it can), so
-//! no decoder ships with the app. A file that is not a picture, is empty or is enormous
-//! gets a message and the current query stays as it was.
+//! no decoder ships with the app. A raster picture is decoded, scaled and prepared in
+//! the worker, off the page's thread; an SVG is drawn here. A file that is not a
+//! picture, is empty or is enormous gets a message and the current query stays as it was.
 
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{CanvasRenderingContext2d, File, HtmlCanvasElement, HtmlImageElement, Url};
 
+use super::client::Client;
 use super::protocol::{Image, Query};
 use crate::preprocess;
 
@@ -17,9 +19,10 @@ const MAX_FILE_BYTES: f64 = 20.0 * 1024.0 * 1024.0;
 /// digit, and bounded work and memory for a huge photo.
 const MAX_SIDE: u32 = 1024;
 
-/// Pictures larger than this are not decoded (a 30000x30000 PNG would need 3.6 GB):
-/// in the page, or in a folder set.
-pub const MAX_PICTURE_PIXELS: u64 = 100_000_000;
+/// Pictures larger than this are not decoded, in the page or in a folder set: the
+/// largest phone cameras take 200-megapixel photos (a 12000x12000 scan is 144), while a
+/// 30000x30000 PNG would need 3.6 GB once decoded.
+pub const MAX_PICTURE_PIXELS: u64 = 200_000_000;
 
 /// The width and height a picture's header declares (PNG, GIF, BMP, WebP, JPEG), read
 /// from its first bytes; None when the header is none of these or is cut.
@@ -89,8 +92,28 @@ pub async fn head(file: &web_sys::Blob) -> Option<Vec<u8>> {
     Some(js_sys::Uint8Array::new(&bytes).to_vec())
 }
 
-/// Decodes `file` in the browser and prepares it as a query.
-pub async fn prepare(file: &File) -> Result<Query, String> {
+/// Where a picture is decoded and prepared.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Route {
+    /// A raster picture whose header gives its size: in the worker, off the page's
+    /// thread (the browser scales a decoded picture on the thread that asked).
+    Worker,
+    /// An SVG or a picture of no known header: as an image element, which only the page
+    /// has (SVGs are small; others are checked by decoding them).
+    Page,
+}
+
+/// What is wrong with a picture whose header declares `w` x `h` pixels.
+pub fn too_large(name: &str, w: u64, h: u64) -> String {
+    format!(
+        "{name} is {w}x{h} pixels, too large to decode here (pictures up to {} megapixels)",
+        MAX_PICTURE_PIXELS / 1_000_000
+    )
+}
+
+/// Checks `file` before anything decodes it (empty, too many bytes or pixels, not a
+/// picture by its type) and says where it is decoded.
+pub async fn check(file: &File) -> Result<Route, String> {
     let name = file.name();
     if file.size() == 0.0 {
         return Err(format!("{name} is empty"));
@@ -105,27 +128,22 @@ pub async fn prepare(file: &File) -> Result<Query, String> {
     if !kind.is_empty() && !kind.starts_with("image/") {
         return Err(format!("{name} is not a picture (its type is {kind})"));
     }
-    let size = head(file).await.as_deref().and_then(picture_size);
-    if let Some((w, h)) = size
-        && w.saturating_mul(h) > MAX_PICTURE_PIXELS
-    {
-        return Err(format!(
-            "{name} is {w}x{h} pixels, too large to decode here (pictures up to {} megapixels)",
-            MAX_PICTURE_PIXELS / 1_000_000
-        ));
+    match head(file).await.as_deref().and_then(picture_size) {
+        Some((w, h)) if w.saturating_mul(h) > MAX_PICTURE_PIXELS => Err(too_large(&name, w, h)),
+        Some(_) if !kind.contains("svg") => Ok(Route::Worker),
+        _ => Ok(Route::Page),
     }
-    // A raster picture of known size is decoded and scaled down by the browser off the
-    // page's thread (a 12000x12000 PNG would otherwise be scaled on it).
-    let result = match size {
-        Some((w, h)) if !kind.contains("svg") => decode_scaled(&name, file, w, h).await,
-        _ => {
-            let url = Url::create_object_url_with_blob(file)
-                .map_err(|_| format!("{name} could not be opened"))?;
-            let result = decode(&name, &url).await;
-            let _ = Url::revoke_object_url(&url);
-            result
-        }
-    };
+}
+
+/// Checks `file`, decodes it in the page and prepares it as a query (what the page does
+/// for [`Route::Page`]).
+pub async fn prepare(file: &File) -> Result<Query, String> {
+    let name = file.name();
+    check(file).await?;
+    let url = Url::create_object_url_with_blob(file)
+        .map_err(|_| format!("{name} could not be opened"))?;
+    let result = decode(&name, &url).await;
+    let _ = Url::revoke_object_url(&url);
     let (w, h, rgba) = result?;
     let prepared = preprocess::prepare_rgba(w as usize, h as usize, &rgba)
         .map_err(|e| format!("{name}: {e}"))?;
@@ -140,45 +158,12 @@ pub async fn prepare(file: &File) -> Result<Query, String> {
 }
 
 /// The side lengths a `w` x `h` picture is drawn at: at most [`MAX_SIDE`].
-fn scaled(w: u32, h: u32) -> (u32, u32) {
+pub fn scaled(w: u32, h: u32) -> (u32, u32) {
     let scale = (f64::from(MAX_SIDE) / f64::from(w.max(h))).min(1.0);
     (
         ((f64::from(w) * scale).round() as u32).max(1),
         ((f64::from(h) * scale).round() as u32).max(1),
     )
-}
-
-/// Decodes and scales by `createImageBitmap`, which does both off the page's thread.
-async fn decode_scaled(
-    name: &str,
-    file: &File,
-    w: u64,
-    h: u64,
-) -> Result<(u32, u32, Vec<u8>), String> {
-    let not_picture = || format!("{name} is not a picture this browser can decode");
-    let (w, h) = scaled(w.max(1) as u32, h.max(1) as u32);
-    let options = web_sys::ImageBitmapOptions::new();
-    options.set_resize_width(w);
-    options.set_resize_height(h);
-    options.set_resize_quality(web_sys::ResizeQuality::High);
-    let window = web_sys::window().ok_or_else(not_picture)?;
-    let promise = window
-        .create_image_bitmap_with_blob_and_image_bitmap_options(file, &options)
-        .map_err(|_| not_picture())?;
-    let bitmap: web_sys::ImageBitmap = JsFuture::from(promise)
-        .await
-        .map_err(|_| not_picture())?
-        .dyn_into()
-        .map_err(|_| not_picture())?;
-    let canvas = canvas(w, h).ok_or_else(not_picture)?;
-    let ctx = context(&canvas).ok_or_else(not_picture)?;
-    ctx.draw_image_with_image_bitmap(&bitmap, 0.0, 0.0)
-        .map_err(|_| not_picture())?;
-    bitmap.close();
-    let data = ctx
-        .get_image_data(0.0, 0.0, f64::from(w), f64::from(h))
-        .map_err(|_| not_picture())?;
-    Ok((w, h, data.data().0))
 }
 
 fn canvas(w: u32, h: u32) -> Option<HtmlCanvasElement> {
@@ -229,12 +214,31 @@ async fn decode(name: &str, url: &str) -> Result<(u32, u32, Vec<u8>), String> {
 /// The upload zone.
 #[component]
 pub fn Upload(
-    /// Receives the prepared picture.
+    /// Prepares pictures in its worker; they come back as picked queries.
+    client: Client,
+    /// Receives a picture prepared in the page.
     on_query: Callback<Query>,
-    /// Receives what was wrong with a file.
+    /// Receives what was wrong with a file, and which of several was used.
     on_error: Callback<String>,
 ) -> impl IntoView {
     let over = RwSignal::new(false);
+    // Which of several files was searched, said once its answer shows (a new query
+    // clears the message).
+    let note: StoredValue<Option<(String, String)>> = StoredValue::new(None);
+    Effect::new(move |_| {
+        let Some(source) = client
+            .answer
+            .with(|a| a.as_ref().map(|a| a.query.source.clone()))
+        else {
+            return;
+        };
+        if let Some((_, said)) = note
+            .try_update_value(|n| n.take_if(|(name, _)| *name == source))
+            .flatten()
+        {
+            on_error.run(said);
+        }
+    });
     // One picture is one query: of several given at once the first is used, and the
     // message says which.
     let take = move |files: Vec<File>| {
@@ -242,19 +246,28 @@ pub fn Upload(
             return;
         };
         let others = files.len() - 1;
+        note.set_value((others > 0).then(|| {
+            (
+                file.name(),
+                format!(
+                    "{} files were given: searched with {}, the first (one picture at a time).",
+                    others + 1,
+                    file.name()
+                ),
+            )
+        }));
         leptos::task::spawn_local(async move {
-            match prepare(&file).await {
-                Ok(q) => {
-                    on_query.run(q);
-                    if others > 0 {
-                        on_error.run(format!(
-                            "{} files were given: searched with {}, the first (one picture at a time).",
-                            others + 1,
-                            file.name()
-                        ));
-                    }
+            let prepared = match check(&file).await {
+                Ok(Route::Worker) => return client.picture(file),
+                Ok(Route::Page) => prepare(&file).await,
+                Err(e) => Err(e),
+            };
+            match prepared {
+                Ok(q) => on_query.run(q),
+                Err(e) => {
+                    note.set_value(None);
+                    on_error.run(e);
                 }
-                Err(e) => on_error.run(e),
             }
         });
     };

@@ -392,6 +392,11 @@ impl Remote {
         }))
     }
 
+    /// Lets go of the cells fetched for queries, once the whole set answers them.
+    pub fn release(&self) {
+        self.train.release();
+    }
+
     /// The original image of training digit `id`, when a cell holding it is here.
     pub fn image(&self, id: u32) -> Option<Vec<u8>> {
         self.train.streamed.borrow().image(id).map(<[u8]>::to_vec)
@@ -446,7 +451,6 @@ impl Remote {
         pause().await;
         let index = format::from_bytes(INDEX, &index_bytes, train).map_err(engine)?;
         let t2 = now();
-        self.train.release();
         // Data files of earlier builds go; this build's stay.
         let keep: Vec<String> = [&self.train, &self.test]
             .iter()

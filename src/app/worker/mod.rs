@@ -7,6 +7,7 @@ mod bench;
 mod load;
 mod map;
 mod own;
+mod picture;
 mod store;
 
 use std::cell::RefCell;
@@ -103,6 +104,8 @@ struct Host {
     /// The own set's layout under way, counted like `own_run`: a Cancel, a newer layout
     /// or another set makes it stop after its current slice.
     layout_run: u32,
+    /// Files of an own set sent ahead of the message that names them.
+    ahead: Vec<JsValue>,
 }
 
 thread_local! {
@@ -226,6 +229,9 @@ fn background() {
                         send_map(set);
                     }
                 }
+                // Only now: until the whole set answers, a "why" of a hit found by parts
+                // needs its cell.
+                remote.release();
             }
             // Searching by parts goes on; the page says what failed.
             Err(p) => fail(Task::Load, p),
@@ -282,6 +288,16 @@ fn handle(message: ToWorker, files: Vec<JsValue>) {
                 Err(p) => fail(Task::Pick, p),
             }
         }),
+        ToWorker::Picture { name } => wasm_bindgen_futures::spawn_local(async move {
+            let prepared = match files.first() {
+                Some(file) => picture::prepare(&name, file.unchecked_ref()).await,
+                None => Err(picture::not_decoded(&name)),
+            };
+            match prepared {
+                Ok(q) => post(&FromWorker::Picked(q)),
+                Err(p) => fail(Task::Pick, p),
+            }
+        }),
         ToWorker::Explain { query, id } => match explain(&query, id) {
             Ok(why) => post(&FromWorker::Why(why)),
             Err(p) => fail(Task::Explain, p),
@@ -300,8 +316,15 @@ fn handle(message: ToWorker, files: Vec<JsValue>) {
                 HOST.with_borrow_mut(|h| h.benching = false);
             });
         }
-        ToWorker::OwnFiles { names } => build_own(own::Given::Files(names), files),
-        ToWorker::OwnFolder { paths } => build_own(own::Given::Folder(paths), files),
+        ToWorker::OwnAhead => HOST.with_borrow_mut(|h| h.ahead.extend(files)),
+        ToWorker::OwnFiles { names } => {
+            let files = with_ahead(names.len(), files);
+            build_own(own::Given::Files(names), files)
+        }
+        ToWorker::OwnFolder { paths } => {
+            let files = with_ahead(paths.len(), files);
+            build_own(own::Given::Folder(paths), files)
+        }
         ToWorker::Save => match current() {
             Some(set) => post(&FromWorker::Saved {
                 name: format!("{}.ssam.gz", own::set_name(&set.info.name)),
@@ -315,6 +338,7 @@ fn handle(message: ToWorker, files: Vec<JsValue>) {
                 h.own_run += 1;
                 h.building = false;
                 h.layout_run += 1;
+                h.ahead.clear();
             });
             let (shipped, remote) = HOST.with_borrow(|h| (h.shipped.clone(), h.remote.clone()));
             match (shipped, remote) {
@@ -382,6 +406,16 @@ fn lay_out() {
             Err(_) => {}
         }
     });
+}
+
+/// The `named` files of an own set: the last of those sent ahead, then `files`. Files
+/// left ahead by a handing over the page gave up are dropped.
+fn with_ahead(named: usize, files: Vec<JsValue>) -> Vec<JsValue> {
+    let mut ahead = HOST.with_borrow_mut(|h| std::mem::take(&mut h.ahead));
+    let wanted = named.saturating_sub(files.len());
+    let mut all = ahead.split_off(ahead.len().saturating_sub(wanted));
+    all.extend(files);
+    all
 }
 
 fn current() -> Option<Rc<Set>> {

@@ -362,19 +362,20 @@ enum Skip {
     TooLarge,
 }
 
-/// "3 files skipped: 1 empty, 1 not a picture, 1 too large (over 100 megapixels)".
+/// "3 files skipped: 1 empty, 1 not a picture, 1 too large (over 200 megapixels)".
 fn skipped_note(skips: &[(Skip, String)]) -> Vec<String> {
     if skips.is_empty() {
         return Vec::new();
     }
     let count = |k: Skip| skips.iter().filter(|(s, _)| *s == k).count();
+    let too_large = format!(
+        "too large (over {} megapixels, the most decoded here)",
+        upload::MAX_PICTURE_PIXELS / 1_000_000
+    );
     let kinds = [
         (Skip::Empty, "empty"),
         (Skip::NotPicture, "not pictures this browser decodes"),
-        (
-            Skip::TooLarge,
-            "too large (over 100 megapixels, the most decoded here)",
-        ),
+        (Skip::TooLarge, too_large.as_str()),
     ];
     let parts: Vec<String> = kinds
         .iter()
@@ -543,7 +544,8 @@ async fn decode(file: &Blob) -> Result<ImageBitmap, Skip> {
     Ok(bitmap)
 }
 
-fn offscreen(
+/// A canvas of this size off the page, and its 2D context.
+pub(super) fn offscreen(
     cols: usize,
     rows: usize,
 ) -> Option<(OffscreenCanvas, OffscreenCanvasRenderingContext2d)> {

@@ -93,8 +93,10 @@ fn large(images: &Path, labels: &Path) -> Result<Dataset> {
     let most = 64 << 30;
     let name = |p: &Path| p.display().to_string();
     let err = |e: ssam::Error| e.to_string();
-    let images_idx = ssam::idx::parse_within(&name(images), assets::read(images)?, most).map_err(err)?;
-    let labels_idx = ssam::idx::parse_within(&name(labels), assets::read(labels)?, most).map_err(err)?;
+    let images_idx =
+        ssam::idx::parse_within(&name(images), assets::read(images)?, most).map_err(err)?;
+    let labels_idx =
+        ssam::idx::parse_within(&name(labels), assets::read(labels)?, most).map_err(err)?;
     let (rows, cols) = match images_idx.dims[..] {
         [_, r, c] => (r, c),
         _ => return Err(format!("{}: not an IDX file of images", name(images))),
