@@ -265,8 +265,11 @@ pub async fn range(url: &str, start: u64, end: u64) -> Result<Vec<u8>, Problem> 
         status,
         reason,
     };
+    // Past the HTTP cache: a copy it holds whole (gzipped by a host that compresses it)
+    // answers a range badly, and the worker keeps what it needs itself.
     let response = gloo_net::http::Request::get(url)
         .header("Range", &format!("bytes={start}-{}", end.saturating_sub(1)))
+        .cache(web_sys::RequestCache::NoStore)
         .send()
         .await
         .map_err(|e| failed(None, e.to_string()))?;
