@@ -321,6 +321,9 @@ async fn a_second_visit_works_with_the_network_off() {
     b.draw_seven().await;
     b.until_text("[data-testid=verdict]", "nearest").await;
     assert_eq!(b.hit_labels().await, online);
+    // A test digit too: the test digits were kept with the whole set.
+    b.click(".pick .primary").await;
+    b.until_text(".results", "Searched with test digit #").await;
     // Whatever reached the server was refused: the page came from the cache.
     assert!(site.requests().len() >= refused);
     b.close().await;

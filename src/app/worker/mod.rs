@@ -232,6 +232,13 @@ fn background() {
                 // Only now: until the whole set answers, a "why" of a hit found by parts
                 // needs its cell.
                 remote.release();
+                // The test digits too, kept for offline picks (1.6 MB).
+                if HOST.with_borrow(|h| h.test.is_none()) {
+                    match remote.test_digits().await {
+                        Ok(t) => HOST.with_borrow_mut(|h| h.test = Some(Rc::new(t))),
+                        Err(p) => fail(Task::Load, p),
+                    }
+                }
             }
             // Searching by parts goes on; the page says what failed.
             Err(p) => fail(Task::Load, p),
