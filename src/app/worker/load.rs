@@ -440,12 +440,14 @@ impl Remote {
         self.test.everything(&|_, _| {}).await
     }
 
-    /// The whole training set with the prebuilt index, downloaded in the background
-    /// (telling the page how far it is) and kept for offline use.
-    pub async fn whole(&self) -> Result<Set, Problem> {
+    /// The whole training set with the prebuilt index, and the test digits (for picks
+    /// offline), downloaded in the background (telling the page how far it is) and kept
+    /// for offline use.
+    pub async fn whole(&self) -> Result<(Set, Dataset), Problem> {
         let t0 = now();
         let tell = |done, total| post(&FromWorker::Local { done, total });
         let train = self.train.everything(&tell).await?;
+        let test = self.test.everything(&|_, _| {}).await?;
         let t1 = now();
         let index_bytes = store::current(INDEX, MAX_BYTES).await?;
         pause().await;
@@ -478,6 +480,6 @@ impl Remote {
             streamed: None,
             ..self.info.clone()
         };
-        Ok(Set::new(index, info, None))
+        Ok((Set::new(index, info, None), test))
     }
 }

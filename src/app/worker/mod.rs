@@ -217,10 +217,11 @@ fn background() {
     };
     wasm_bindgen_futures::spawn_local(async move {
         match remote.whole().await {
-            Ok(set) => {
+            Ok((set, test)) => {
                 let set = Rc::new(set);
                 let (on_mnist, map) = HOST.with_borrow_mut(|h| {
                     h.shipped = Some(set.clone());
+                    h.test.get_or_insert(Rc::new(test));
                     (h.set.is_none(), std::mem::take(&mut h.map_wanted))
                 });
                 if on_mnist {
@@ -232,13 +233,6 @@ fn background() {
                 // Only now: until the whole set answers, a "why" of a hit found by parts
                 // needs its cell.
                 remote.release();
-                // The test digits too, kept for offline picks (1.6 MB).
-                if HOST.with_borrow(|h| h.test.is_none()) {
-                    match remote.test_digits().await {
-                        Ok(t) => HOST.with_borrow_mut(|h| h.test = Some(Rc::new(t))),
-                        Err(p) => fail(Task::Load, p),
-                    }
-                }
             }
             // Searching by parts goes on; the page says what failed.
             Err(p) => fail(Task::Load, p),
