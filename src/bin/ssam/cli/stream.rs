@@ -226,7 +226,7 @@ fn measure(assets_dir: &Path, out: &Path, args: &Args) -> Result {
         };
         let (mut recall, mut right) = (0.0, 0);
         let t = Instant::now();
-        for i in 0..n {
+        for (i, &kth) in kth.iter().enumerate().take(n) {
             let q = test.image(i);
             if warm.plan(q, probes, &mut scratch).map_err(err)? != Plan::Ready {
                 return Err("a warm plan asked for blocks".into());
@@ -235,7 +235,7 @@ fn measure(assets_dir: &Path, out: &Path, args: &Args) -> Result {
                 .find(q, 10, Ranking::Space, &mut scratch)
                 .map_err(err)?;
             let plain: Vec<_> = plain.iter().map(|f| f.neighbor).collect();
-            recall += metrics::recall_from_kth(kth[i], &plain, 10);
+            recall += metrics::recall_from_kth(kth, &plain, 10);
             let found = warm
                 .find(q, 10, Ranking::DEFAULT, &mut scratch)
                 .map_err(err)?;
