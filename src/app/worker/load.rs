@@ -65,16 +65,7 @@ pub async fn download(file: &str, limit: Limit, tell: bool) -> Result<Vec<u8>, P
         }
     })
     .await;
-    match fetched {
-        Ok(bytes) => {
-            store::put(file, &bytes).await;
-            Ok(bytes)
-        }
-        Err(p @ Problem::Download { status, .. }) if status.is_none_or(|s| s >= 500) => {
-            store::get(file).await.ok_or(p)
-        }
-        Err(p) => Err(p),
-    }
+    store::kept_unless(file, fetched).await
 }
 
 fn engine(e: crate::Error) -> Problem {

@@ -63,13 +63,18 @@ pub async fn prune(keep: impl Fn(&str) -> bool) {
 /// `url` as the network has it now (asking past the HTTP cache whether it changed),
 /// kept for offline use; the kept copy when the network cannot be reached.
 pub async fn current(url: &str, most: u64) -> Result<Vec<u8>, Problem> {
-    match fetch::whole(url, most, true, |_, _| {}).await {
+    kept_unless(url, fetch::whole(url, most, true, |_, _| {}).await).await
+}
+
+/// What the network gave for `url`, now kept; or, when it could not answer (offline, or
+/// a server error, 5xx), the copy kept before, if any. A 404 is an answer: the file is
+/// gone.
+pub async fn kept_unless(url: &str, fetched: Result<Vec<u8>, Problem>) -> Result<Vec<u8>, Problem> {
+    match fetched {
         Ok(bytes) => {
             put(url, &bytes).await;
             Ok(bytes)
         }
-        // No answer (offline), or a server that cannot answer now (5xx): what was kept,
-        // if anything. A 404 is an answer: the file is gone.
         Err(p @ Problem::Download { status, .. }) if status.is_none_or(|s| s >= 500) => {
             get(url).await.ok_or(p)
         }
