@@ -145,6 +145,18 @@ impl Browser {
         }
     }
 
+    /// Pixels of the drawing pad that carry ink (dark on its light ground).
+    pub async fn pad_ink(&self) -> u64 {
+        self.js(
+            "const c = document.querySelector('.pad canvas'); const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data; \
+             let n = 0; for (let i = 0; i < d.length; i += 4) if (d[i] < 128) n++; return n;",
+            vec![],
+        )
+        .await
+        .as_u64()
+        .unwrap()
+    }
+
     /// Runs `script` (which may use `arguments`) and returns its value.
     pub async fn js(&self, script: &str, args: Vec<serde_json::Value>) -> serde_json::Value {
         self.client
