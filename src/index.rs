@@ -23,7 +23,9 @@ pub enum Effort {
         /// Distinct candidates measured.
         budget: usize,
     },
-    /// The graph, entered from the forest: a beam of this many nearest (at least k).
+    /// The graph, entered from the forest: a beam of this many nearest (at least k). On
+    /// an index with compact codes the walk reads codes, enters from their nearest
+    /// entries, and the whole beam is then measured exactly.
     Graph {
         /// Beam width, hnswlib's `ef`.
         ef: usize,
