@@ -45,7 +45,7 @@ pub struct Args {
     #[arg(
         long,
         value_delimiter = ',',
-        default_value = "10,12,16,20,24,32,48,64,96,128"
+        default_value = "10,12,16,20,24,32,48,64,96,128,192,256"
     )]
     efs: Vec<usize>,
     /// Also measure the graph walking on compact codes of these lengths (bytes per item),
