@@ -58,20 +58,22 @@ fn frontier(mut points: Vec<(f64, f64)>) -> Vec<(f64, f64)> {
     points
 }
 
+/// The plot's least recall@10: the range where systems are compared, given the width.
+const RECALL_FROM: f64 = 0.9;
+
 pub fn draw(path: &Path, rows: &[Row]) -> Result {
     let err = |e: String| format!("{}: {e}", path.display());
+    let rows: Vec<&Row> = rows
+        .iter()
+        .filter(|r| r.qps > 0.0 && r.recall10 >= RECALL_FROM)
+        .collect();
     let mut series: BTreeMap<String, Vec<(f64, f64)>> = BTreeMap::new();
-    for r in rows.iter().filter(|r| r.qps > 0.0) {
+    for r in &rows {
         series
             .entry(r.series())
             .or_default()
             .push((r.recall10, r.qps));
     }
-    let x_min = rows
-        .iter()
-        .map(|r| r.recall10)
-        .fold(1.0, f64::min)
-        .clamp(0.0, 0.9);
     let y_min = rows
         .iter()
         .map(|r| r.qps)
@@ -92,7 +94,7 @@ pub fn draw(path: &Path, rows: &[Row]) -> Result {
         .margin(16)
         .x_label_area_size(44)
         .y_label_area_size(64)
-        .build_cartesian_2d(x_min..1.0, (y_min..y_max).log_scale())
+        .build_cartesian_2d(RECALL_FROM..1.001, (y_min..y_max).log_scale())
         .map_err(|e| err(e.to_string()))?;
     chart
         .configure_mesh()
