@@ -1,5 +1,6 @@
 //! `ssam plot` and the SVG every bench writes: recall@10 across, queries per second up
-//! (log scale), one curve per system and structure, as ann-benchmarks draws it.
+//! (log scale), each system and structure's frontier, as ann-benchmarks draws it; and the
+//! summary of SSAM against its best peer, over one run or the median of several.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -11,37 +12,68 @@ use super::table::{self, Row};
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// The results CSV.
+    /// The results CSV, or several runs' CSVs to summarise by their medians.
     #[arg(default_value = "bench/out/results.csv")]
-    csv: PathBuf,
-    /// Where to write the plot (default: the CSV's name with .svg).
+    csv: Vec<PathBuf>,
+    /// Where to write the plot of a single CSV (default: each CSV's name with .svg).
     #[arg(long)]
     svg: Option<PathBuf>,
 }
 
 pub fn run(args: Args) -> Result {
-    let rows = table::read_csv(&args.csv)?;
-    let svg = args.svg.unwrap_or_else(|| args.csv.with_extension("svg"));
-    draw(&svg, &rows)?;
-    print!("{}", table::render(&rows));
-    println!("plot: {}", svg.display());
+    if args.svg.is_some() && args.csv.len() > 1 {
+        return Err("--svg names the plot of a single CSV; several get one each".into());
+    }
+    let runs = args
+        .csv
+        .iter()
+        .map(|csv| table::read_csv(csv))
+        .collect::<Result<Vec<_>>>()?;
+    for (csv, rows) in args.csv.iter().zip(&runs) {
+        let svg = args
+            .svg
+            .clone()
+            .unwrap_or_else(|| csv.with_extension("svg"));
+        draw(&svg, rows)?;
+        if runs.len() == 1 {
+            print!("{}", table::render(rows));
+        }
+        println!("plot: {}", svg.display());
+    }
+    print!("\n{}", table::render_standings(&runs));
     Ok(())
 }
 
+/// The points no other point beats on both recall and QPS, by recall: what a system can
+/// offer at each recall, whatever the noise between neighbouring settings.
+fn frontier(mut points: Vec<(f64, f64)>) -> Vec<(f64, f64)> {
+    points.sort_by(|a, b| b.0.total_cmp(&a.0).then(b.1.total_cmp(&a.1)));
+    let mut best = f64::NEG_INFINITY;
+    points.retain(|&(_, qps)| {
+        let keep = qps > best;
+        best = best.max(qps);
+        keep
+    });
+    points.reverse();
+    points
+}
+
+/// The plot's least recall@10: the range where systems are compared, given the width.
+const RECALL_FROM: f64 = 0.9;
+
 pub fn draw(path: &Path, rows: &[Row]) -> Result {
     let err = |e: String| format!("{}: {e}", path.display());
+    let rows: Vec<&Row> = rows
+        .iter()
+        .filter(|r| r.qps > 0.0 && r.recall10 >= RECALL_FROM)
+        .collect();
     let mut series: BTreeMap<String, Vec<(f64, f64)>> = BTreeMap::new();
-    for r in rows.iter().filter(|r| r.qps > 0.0) {
+    for r in &rows {
         series
             .entry(r.series())
             .or_default()
             .push((r.recall10, r.qps));
     }
-    let x_min = rows
-        .iter()
-        .map(|r| r.recall10)
-        .fold(1.0, f64::min)
-        .clamp(0.0, 0.9);
     let y_min = rows
         .iter()
         .map(|r| r.qps)
@@ -51,7 +83,8 @@ pub fn draw(path: &Path, rows: &[Row]) -> Result {
         * 0.8;
     let y_max = rows.iter().map(|r| r.qps).fold(0.0, f64::max).max(1000.0) * 1.25;
 
-    let root = SVGBackend::new(path, (900, 600)).into_drawing_area();
+    // Tall enough for the legend of some twenty curves.
+    let root = SVGBackend::new(path, (1000, 800)).into_drawing_area();
     root.fill(&WHITE).map_err(|e| err(e.to_string()))?;
     let mut chart = ChartBuilder::on(&root)
         .caption(
@@ -61,7 +94,7 @@ pub fn draw(path: &Path, rows: &[Row]) -> Result {
         .margin(16)
         .x_label_area_size(44)
         .y_label_area_size(64)
-        .build_cartesian_2d(x_min..1.0, (y_min..y_max).log_scale())
+        .build_cartesian_2d(RECALL_FROM..1.001, (y_min..y_max).log_scale())
         .map_err(|e| err(e.to_string()))?;
     chart
         .configure_mesh()
@@ -69,7 +102,10 @@ pub fn draw(path: &Path, rows: &[Row]) -> Result {
         .y_desc("queries per second (log)")
         .draw()
         .map_err(|e| err(e.to_string()))?;
-    draw_lines(&mut chart, series, &err)?;
+    let frontiers = series
+        .into_iter()
+        .map(|(name, points)| (name, frontier(points)));
+    draw_lines(&mut chart, frontiers, &err)?;
     root.present().map_err(|e| err(e.to_string()))
 }
 
@@ -153,4 +189,26 @@ pub fn draw_growth(path: &Path, points: &[(String, f64, f64)]) -> Result {
         .map_err(|e| err(e.to_string()))?;
     draw_lines(&mut chart, series, &err)?;
     root.present().map_err(|e| err(e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_frontier_drops_points_beaten_on_both_recall_and_qps() {
+        let points = vec![
+            (0.95, 9000.0),
+            (0.97, 9500.0), // beats the one before on both
+            (0.98, 6000.0),
+            (0.98, 5000.0), // same recall, slower
+            (0.99, 6500.0), // beats both at 0.98
+            (0.999, 1000.0),
+        ];
+        assert_eq!(
+            frontier(points),
+            vec![(0.97, 9500.0), (0.99, 6500.0), (0.999, 1000.0)]
+        );
+        assert!(frontier(vec![]).is_empty());
+    }
 }
