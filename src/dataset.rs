@@ -4,10 +4,9 @@
 
 use xxhash_rust::xxh3::Xxh3;
 
-use crate::distance::{l2_sq, l2_sq_many};
+use crate::distance::Rows;
 use crate::error::{Error, Result};
 use crate::idx;
-use crate::neighbors::Neighbor;
 
 /// Images of `rows x cols` bytes with a digit label each.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -156,45 +155,9 @@ impl Dataset {
         &self.labels
     }
 
-    /// Measures the rows `ids` against `query` and hands each distance to `take`. Rows
-    /// about to be measured are fetched ahead: waiting on memory is most of a query's time.
-    pub(crate) fn measure(&self, query: &[u8], ids: &[u32], mut take: impl FnMut(Neighbor)) {
-        // Rows measured together; more keeps more of memory's latency hidden.
-        const WIDTH: usize = 4;
-        let mut groups = ids.chunks_exact(WIDTH);
-        for (at, group) in groups.by_ref().enumerate() {
-            for &ahead in ids.iter().skip((at + 1) * WIDTH).take(WIDTH) {
-                self.prefetch(ahead as usize);
-            }
-            let group: [u32; WIDTH] = group.try_into().expect("chunks of WIDTH");
-            let distances = l2_sq_many(query, group.map(|id| self.image(id as usize)));
-            for (id, distance) in group.into_iter().zip(distances) {
-                take(Neighbor { id, distance });
-            }
-        }
-        for &id in groups.remainder() {
-            take(Neighbor {
-                id,
-                distance: l2_sq(query, self.image(id as usize)),
-            });
-        }
-    }
-
-    /// Asks the processor to start loading row `i` into cache; a hint with no effect on
-    /// results, and nothing on targets without one.
-    #[inline]
-    pub(crate) fn prefetch(&self, i: usize) {
-        #[cfg(target_arch = "x86_64")]
-        for line in self.image(i).chunks(64) {
-            // SAFETY: prefetching reads nothing observable and cannot fault.
-            unsafe {
-                std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(
-                    line.as_ptr().cast(),
-                )
-            };
-        }
-        #[cfg(not(target_arch = "x86_64"))]
-        let _ = i;
+    /// The images as rows of [`Self::dim`] bytes, as the search stages read them.
+    pub(crate) fn vectors(&self) -> Rows<'_> {
+        Rows::new(&self.pixels, self.dim())
     }
 
     /// A 64-bit hash of shape, pixels and labels: equal fingerprints mean the same data.

@@ -9,6 +9,8 @@
 /// Longest vector the kernels accept: `MAX_DIM * 255 * 255` fits in an `i32`.
 pub const MAX_DIM: usize = 16_384;
 
+use crate::neighbors::Neighbor;
+
 /// Squared euclidean distance between two vectors of equal length.
 #[inline]
 pub fn l2_sq(a: &[u8], b: &[u8]) -> u32 {
@@ -42,6 +44,69 @@ pub fn l2_sq_many<const N: usize>(q: &[u8], rows: [&[u8]; N]) -> [u32; N] {
     return wasm::l2_sq_many(q, rows);
     #[allow(unreachable_code)]
     rows.map(|r| scalar::l2_sq(q, r))
+}
+
+/// Equal-length vectors stored one after another: a dataset's images or their compact
+/// codes, as the search stages read them.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Rows<'a> {
+    bytes: &'a [u8],
+    dim: usize,
+}
+
+impl<'a> Rows<'a> {
+    /// `bytes` cut into rows of `dim` (the caller keeps `bytes.len()` a multiple of it).
+    pub(crate) fn new(bytes: &'a [u8], dim: usize) -> Self {
+        debug_assert!(dim > 0 && bytes.len().is_multiple_of(dim));
+        Rows { bytes, dim }
+    }
+
+    /// Row `i`.
+    #[inline]
+    pub(crate) fn row(&self, i: usize) -> &'a [u8] {
+        &self.bytes[i * self.dim..(i + 1) * self.dim]
+    }
+
+    /// Measures the rows `ids` against `query` and hands each distance to `take`. Rows
+    /// about to be measured are fetched ahead: waiting on memory is most of a query's time.
+    pub(crate) fn measure(&self, query: &[u8], ids: &[u32], mut take: impl FnMut(Neighbor)) {
+        // Rows measured together; more keeps more of memory's latency hidden.
+        const WIDTH: usize = 4;
+        let mut groups = ids.chunks_exact(WIDTH);
+        for (at, group) in groups.by_ref().enumerate() {
+            for &ahead in ids.iter().skip((at + 1) * WIDTH).take(WIDTH) {
+                self.prefetch(ahead as usize);
+            }
+            let group: [u32; WIDTH] = group.try_into().expect("chunks of WIDTH");
+            let distances = l2_sq_many(query, group.map(|id| self.row(id as usize)));
+            for (id, distance) in group.into_iter().zip(distances) {
+                take(Neighbor { id, distance });
+            }
+        }
+        for &id in groups.remainder() {
+            take(Neighbor {
+                id,
+                distance: l2_sq(query, self.row(id as usize)),
+            });
+        }
+    }
+
+    /// Asks the processor to start loading row `i` into cache; a hint with no effect on
+    /// results, and nothing on targets without one.
+    #[inline]
+    pub(crate) fn prefetch(&self, i: usize) {
+        #[cfg(target_arch = "x86_64")]
+        for line in self.row(i).chunks(64) {
+            // SAFETY: prefetching reads nothing observable and cannot fault.
+            unsafe {
+                std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(
+                    line.as_ptr().cast(),
+                )
+            };
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        let _ = i;
+    }
 }
 
 /// The reference versions: obviously right, and what the SIMD versions are tested against.

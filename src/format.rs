@@ -19,7 +19,13 @@
 //!               0                               none
 //!               1, degree cap (u8), root id, then per item: n (u8), n neighbour ids
 //!               in increasing order, each written as its gap from the one before
+//!               then, in version 3 only, the compact codes' projection:
+//!               code bytes d (u16), weights (f32, d per searched value), offsets
+//!               (f32, d); the codes themselves are derived from the images on reading
 //! ```
+//!
+//! An index without codes is written as version 2, byte for byte what earlier builds
+//! wrote, so that the shipped file and its readers stay as they were.
 //!
 //! A split costs 9 bytes and an item 2 per tree for MNIST, and 2 per edge; the file is
 //! shipped gzipped. Reading checks, in order: magic, version, length, checksum, that the
@@ -32,6 +38,7 @@ use std::io::Write;
 use flate2::{Compression, write::GzEncoder};
 use xxhash_rust::xxh3::xxh3_64;
 
+use crate::codes;
 use crate::dataset::Dataset;
 use crate::error::{Error, Result};
 use crate::forest::{Forest, LEAF, MAX_LEAF_SIZE, Params, Split};
@@ -43,8 +50,10 @@ use crate::space::Space;
 
 /// First bytes of every index file.
 pub const MAGIC: [u8; 8] = *b"SSAMIDX\0";
-/// The format version this build writes and reads.
-pub const VERSION: u32 = 2;
+/// The newest format version this build writes and reads: 3 adds compact codes.
+pub const VERSION: u32 = 3;
+/// The version of a file without codes; this build reads it too.
+const VERSION_WITHOUT_CODES: u32 = 2;
 const TAG_SPLIT: u8 = 0;
 const TAG_LEAF: u8 = 1;
 const NO_GRAPH: u8 = 0;
@@ -130,9 +139,19 @@ pub fn to_bytes(index: &Index) -> Vec<u8> {
             }
         }
     }
+    let version = match index.codes() {
+        None => VERSION_WITHOUT_CODES,
+        Some(codes) => {
+            body.extend_from_slice(&(codes.dim() as u16).to_le_bytes());
+            for v in codes.weights().iter().chain(codes.offsets()) {
+                body.extend_from_slice(&v.to_le_bytes());
+            }
+            VERSION
+        }
+    };
     let mut out = Vec::with_capacity(body.len() + 28);
     out.extend_from_slice(&MAGIC);
-    out.extend_from_slice(&VERSION.to_le_bytes());
+    out.extend_from_slice(&version.to_le_bytes());
     let mut rest = (body.len() as u64).to_le_bytes().to_vec();
     rest.extend_from_slice(&body);
     out.extend_from_slice(&checksum(&rest).to_le_bytes());
@@ -197,7 +216,7 @@ impl Reader<'_> {
         }
         self.at = MAGIC.len();
         let version = self.u32("format version")?;
-        if version != VERSION {
+        if !(VERSION_WITHOUT_CODES..=VERSION).contains(&version) {
             return Err(Error::UnsupportedVersion {
                 file,
                 found: version,
@@ -314,13 +333,56 @@ impl Reader<'_> {
                 )));
             }
         };
+        let projection = if version == VERSION {
+            Some(self.projection(data.dim())?)
+        } else {
+            None
+        };
         if self.at != self.bytes.len() {
             return Err(self.corrupt(format!(
-                "{} bytes after the graph",
-                self.bytes.len() - self.at
+                "{} bytes after the {}",
+                self.bytes.len() - self.at,
+                if projection.is_some() {
+                    "codes"
+                } else {
+                    "graph"
+                }
             )));
         }
-        Index::from_parts(originals, space, transformed, forest, graph)
+        let index = Index::from_parts(originals, space, transformed, forest, graph)?;
+        match projection {
+            None => Ok(index),
+            Some((dim, weights, offsets)) => index
+                .with_stored_codes(dim, weights, offsets)
+                .map_err(|e| self.corrupt(format!("codes: {e}"))),
+        }
+    }
+
+    /// Reads the codes' projection for vectors of `input` values: its length, weights
+    /// and offsets, every one a finite number.
+    fn projection(&mut self, input: usize) -> Result<(usize, Vec<f32>, Vec<f32>)> {
+        let dim = usize::from(self.u16("code length")?);
+        if !(1..=codes::MAX_DIM.min(input)).contains(&dim) {
+            return Err(self.corrupt(format!(
+                "codes of {dim} bytes for vectors of {input} values"
+            )));
+        }
+        let weights = self.floats(input * dim, "code weights")?;
+        let offsets = self.floats(dim, "code offsets")?;
+        Ok((dim, weights, offsets))
+    }
+
+    /// `count` little-endian `f32`s, every one finite.
+    fn floats(&mut self, count: usize, what: &str) -> Result<Vec<f32>> {
+        let values: Vec<f32> = self
+            .take(count * 4, what)?
+            .chunks_exact(4)
+            .map(|b| f32::from_le_bytes(b.try_into().expect("4 bytes")))
+            .collect();
+        match values.iter().position(|v| !v.is_finite()) {
+            None => Ok(values),
+            Some(at) => Err(self.corrupt(format!("{what}: value {at} is not a finite number"))),
+        }
     }
 
     /// Reads the graph: every list under the degree cap, every id another item's.

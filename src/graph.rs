@@ -22,7 +22,7 @@ use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use crate::dataset::Dataset;
-use crate::distance::l2_sq;
+use crate::distance::{Rows, l2_sq};
 use crate::error::{Error, Result};
 use crate::forest::Forest;
 use crate::neighbors::Neighbor;
@@ -477,7 +477,7 @@ impl Graph {
     /// nearest found, nearest first, and returns how many distances it measured.
     pub(crate) fn search(
         &self,
-        data: &Dataset,
+        data: Rows<'_>,
         query: &[u8],
         ef: usize,
         beam: &mut Beam,

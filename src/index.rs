@@ -2,6 +2,7 @@
 //! forest and the graph over them. Put together once, checked once; then any number of
 //! queries, each with its own [`Scratch`].
 
+use crate::codes::Codes;
 use crate::dataset::Dataset;
 use crate::distortion::{self, Distortion, Gradients, Matching};
 use crate::error::{Error, Result};
@@ -22,7 +23,9 @@ pub enum Effort {
         /// Distinct candidates measured.
         budget: usize,
     },
-    /// The graph, entered from the forest: a beam of this many nearest (at least k).
+    /// The graph, entered from the forest: a beam of this many nearest (at least k). On
+    /// an index with compact codes the walk reads codes, enters from their nearest
+    /// entries, and the whole beam is then measured exactly.
     Graph {
         /// Beam width, hnswlib's `ef`.
         ef: usize,
@@ -60,6 +63,8 @@ impl Effort {
     /// The forest's candidates that enter the graph: about a leaf, enough to start near
     /// the query and few enough to cost little.
     pub const ENTRY_BUDGET: usize = 16;
+    /// The nearest entries a walk on compact codes starts from.
+    pub const CODE_ENTRIES: usize = 4;
     /// A shifted version of a query searches the graph with the beam divided by this.
     pub const SHIFTED_BEAM_DIVISOR: usize = 4;
 
@@ -103,6 +108,8 @@ pub struct Index {
     transformed: Option<Dataset>,
     forest: Forest,
     graph: Option<Graph>,
+    /// Compact codes the graph walk reads instead of the searched vectors, when trained.
+    codes: Option<Codes>,
 }
 
 impl Index {
@@ -141,6 +148,25 @@ impl Index {
         Index::from_parts(originals, space, transformed, forest, graph)
     }
 
+    /// The same index with compact codes of `dim` bytes trained over its searched
+    /// vectors: its graph searches then walk on the codes and re-rank exactly.
+    pub fn with_codes(mut self, dim: usize) -> Result<Index> {
+        self.codes = Some(Codes::train(self.searched(), dim)?);
+        Ok(self)
+    }
+
+    /// The same index with its codes rebuilt from a stored projection (see
+    /// [`crate::format`]).
+    pub(crate) fn with_stored_codes(
+        mut self,
+        dim: usize,
+        weights: Vec<f32>,
+        offsets: Vec<f32>,
+    ) -> Result<Index> {
+        self.codes = Some(Codes::from_parts(self.searched(), dim, weights, offsets)?);
+        Ok(self)
+    }
+
     pub(crate) fn from_parts(
         originals: Dataset,
         space: Space,
@@ -175,6 +201,7 @@ impl Index {
             transformed,
             forest,
             graph,
+            codes: None,
         })
     }
 
@@ -203,6 +230,11 @@ impl Index {
         self.graph.as_ref()
     }
 
+    /// The compact codes, when the index has them.
+    pub fn codes(&self) -> Option<&Codes> {
+        self.codes.as_ref()
+    }
+
     /// Number of training images.
     pub fn len(&self) -> usize {
         self.originals.len()
@@ -214,11 +246,12 @@ impl Index {
     }
 
     /// Bytes the index holds beyond the original images: the transformed images, the
-    /// forest and the graph.
+    /// forest, the graph and the codes.
     pub fn memory_bytes(&self) -> usize {
         self.transformed.as_ref().map_or(0, |t| t.pixels().len())
             + self.forest.memory_bytes()
             + self.graph.as_ref().map_or(0, Graph::memory_bytes)
+            + self.codes.as_ref().map_or(0, Codes::memory_bytes)
     }
 
     /// The same index with only the first `trees` trees of its forest and no graph: what
@@ -227,6 +260,7 @@ impl Index {
         Index {
             forest: self.forest.truncated(trees),
             graph: None,
+            codes: None,
             ..self.clone()
         }
     }
@@ -365,6 +399,7 @@ impl Index {
             walk,
             beam,
             pool,
+            ..
         } = stage;
         match effort {
             Effort::Exact => {
@@ -374,7 +409,7 @@ impl Index {
             Effort::Forest { budget } => {
                 self.forest
                     .candidates(searched, q, budget.max(k), walk, visited, pool);
-                searched.measure(q, pool, |n| top.push(n));
+                searched.vectors().measure(q, pool, |n| top.push(n));
                 pool.len()
             }
             Effort::Graph { ef } => {
@@ -383,6 +418,9 @@ impl Index {
                     .as_ref()
                     .expect("search refuses a graph search of an index without a graph");
                 let ef = ef.max(k);
+                if let Some(codes) = &self.codes {
+                    return Self::walk_codes(searched, graph, codes, q, ef, seeds, stage, top);
+                }
                 match seeds {
                     None => self.forest.candidates(
                         searched,
@@ -399,14 +437,54 @@ impl Index {
                 if visited.visit(graph.root()) {
                     pool.push(graph.root());
                 }
-                beam.start(ef, |entries| searched.measure(q, pool, |n| entries.push(n)));
-                let measured = pool.len() + graph.search(searched, q, ef, beam, visited);
+                beam.start(ef, |entries| {
+                    searched.vectors().measure(q, pool, |n| entries.push(n))
+                });
+                let measured = pool.len() + graph.search(searched.vectors(), q, ef, beam, visited);
                 for &n in beam.found().iter().take(k) {
                     top.push(n);
                 }
                 measured
             }
         }
+    }
+
+    /// The graph walk on compact codes, entered from the codes' nearest entries (or
+    /// `seeds`), then every item the beam ended on measured exactly: the beam's order is
+    /// only nearly the true one.
+    #[allow(clippy::too_many_arguments)]
+    fn walk_codes(
+        searched: &Dataset,
+        graph: &Graph,
+        codes: &Codes,
+        q: &[u8],
+        ef: usize,
+        seeds: Option<&[Neighbor]>,
+        stage: &mut Candidates,
+        top: &mut TopK,
+    ) -> usize {
+        let Candidates {
+            visited,
+            beam,
+            pool,
+            code,
+            ..
+        } = stage;
+        codes.encode(q, code);
+        match seeds {
+            None => codes.nearest_entries(code, Effort::CODE_ENTRIES, visited, pool),
+            Some(seeds) => pool.extend(seeds.iter().map(|s| s.id).filter(|&id| visited.visit(id))),
+        }
+        if visited.visit(graph.root()) {
+            pool.push(graph.root());
+        }
+        let rows = codes.rows();
+        beam.start(ef, |entries| rows.measure(code, pool, |n| entries.push(n)));
+        let walked = pool.len() + graph.search(rows, code, ef, beam, visited);
+        pool.clear();
+        pool.extend(beam.found().iter().map(|n| n.id));
+        searched.vectors().measure(q, pool, |n| top.push(n));
+        walked + pool.len()
     }
 }
 

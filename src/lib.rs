@@ -13,6 +13,7 @@
 #[cfg(target_arch = "wasm32")]
 pub mod app;
 pub mod augment;
+pub mod codes;
 pub mod dataset;
 pub mod distance;
 pub mod distortion;

@@ -33,7 +33,8 @@ impl Scratch {
         Scratch::default()
     }
 
-    /// Distinct items whose distance the last query measured.
+    /// Distinct items whose distance the last query measured (on an index with codes,
+    /// each item the walk ended on counts twice: by its code, then exactly).
     pub fn measured(&self) -> usize {
         self.measured
     }
@@ -88,6 +89,8 @@ pub(crate) struct Candidates {
     pub(crate) beam: Beam,
     /// Distinct candidates the forest found (or seeds), in the order found.
     pub(crate) pool: Vec<u32>,
+    /// The query's compact code, when the index has codes.
+    pub(crate) code: Vec<u8>,
 }
 
 impl Candidates {

@@ -456,6 +456,65 @@ async fn a_synthetic_own_set_is_indexed_searched_and_benchmarked() {
     b.close().await;
 }
 
+/// An own set given as gzip leaves the worker holding its pixels about once (plus its
+/// forest and held-out queries), never a read buffer sized by guess: the inflater once
+/// reserved five times the compressed size, five times the set for pixels that do not
+/// compress. Allowed: twice the pixels above what the worker held for MNIST.
+#[tokio::test(flavor = "current_thread")]
+#[ignore = "needs dist/ (trunk build --release) and chromedriver; scripts/test.sh runs it"]
+async fn an_own_sets_worker_memory_stays_within_twice_its_pixel_bytes() {
+    const COUNT: usize = 20_000;
+    const SIDE: usize = 64;
+    let site = serve();
+    let dir = tempfile::tempdir().unwrap();
+    // Noise: the worst case for a buffer sized from the compressed size, and the pixels
+    // of the measurement the issue reported.
+    let mut seed = 0x9E37_79B9_7F4A_7C15u64;
+    let pixels: Vec<u8> = (0..COUNT * SIDE * SIDE)
+        .map(|_| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed >> 24) as u8
+        })
+        .collect();
+    let images = ssam::idx::to_bytes(&ssam::idx::IdxArray {
+        dims: vec![COUNT, SIDE, SIDE],
+        data: pixels,
+    });
+    let images = write(dir.path(), "noise-images.idx.gz", &gzip(&images));
+    let pixel_mb = (COUNT * SIDE * SIDE) as f64 / 1e6;
+
+    let b = browser().await;
+    b.open_ready(&format!("{}/ok/", site.base)).await;
+    // What the worker held for MNIST, searched by parts: the allowance above the set.
+    let mnist_mb: f64 = b
+        .attribute("[data-testid=ready]", "data-memory-mb")
+        .await
+        .parse()
+        .unwrap();
+    b.own_files(&[&images]).await;
+    b.until_text(
+        "[data-testid=ready]",
+        "Your set noise-images: 19,000 images",
+    )
+    .await;
+    let own_mb: f64 = b
+        .attribute("[data-testid=ready]", "data-memory-mb")
+        .await
+        .parse()
+        .unwrap();
+    eprintln!(
+        "worker memory: {mnist_mb:.1} MB with MNIST, {own_mb:.1} MB with {pixel_mb:.1} MB of own pixels ({:.2}x them above MNIST)",
+        (own_mb - mnist_mb) / pixel_mb
+    );
+    assert!(
+        own_mb <= mnist_mb + 2.0 * pixel_mb,
+        "the worker holds {own_mb:.1} MB for {pixel_mb:.1} MB of pixels ({mnist_mb:.1} MB before the set)"
+    );
+    b.close().await;
+}
+
 /// A folder of pictures `dir/paper/{seven,zero}/N.png`: MNIST test sevens and zeros, dark
 /// ink on white paper.
 fn paper_folder(dir: &Path) -> PathBuf {

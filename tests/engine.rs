@@ -150,6 +150,14 @@ fn a_large_enough_budget_or_beam_returns_exactly_what_brute_force_returns() {
             assert_eq!(found, exact::search(&data, q, 10), "{effort:?}, query {i}");
         }
     }
+    // Walking on codes of 8 bytes, a beam of every item ends re-ranked exactly.
+    let coded = index.with_codes(8).unwrap();
+    for i in 0..queries.len() {
+        let q = queries.image(i);
+        let effort = Effort::Graph { ef: data.len() };
+        let found = coded.search(q, 10, effort, &mut scratch).unwrap().to_vec();
+        assert_eq!(found, exact::search(&data, q, 10), "codes, query {i}");
+    }
 }
 
 #[test]
@@ -248,6 +256,66 @@ fn index_files_round_trip_raw_and_gzipped() {
         let back = format::from_bytes(name, &file, data.clone()).unwrap();
         assert_eq!(format::to_bytes(&back), bytes, "{name}");
     }
+}
+
+#[test]
+fn an_index_with_codes_is_written_as_version_3_and_reads_back_the_same() {
+    let data = synthetic(500, 12);
+    let plain = build(&data, 2, 16, small_graph());
+    assert_eq!(format::to_bytes(&plain)[8..12], 2u32.to_le_bytes());
+    let coded = plain.with_codes(12).unwrap();
+    let bytes = format::to_bytes(&coded);
+    assert_eq!(bytes[8..12], 3u32.to_le_bytes());
+    let back = format::from_bytes("c.ssam", &bytes, data.clone()).unwrap();
+    assert_eq!(back.codes(), coded.codes());
+    assert_eq!(format::to_bytes(&back), bytes);
+    let (mut a, mut b) = (Scratch::new(), Scratch::new());
+    for i in 0..20 {
+        let q = data.image(i * 7);
+        let effort = Effort::Graph { ef: 16 };
+        assert_eq!(
+            back.search(q, 5, effort, &mut a).unwrap(),
+            coded.search(q, 5, effort, &mut b).unwrap()
+        );
+    }
+}
+
+#[test]
+fn every_corruption_and_truncation_of_an_index_with_codes_is_detected() {
+    let data = synthetic(120, 9);
+    let bytes = format::to_bytes(&build(&data, 2, 16, small_graph()).with_codes(4).unwrap());
+    for at in 0..bytes.len() {
+        let mut bad = bytes.clone();
+        bad[at] ^= 0x80;
+        let e = format::from_bytes("bad.ssam", &bad, data.clone())
+            .expect_err(&format!("byte {at} passed"));
+        assert!(e.to_string().starts_with("bad.ssam: "), "{e}");
+    }
+    for len in 0..bytes.len() {
+        let e = format::from_bytes("cut.ssam", &bytes[..len], data.clone()).unwrap_err();
+        assert!(e.to_string().starts_with("cut.ssam: "), "{e}");
+    }
+    // A writer's bug, checksum made right: a weight that is not a number, a code longer
+    // than the vectors.
+    let weights_at = bytes.len() - 28 - 4 * (64 * 4 + 4);
+    let nan = rewritten(&bytes, |body| {
+        body[weights_at..weights_at + 4].copy_from_slice(&f32::NAN.to_le_bytes())
+    });
+    let e = format::from_bytes("nan.ssam", &nan, data.clone()).unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("code weights: value 0 is not a finite number"),
+        "{e}"
+    );
+    let long = rewritten(&bytes, |body| {
+        body[weights_at - 2..weights_at].copy_from_slice(&65u16.to_le_bytes())
+    });
+    let e = format::from_bytes("long.ssam", &long, data).unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("codes of 65 bytes for vectors of 64 values"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -380,8 +448,13 @@ fn on_mnist_recall_and_accuracy_stay_above_their_floors() {
     let train = mnist("train").head(20_000);
     let test = mnist("t10k").head(300);
     let index = build(&train, 8, 32, Some(GraphParams::default()));
+    let coded = index.clone().with_codes(64).unwrap();
     let mut scratch = Scratch::new();
-    for effort in [Effort::Forest { budget: 1500 }, Effort::Graph { ef: 32 }] {
+    for (index, effort) in [
+        (&index, Effort::Forest { budget: 1500 }),
+        (&index, Effort::Graph { ef: 32 }),
+        (&coded, Effort::Graph { ef: 32 }),
+    ] {
         let mut tally = Tally::default();
         for i in 0..test.len() {
             let truth = exact::search(&train, test.image(i), 10);
@@ -394,7 +467,8 @@ fn on_mnist_recall_and_accuracy_stay_above_their_floors() {
         }
         assert!(
             tally.recall() > 0.95,
-            "{effort:?}: recall@10 {}",
+            "{effort:?}, codes {}: recall@10 {}",
+            index.codes().is_some(),
             tally.recall()
         );
         assert!(

@@ -10,7 +10,7 @@ const WARMUP = 100;
 const RECALL_EPSILON = 1e-3;
 const TRAIN = 60000;
 
-const SSAM_GRAPH_EFS = [10, 16, 24, 32, 48, 64, 96];
+const SSAM_GRAPH_EFS = [10, 16, 24, 32, 48, 64, 96, 128];
 const SSAM_FOREST_BUDGETS = [1000, 2000, 4000];
 const PEER_EFS = [10, 20, 40, 80];
 // hnswlib's own defaults from its README and ann-benchmarks' MNIST runs: M=16, efC=200.
@@ -151,17 +151,28 @@ async function exists(url) {
 // its wasm memory now, runs lists [row fields, search] per setting, where search is a
 // function or { lazy } for one that needs a call when its setting starts.
 
-async function ssamSystem(data, queries) {
+// SSAM's module, loaded once for both of its indexes.
+let ssamModule = null;
+async function ssamBench() {
+  if (ssamModule) return ssamModule;
   let module = null;
   // wasm-bindgen keeps the hyphen of the bin name in some versions and not in others.
   for (const name of ['ssam-bench.js', 'ssam_bench.js']) {
     if (!module && (await exists(`/ssam/pkg/${name}`))) module = `/ssam/pkg/${name}`;
   }
   if (!module) throw new Error('no target/browser-peers/pkg/ssam-bench.js (run bench/browser-peers/build-ssam.sh)');
-  if (!(await exists('/ssam/index-raw.ssam'))) throw new Error('no target/browser-peers/index-raw.ssam');
   const { default: init, SsamBench } = await import(module);
   await init();
-  const indexBytes = await fetchBytes('/ssam/index-raw.ssam');
+  ssamModule = SsamBench;
+  return SsamBench;
+}
+
+// SSAM loading the prebuilt index `file`: its graph searched with each beam (named
+// `graphName`), and with `forest` its forest alone.
+async function ssamLoaded(data, queries, file, graphName, forest) {
+  const SsamBench = await ssamBench();
+  if (!(await exists(`/ssam/${file}`))) throw new Error(`no target/browser-peers/${file}`);
+  const indexBytes = await fetchBytes(`/ssam/${file}`);
   const t0 = performance.now();
   const ssam = SsamBench.load(data.trainImagesGz, data.trainLabelsGz, indexBytes);
   const buildS = (performance.now() - t0) / 1000;
@@ -174,16 +185,21 @@ async function ssamSystem(data, queries) {
     memory: () => ssam.memory_bytes(),
     runs: [
       ...SSAM_GRAPH_EFS.map((ef) => [
-        { system: 'ssam-graph', budget: ef, index_bytes: indexBytes.length },
+        { system: graphName, budget: ef, index_bytes: indexBytes.length },
         (i) => ssam.search_graph(q[i], K, ef),
       ]),
-      ...SSAM_FOREST_BUDGETS.map((b) => [
+      ...(forest ? SSAM_FOREST_BUDGETS : []).map((b) => [
         { system: 'ssam-forest', trees, leaf_size: leaf, budget: b, index_bytes: indexBytes.length },
         (i) => ssam.search_forest(q[i], K, b),
       ]),
     ],
   };
 }
+
+const ssamSystem = (data, queries) => ssamLoaded(data, queries, 'index-raw.ssam', 'ssam-graph', true);
+// The same graph walking on 64-byte compact codes (`ssam build --codes 64`).
+const ssamCodesSystem = (data, queries) =>
+  ssamLoaded(data, queries, 'index-raw-codes.ssam', 'ssam-graph-pca64', false);
 
 async function edgevecSystem(data, queries) {
   const ev = await import('/node_modules/edgevec/edgevec.js');
@@ -310,6 +326,7 @@ window.runBench = async ({ queries: count, ssam, peers }) => {
 
   if (ssam) {
     await runSystem('ssam', ssamSystem, data, queries, measured, warm, report);
+    await runSystem('ssam-codes', ssamCodesSystem, data, queries, measured, warm, report);
     // SSAM was asked for: a failure ends the run now rather than after the peers' builds.
     if (report.unavailable.length) return report;
   } else {

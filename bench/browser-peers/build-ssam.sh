@@ -23,3 +23,4 @@ else
     mv "$wasm.opt" "$wasm"
 fi
 cargo run --release --locked -- build --space raw --trees 10 --degree 24 --out "$out/index-raw.ssam"
+cargo run --release --locked -- build --space raw --trees 10 --degree 24 --codes 64 --out "$out/index-raw-codes.ssam"

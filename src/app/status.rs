@@ -144,8 +144,10 @@ pub fn Status(client: Client) -> impl IntoView {
             .into_any();
         }
         if let Some(s) = client.set.get() {
+            // The worker's memory rides along for tests and tools to read: a WebAssembly
+            // memory never shrinks, so this is the most the worker held up to this set.
             return view! {
-                <p class="muted small" data-testid="ready" data-streamed=s.streamed.is_some().to_string()>{ready_line(&s, client.local.get())}</p>
+                <p class="muted small" data-testid="ready" data-streamed=s.streamed.is_some().to_string() data-memory-mb=format!("{:.1}", s.memory_mb)>{ready_line(&s, client.local.get())}</p>
             }
             .into_any();
         }

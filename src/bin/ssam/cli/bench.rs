@@ -45,9 +45,13 @@ pub struct Args {
     #[arg(
         long,
         value_delimiter = ',',
-        default_value = "10,12,16,20,24,32,48,64,96,128"
+        default_value = "10,12,16,20,24,32,48,64,96,128,192,256"
     )]
     efs: Vec<usize>,
+    /// Also measure the graph walking on compact codes of these lengths (bytes per item),
+    /// re-ranked exactly, with the same beams.
+    #[arg(long, value_delimiter = ',', default_value = "64")]
+    codes: Vec<usize>,
     /// The forest that enters the graph, and its seed.
     #[command(flatten)]
     forest: ForestArgs,
@@ -166,16 +170,28 @@ fn sweep(args: &Args, train: Dataset, test: &Dataset, truth: &[Vec<Neighbor>]) -
         eprintln!(
             "graph index built in {forest_s:.2} s (forest) + {graph_s:.2} s (graph), one thread"
         );
-        let bytes = format::to_bytes(&index).len() as u64;
-        for &ef in &args.efs {
-            rows.push(row(
-                &index,
-                test,
-                truth,
-                Effort::Graph { ef },
-                forest_s + graph_s,
-                bytes,
-            )?);
+        // The index as built, then with each length of codes (their training timed on
+        // top of the build).
+        let mut variants = vec![(index.clone(), forest_s + graph_s)];
+        for &dim in &args.codes {
+            let start = Instant::now();
+            let coded = index.clone().with_codes(dim).map_err(|e| e.to_string())?;
+            let codes_s = start.elapsed().as_secs_f64();
+            eprintln!("codes of {dim} bytes trained in {codes_s:.2} s, one thread");
+            variants.push((coded, forest_s + graph_s + codes_s));
+        }
+        for (index, build_s) in &variants {
+            let bytes = format::to_bytes(index).len() as u64;
+            for &ef in &args.efs {
+                rows.push(row(
+                    index,
+                    test,
+                    truth,
+                    Effort::Graph { ef },
+                    *build_s,
+                    bytes,
+                )?);
+            }
         }
     }
     Ok(rows)
@@ -196,14 +212,15 @@ fn row(
         |q, s| index.search(q, K, effort, s).map(<[Neighbor]>::to_vec),
         index.originals(),
     )?;
-    let (system, budget) = match effort {
-        Effort::Forest { budget } => ("ssam-forest", budget),
-        Effort::Graph { ef } => ("ssam-graph", ef),
-        Effort::Exact => ("exact", index.len()),
+    let (system, budget) = match (effort, index.codes()) {
+        (Effort::Forest { budget }, _) => ("ssam-forest".to_owned(), budget),
+        (Effort::Graph { ef }, None) => ("ssam-graph".to_owned(), ef),
+        (Effort::Graph { ef }, Some(codes)) => (format!("ssam-graph-pca{}", codes.dim()), ef),
+        (Effort::Exact, _) => ("exact".to_owned(), index.len()),
     };
     let forest = index.forest().params();
     let r = Row {
-        system: system.into(),
+        system,
         trees: Some(forest.trees as u64),
         leaf_size: Some(forest.leaf_size as u64),
         budget: Some(budget as u64),
@@ -330,6 +347,7 @@ fn sizes(args: &Args, train: &Dataset, test: &Dataset) -> Result {
             out: args.out.clone(),
             efs: args.efs.clone(),
             budgets: args.budgets.clone(),
+            codes: args.codes.clone(),
             ..*args
         };
         let rows = sweep(&sub, part, test, &truth)?;

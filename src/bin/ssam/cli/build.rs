@@ -18,6 +18,10 @@ pub struct Args {
     pub forest: ForestArgs,
     #[command(flatten)]
     pub graph: GraphArgs,
+    /// Also train compact codes of this many bytes per item, which the graph walk reads
+    /// instead of the images (written as index format 3).
+    #[arg(long)]
+    codes: Option<usize>,
     /// Where to write the index (default: ASSETS/index.ssam.gz); `.gz` names are gzipped.
     #[arg(long)]
     out: Option<PathBuf>,
@@ -120,7 +124,15 @@ pub fn run(assets_dir: &Path, args: Args) -> Result {
     if let Some(g) = args.graph.params(args.forest.seed) {
         g.validate().map_err(|e| e.to_string())?;
     }
-    let (index, forest_s, graph_s) = timed_build(data, args.space, args.forest, args.graph)?;
+    let (mut index, forest_s, graph_s) = timed_build(data, args.space, args.forest, args.graph)?;
+    if let Some(dim) = args.codes {
+        let start = Instant::now();
+        index = index.with_codes(dim).map_err(|e| e.to_string())?;
+        println!(
+            "codes: {dim} bytes per item, in {:.2} s, one thread",
+            start.elapsed().as_secs_f64()
+        );
+    }
     let out = args.out.unwrap_or_else(|| assets_dir.join(assets::INDEX));
     let gz = out.extension().is_some_and(|e| e == "gz");
     let bytes = if gz {
