@@ -96,6 +96,8 @@ fn bench_writes_the_csv_columns_and_a_plot() {
         "8",
         "--rounds",
         "1",
+        "--codes",
+        "16",
         "--exact-queries",
         "5",
         "--out",
@@ -109,7 +111,7 @@ fn bench_writes_the_csv_columns_and_a_plot() {
         Some("system,trees,leaf_size,budget,build_s,index_bytes,recall10,qps,p50_ms,p99_ms,acc1")
     );
     let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
-    assert_eq!(rows.len(), 2 * 2 + 2 + 1);
+    assert_eq!(rows.len(), 2 * 2 + 2 + 2 + 1);
     assert!(rows.iter().all(|r| r.len() == 11));
     let systems: Vec<&str> = rows.iter().map(|r| r[0]).collect();
     assert_eq!(
@@ -121,11 +123,13 @@ fn bench_writes_the_csv_columns_and_a_plot() {
             "ssam-forest",
             "ssam-graph",
             "ssam-graph",
+            "ssam-graph-pca16",
+            "ssam-graph-pca16",
             "exact"
         ]
     );
-    assert_eq!(rows[6][6], "1.0000");
-    for r in &rows[..6] {
+    assert_eq!(rows[8][6], "1.0000");
+    for r in &rows[..8] {
         let recall: f64 = r[6].parse().unwrap();
         assert!(
             (0.0..=1.0).contains(&recall) && r[7].parse::<f64>().unwrap() > 0.0,
