@@ -41,26 +41,22 @@ async fn drawing_a_digit_shows_labelled_results() {
     // newer answer to the same drawing (the pad asks while the stroke is drawn, and the
     // last answer may land after the click) starts with no hit selected: then select
     // again, in the answer now shown.
-    let mut why = String::new();
+    let mut why = Err(String::new());
     for _ in 0..3 {
         let first = b.client.find(Locator::Css(".hits .hit")).await.unwrap();
         first.click().await.unwrap();
-        let deadline = std::time::Instant::now() + Duration::from_secs(10);
-        while std::time::Instant::now() < deadline {
-            why = match b.client.find(Locator::Css("[data-testid=why]")).await {
-                Ok(el) => el.text().await.unwrap_or_default(),
-                Err(_) => String::new(),
-            };
-            if why.contains("Why training image #") {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        if why.contains("Why training image #") {
+        why = b
+            .text_within(
+                "[data-testid=why]",
+                "Why training image #",
+                Duration::from_secs(10),
+            )
+            .await;
+        if why.is_ok() {
             break;
         }
     }
-    assert!(why.contains("Why training image #"), "no why: {why:?}");
+    let why = why.unwrap_or_else(|last| panic!("no why: {last:?}"));
     assert!(why.contains("only in the query"), "{why}");
     assert!(why.contains("matched in place"), "{why}");
     let arrows = b

@@ -128,19 +128,32 @@ impl Browser {
 
     /// Waits until `css` shows text containing `needle`.
     pub async fn until_text(&self, css: &str, needle: &str) -> String {
-        let deadline = Instant::now() + Duration::from_secs(30);
+        match self.text_within(css, needle, Duration::from_secs(30)).await {
+            Ok(got) => got,
+            Err(last) => panic!("{css} never showed {needle:?}; last: {last:?}"),
+        }
+    }
+
+    /// The text of `css` once it contains `needle`, waiting at most `wait`; the last text
+    /// seen when it never did.
+    pub async fn text_within(
+        &self,
+        css: &str,
+        needle: &str,
+        wait: Duration,
+    ) -> Result<String, String> {
+        let deadline = Instant::now() + wait;
         loop {
             let got = match self.client.find(Locator::Css(css)).await {
                 Ok(el) => el.text().await.unwrap_or_default(),
                 Err(_) => String::new(),
             };
             if got.contains(needle) {
-                return got;
+                return Ok(got);
             }
-            assert!(
-                Instant::now() < deadline,
-                "{css} never showed {needle:?}; last: {got:?}"
-            );
+            if Instant::now() >= deadline {
+                return Err(got);
+            }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
