@@ -7,9 +7,14 @@
 2. The service worker: sw.js gets the list of files to keep offline (the page itself, not
    assets/) and a version that is a hash of those files, so a deploy that changes the page
    replaces the old cache.
+3. Precompressed copies: each of the page's text and WebAssembly files gets a `.gz` beside
+   it, compressed once at gzip's highest level, for hosts that serve them (nginx's
+   gzip_static, scripts/nginx.conf) instead of compressing every answer anew, as a CDN
+   keeps what it compressed. Hosts that do not know them serve them as more files.
 
 Standard library only; run by `trunk build` with TRUNK_STAGING_DIR set."""
 import base64
+import gzip
 import hashlib
 import json
 import os
@@ -17,6 +22,8 @@ import re
 import sys
 
 PLACEHOLDER = "'sha256-INLINE'"
+# What gets a precompressed copy: the types scripts/nginx.conf gzips.
+COMPRESSED = (".html", ".js", ".css", ".wasm", ".webmanifest", ".svg")
 
 
 def main():
@@ -43,7 +50,7 @@ def main():
         for name in names:
             path = os.path.relpath(os.path.join(root, name), staging).replace(os.sep, "/")
             # The data are the engine worker's to fetch and keep (web/sw.js says why).
-            if path != "sw.js" and not path.startswith("assets/"):
+            if path != "sw.js" and not path.startswith("assets/") and not path.endswith(".gz"):
                 files.append(path)
     files.sort()
     digest = hashlib.sha256()
@@ -57,7 +64,20 @@ def main():
     sw = sw.replace("__SSAM_FILES__", json.dumps(["./" + p for p in files]))
     with open(worker, "w", encoding="utf-8") as f:
         f.write(sw)
-    print(f"post_build.py: {len(inline)} inline script(s) hashed into the CSP; sw.js keeps {len(files)} files, version {digest.hexdigest()[:16]}")
+    compressed = 0
+    for root, _, names in os.walk(staging):
+        for name in names:
+            path = os.path.join(root, name)
+            if name.endswith(COMPRESSED) and not os.path.relpath(path, staging).startswith("assets"):
+                with open(path, "rb") as f:
+                    raw = f.read()
+                if len(raw) < 256:  # nginx's gzip_min_length: smaller ones gain nothing
+                    continue
+                # mtime 0: the same build writes the same bytes.
+                with open(path + ".gz", "wb") as f:
+                    f.write(gzip.compress(raw, compresslevel=9, mtime=0))
+                compressed += 1
+    print(f"post_build.py: {len(inline)} inline script(s) hashed into the CSP; sw.js keeps {len(files)} files, version {digest.hexdigest()[:16]}; {compressed} files precompressed")
 
 
 if __name__ == "__main__":

@@ -212,6 +212,8 @@ pub struct Streaming {
     pub cells: u32,
     /// Cells a query searches.
     pub probes: u32,
+    /// Cells the visit's first query searches.
+    pub first: u32,
 }
 
 /// What answering a query by parts took.

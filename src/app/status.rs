@@ -39,8 +39,13 @@ fn ready_line(s: &SetInfo, local: Option<(u64, u64)>) -> String {
             ),
             _ => "the rest downloads in the background once a first result is shown".into(),
         };
+        let first = if parts.first == parts.probes {
+            String::new()
+        } else {
+            format!(" (the first only {})", parts.first)
+        };
         return format!(
-            "Searching {} {} training digits by parts: each query fetches the {} nearest of their {} cells; {here}.",
+            "Searching {} {} training digits by parts: each query fetches the {} nearest of their {} cells{first}; {here}.",
             thousands(u64::from(s.items)),
             s.name,
             parts.probes,

@@ -27,6 +27,15 @@ impl Probes {
         routers: 4,
         cells: 8,
     };
+
+    /// What the first query of a visit searches with when the whole layout follows in
+    /// the background: its cells are most of what a phone waits for before a first
+    /// answer, and the answers after the download are the whole set's anyway (the
+    /// README gives both rows of `ssam stream --measure`).
+    pub const FIRST: Probes = Probes {
+        routers: 4,
+        cells: 6,
+    };
 }
 
 /// What a query needs next.

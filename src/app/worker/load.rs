@@ -278,6 +278,11 @@ impl Remote {
             streamed: Some(Streaming {
                 cells: layout.blocks().iter().filter(|b| !b.router).count() as u32,
                 probes: Probes::DEFAULT.cells as u32,
+                first: if root == TRAIN_ROOT {
+                    Probes::FIRST.cells as u32
+                } else {
+                    Probes::DEFAULT.cells as u32
+                },
             }),
             ..SetInfo::default()
         };
@@ -311,9 +316,16 @@ impl Remote {
         let pixels = super::fit(&self.info, &req.query.image).map_err(engine)?;
         let k = (req.k as usize).clamp(1, 100);
         let mut scratch = StreamScratch::default();
+        // The visit's first query, on MNIST (whose whole set follows): fewer cells.
+        let first = self.shipped() && self.train.streamed.borrow().blocks().cells() == 0;
+        let probes = if first {
+            Probes::FIRST
+        } else {
+            Probes::DEFAULT
+        };
         let Some((fetched, trips)) = self
             .train
-            .gather(&pixels, Probes::DEFAULT, &mut scratch, wanted)
+            .gather(&pixels, probes, &mut scratch, wanted)
             .await?
         else {
             return Ok(None);
