@@ -154,6 +154,18 @@ impl Codes {
         Ok(codes)
     }
 
+    /// The projection alone, coding nothing yet: what a streamed layout's reader holds
+    /// to code its queries and check the pictures that arrive against their codes.
+    pub(crate) fn projection(
+        input: usize,
+        dim: usize,
+        weights: Vec<f32>,
+        offsets: Vec<f32>,
+    ) -> Result<Codes> {
+        let empty = Dataset::new(1, input.max(1), Vec::new(), Vec::new())?;
+        Codes::from_parts(&empty, dim, weights, offsets)
+    }
+
     /// Bytes per code.
     pub fn dim(&self) -> usize {
         self.dim
@@ -187,6 +199,11 @@ impl Codes {
     /// Bytes of memory the codes and their projection hold.
     pub fn memory_bytes(&self) -> usize {
         self.codes.capacity() + (self.weights.capacity() + self.offsets.capacity()) * 4
+    }
+
+    /// Item `i`'s code.
+    pub(crate) fn code(&self, i: usize) -> &[u8] {
+        &self.codes[i * self.dim..(i + 1) * self.dim]
     }
 
     /// The items' codes as rows.

@@ -20,6 +20,18 @@
 //! router block (gzip of): n (u32), n child cell blocks (u32), n centroids (dim bytes)
 //! ```
 //!
+//! Format 2, a **coded** layout, for sets too large for cells of images: the root holds
+//! compact codes' projection (see crate::codes) right after the labelled flag, code
+//! length c (u16), weights (dim x c f32), offsets (c f32); a cell holds codes instead of
+//! images, and each item's image is a **picture** of its own (see `picture`) in further
+//! data files, in cell order, so that a query fetches the few it measures exactly:
+//!
+//! ```text
+//! coded cell (gzip of): n (u32), n ids (u32), n labels (u8), n codes (c bytes),
+//!                       picture file (u16), offset of the first picture (u64),
+//!                       n picture lengths (u16)
+//! ```
+//!
 //! A routed layout is a k-means tree in the searched space (what FLANN's hierarchical
 //! k-means and SPANN's posting lists do): the root's centroids lead to cells, or, for a
 //! large set, to router blocks whose centroids lead to cells; a query fetches the root
@@ -32,12 +44,14 @@
 //! (the space is cheap next to a download), which makes a cell about a third smaller.
 
 mod kmeans;
+mod picture;
 mod search;
 mod write;
 
 pub use search::{Blocks, Found, Plan, Probes, StreamScratch, Streamed};
 pub use write::{WriteParams, Written, write};
 
+use crate::codes::Codes;
 use crate::dataset::Dataset;
 use crate::error::{Error, Result};
 use crate::gzip::{self, Declared, Limit};
@@ -47,8 +61,11 @@ use xxhash_rust::xxh3::xxh3_64;
 
 /// First bytes of every root.
 pub const MAGIC: [u8; 8] = *b"SSAMSTR\0";
-/// The format version this build writes and reads.
+/// The format version of layouts whose cells hold images; this build writes and reads it.
 pub const VERSION: u32 = 1;
+/// The format version of coded layouts (codes in cells, pictures apart); this build
+/// writes and reads it too.
+pub const VERSION_CODED: u32 = 2;
 /// Largest data file written: common static hosts refuse larger files (Cloudflare Pages
 /// takes 25 MiB a file).
 pub const MAX_FILE_BYTES: u64 = 24 << 20;
@@ -121,12 +138,32 @@ impl Router {
     }
 }
 
-/// A cell: items with their ids, labels and original images.
+/// A cell: items with their ids, labels and original images, or, in a coded layout,
+/// their codes and where their pictures lie.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Cell {
     pub(crate) ids: Vec<u32>,
     pub(crate) labels: Vec<u8>,
     pub(crate) images: Vec<u8>,
+    pub(crate) codes: Vec<u8>,
+    pub(crate) pictures: Option<Pictures>,
+}
+
+/// Where a coded cell's pictures lie: one after the other from `offset` of `file`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Pictures {
+    pub(crate) file: u16,
+    pub(crate) offset: u64,
+    /// Where each ends, counted from `offset`.
+    pub(crate) ends: Vec<u64>,
+}
+
+impl Pictures {
+    /// Item `i`'s bytes in its file.
+    pub(crate) fn range(&self, i: usize) -> (u64, u64) {
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        (self.offset + start, self.offset + self.ends[i])
+    }
 }
 
 impl Cell {
@@ -171,6 +208,8 @@ pub struct Span {
     pub end: u64,
     /// The blocks inside, in file order.
     pub blocks: Vec<u32>,
+    /// Or the pictures inside, in file order: (cell block, item of the cell).
+    pub pictures: Vec<(u32, u32)>,
 }
 
 impl Span {
@@ -187,7 +226,7 @@ impl Span {
 
 /// A streamed layout's root, read and checked: everything needed to find, fetch and
 /// check any block.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Layout {
     name: String,
     rows: usize,
@@ -199,6 +238,8 @@ pub struct Layout {
     files: Vec<DataFile>,
     blocks: Vec<BlockEntry>,
     top: Top,
+    /// A coded layout's projection.
+    codes: Option<Codes>,
 }
 
 /// What a root's header declares: its whole size, for a bounded inflation.
@@ -228,11 +269,11 @@ impl Layout {
         }
         r.at = MAGIC.len();
         let version = r.u32("format version")?;
-        if version != VERSION {
+        if version != VERSION && version != VERSION_CODED {
             return Err(Error::UnsupportedVersion {
                 file: file.to_owned(),
                 found: version,
-                supported: VERSION,
+                supported: VERSION_CODED,
             });
         }
         let expected = r.u64("checksum")?;
@@ -273,6 +314,27 @@ impl Layout {
         if rows == 0 || cols == 0 || rows * cols > crate::distance::MAX_DIM {
             return Err(r.corrupt(format!("images of {rows}x{cols}")));
         }
+        let codes = if version == VERSION_CODED {
+            let input = space.dim(rows, cols);
+            let dim = usize::from(r.u16("code length")?);
+            if dim == 0 || dim > crate::codes::MAX_DIM {
+                return Err(r.corrupt(format!("codes of {dim} bytes")));
+            }
+            let mut floats = |n: usize, what: &str| -> Result<Vec<f32>> {
+                let bytes = r.take(n.saturating_mul(4), what)?;
+                Ok(bytes
+                    .chunks_exact(4)
+                    .map(|c| f32::from_le_bytes(c.try_into().expect("4 bytes")))
+                    .collect())
+            };
+            let weights = floats(input * dim, "code weights")?;
+            let offsets = floats(dim, "code offsets")?;
+            let codes = Codes::projection(input, dim, weights, offsets)
+                .map_err(|e| r.corrupt(format!("a projection that codes nothing ({e})")))?;
+            Some(codes)
+        } else {
+            None
+        };
         let file_count = usize::from(r.u16("file count")?);
         let mut files = Vec::with_capacity(file_count);
         for f in 0..file_count {
@@ -385,7 +447,18 @@ impl Layout {
             files,
             blocks,
             top,
+            codes,
         })
+    }
+
+    /// A coded layout's projection (None: its cells hold images).
+    pub(crate) fn codes(&self) -> Option<&Codes> {
+        self.codes.as_ref()
+    }
+
+    /// Whether its cells hold codes, its images lying apart as pictures (format 2).
+    pub fn coded(&self) -> bool {
+        self.codes.is_some()
     }
 
     /// The root's name, as given when it was read.
@@ -474,6 +547,7 @@ impl Layout {
                     start: e.offset,
                     end,
                     blocks: vec![b],
+                    pictures: Vec::new(),
                 }),
             }
         }
@@ -555,14 +629,15 @@ impl Layout {
         }
         let n = e.items as usize;
         let dim = self.rows * self.cols;
-        let each = if e.router {
-            4 + self.router_dim()
-        } else {
-            5 + dim
+        let code = self.codes.as_ref().map(Codes::dim);
+        let (each, fixed) = match (e.router, code) {
+            (true, _) => (4 + self.router_dim(), 4),
+            (false, None) => (5 + dim, 4),
+            (false, Some(c)) => (7 + c, 14),
         };
         let size = (each as u64)
             .checked_mul(u64::from(e.items))
-            .map(|s| s + 4)
+            .map(|s| s + fixed)
             .filter(|&s| s <= MAX_UNPACKED_BLOCK)
             .ok_or_else(|| Error::DeclaredTooLarge {
                 file: name.clone(),
@@ -591,7 +666,14 @@ impl Layout {
             .map(|c| u32::from_le_bytes(c.try_into().expect("4 bytes")))
             .collect();
         let labels = r.take(n, "labels")?.to_vec();
-        let images = r.take(n * dim, "images")?.to_vec();
+        let (images, codes, pictures) = match code {
+            None => (r.take(n * dim, "images")?.to_vec(), Vec::new(), None),
+            Some(c) => {
+                let codes = r.take(n * c, "codes")?.to_vec();
+                let pictures = self.read_pictures(&mut r, n)?;
+                (Vec::new(), codes, Some(pictures))
+            }
+        };
         if let Some(&id) = ids.iter().find(|&&id| id >= self.items) {
             return Err(r.corrupt(format!("item {id} of {}", self.items)));
         }
@@ -610,7 +692,97 @@ impl Layout {
             ids,
             labels,
             images,
+            codes,
+            pictures,
         }))
+    }
+
+    /// Where a coded cell's `n` pictures lie, checked to lie inside a data file.
+    fn read_pictures(&self, r: &mut Reader, n: usize) -> Result<Pictures> {
+        let file = r.u16("picture file")?;
+        let offset = r.u64("picture offset")?;
+        let most = picture::most_bytes(self.rows * self.cols) as u64;
+        let mut ends = Vec::with_capacity(n);
+        let mut end = 0u64;
+        for i in 0..n {
+            let len = u64::from(r.u16("picture length")?);
+            if len == 0 || len > most {
+                return Err(r.corrupt(format!("picture {i} of {len} bytes")));
+            }
+            end += len;
+            ends.push(end);
+        }
+        let inside = self
+            .files
+            .get(usize::from(file))
+            .is_some_and(|f| offset.checked_add(end).is_some_and(|e| e <= f.bytes));
+        if !inside {
+            return Err(r.corrupt(format!(
+                "pictures of {end} bytes at {offset} of data file {file} lie outside it"
+            )));
+        }
+        Ok(Pictures { file, offset, ends })
+    }
+
+    /// Checks and unpacks the pictures of `span` from `bytes`, its content, for the
+    /// cells they belong to (`cell` gives a held cell by its block): the images, each
+    /// with its vector in the layout's space.
+    pub(crate) fn take_pictures<'c>(
+        &self,
+        span: &Span,
+        bytes: &[u8],
+        cell: impl Fn(u32) -> Option<&'c Cell>,
+        workspace: &mut crate::space::Workspace,
+    ) -> Result<Vec<(u32, Vec<u8>, Vec<u8>)>> {
+        let where_ = self.describe(span);
+        let corrupt = |what: String| Error::Corrupt {
+            file: where_.clone(),
+            what,
+        };
+        if bytes.len() as u64 != span.len() {
+            return Err(Error::Truncated {
+                file: where_.clone(),
+                what: format!(
+                    "{} bytes arrived, {} were asked for",
+                    bytes.len(),
+                    span.len()
+                ),
+            });
+        }
+        let Some(codes) = &self.codes else {
+            return Err(corrupt("pictures asked of a layout without them".into()));
+        };
+        let (rows, cols) = (self.rows, self.cols);
+        let mut searched = vec![0u8; self.space.dim(rows, cols)];
+        let mut code = Vec::new();
+        let mut out = Vec::with_capacity(span.pictures.len());
+        for &(c, i) in &span.pictures {
+            let found = cell(c).and_then(|cell| Some((cell, cell.pictures.as_ref()?)));
+            let Some((cell, pictures)) = found.filter(|(_, p)| (i as usize) < p.ends.len()) else {
+                return Err(corrupt(format!(
+                    "picture {i} of cell {c}, which is not here"
+                )));
+            };
+            let (start, end) = pictures.range(i as usize);
+            if pictures.file != span.file || start < span.start || end > span.end {
+                return Err(corrupt(format!("picture {i} of cell {c} is not inside it")));
+            }
+            let name = format!("{where_}, picture {i} of cell {c}");
+            let raw = &bytes[(start - span.start) as usize..(end - span.start) as usize];
+            let image = picture::inflate(&name, raw, rows * cols)?;
+            self.space
+                .apply_in(rows, cols, &image, &mut searched, 0, workspace)?;
+            codes.encode(&searched, &mut code);
+            let want = &cell.codes[i as usize * code.len()..(i as usize + 1) * code.len()];
+            if code != want {
+                return Err(Error::Corrupt {
+                    file: name,
+                    what: "its image does not code to the code its cell holds".into(),
+                });
+            }
+            out.push((cell.ids[i as usize], image, searched.clone()));
+        }
+        Ok(out)
     }
 
     fn router_dim(&self) -> usize {
@@ -623,6 +795,12 @@ impl Layout {
     /// Puts every cell together as the [`Dataset`] in id order, checked against the
     /// root's fingerprint: what the client searches once it has the whole layout.
     pub fn assemble(&self, cells: impl IntoIterator<Item = Cell>) -> Result<Dataset> {
+        if self.codes.is_some() {
+            return Err(Error::Corrupt {
+                file: self.name.clone(),
+                what: "a coded layout keeps its images apart: it is searched by parts only".into(),
+            });
+        }
         let dim = self.rows * self.cols;
         let n = self.items as usize;
         let bytes = n as u64 * dim as u64;

@@ -34,7 +34,7 @@ fn body<'b>(
     bytes: &'b [u8],
     magic: &[u8; 8],
     per_query: impl Fn(usize) -> usize,
-    data: &Dataset,
+    data: u64,
     queries: &Dataset,
 ) -> Result<(usize, &'b [u8])> {
     let corrupt = |what: String| Error::Corrupt {
@@ -50,7 +50,7 @@ fn body<'b>(
     let u32_at = |o: usize| u32::from_le_bytes(bytes[o..o + 4].try_into().expect("4 bytes"));
     let u64_at = |o: usize| u64::from_le_bytes(bytes[o..o + 8].try_into().expect("8 bytes"));
     let (k, n) = (u32_at(8) as usize, u32_at(12) as usize);
-    if (u64_at(16), u64_at(24), n) != (data.fingerprint(), queries.fingerprint(), queries.len()) {
+    if (u64_at(16), u64_at(24), n) != (data, queries.fingerprint(), queries.len()) {
         return Err(corrupt(format!(
             "made for other data ({n} queries); rebuild it with `ssam truth` or `ssam bench`"
         )));
@@ -95,7 +95,14 @@ impl Answers {
 
     /// Reads a file made for exactly these `data` and `queries`.
     pub fn from_bytes(file: &str, bytes: &[u8], data: &Dataset, queries: &Dataset) -> Result<Self> {
-        let (k, body) = body(file, bytes, ANSWERS_MAGIC, |k| 8 * k, data, queries)?;
+        let (k, body) = body(
+            file,
+            bytes,
+            ANSWERS_MAGIC,
+            |k| 8 * k,
+            data.fingerprint(),
+            queries,
+        )?;
         let pairs: Vec<u32> = u32s(body).collect();
         let neighbors = pairs
             .chunks_exact(2 * k.max(1))
@@ -157,10 +164,31 @@ impl KthDistances {
         b
     }
 
+    /// Wraps distances computed for `queries` against data known only by its
+    /// fingerprint (a streamed layout's, whose images are never all in one place).
+    pub fn of_fingerprint(k: usize, distances: Vec<u32>, data: u64, queries: &Dataset) -> Self {
+        KthDistances {
+            k,
+            distances,
+            data,
+            queries: queries.fingerprint(),
+        }
+    }
+
     /// Reads a file made for exactly these `data` and `queries`.
     pub fn from_bytes(file: &str, bytes: &[u8], data: &Dataset, queries: &Dataset) -> Result<Self> {
+        KthDistances::from_bytes_of(file, bytes, data.fingerprint(), queries)
+    }
+
+    /// Reads a file made for exactly the data of fingerprint `data` and `queries`.
+    pub fn from_bytes_of(file: &str, bytes: &[u8], data: u64, queries: &Dataset) -> Result<Self> {
         let (k, body) = body(file, bytes, KTH_MAGIC, |_| 4, data, queries)?;
-        Ok(KthDistances::new(k, u32s(body).collect(), data, queries))
+        Ok(KthDistances::of_fingerprint(
+            k,
+            u32s(body).collect(),
+            data,
+            queries,
+        ))
     }
 }
 

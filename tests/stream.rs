@@ -14,6 +14,7 @@ fn small() -> (Dataset, ssam::stream::Written) {
         cell: 100,
         top: 512,
         seed: 3,
+        codes: 0,
     };
     let written = write(&data, Space::DEFAULT, "small", params).unwrap();
     (data, written)
@@ -42,6 +43,39 @@ fn fetch_until_ready(
         }
     }
     trips
+}
+
+/// An index of `data` that answers exactly.
+fn exact_index(data: &Dataset) -> Index {
+    Index::build(
+        data.clone(),
+        Space::DEFAULT,
+        Params::default(),
+        None,
+        &mut |_, _| {},
+    )
+    .unwrap()
+}
+
+/// Fetches what `q` needs and checks that its 10 nearest found are the exact ones.
+fn assert_finds_exact(
+    streamed: &mut Streamed,
+    written: &ssam::stream::Written,
+    index: &Index,
+    q: &[u8],
+    probes: Probes,
+    scratch: &mut StreamScratch,
+) {
+    fetch_until_ready(streamed, written, q, probes, scratch);
+    let found: Vec<_> = streamed
+        .find(q, 10, Ranking::Space, scratch)
+        .unwrap()
+        .iter()
+        .map(|f| f.neighbor)
+        .collect();
+    let mut exact = Scratch::new();
+    let exact = index.search(q, 10, Effort::Exact, &mut exact).unwrap();
+    assert_eq!(found, exact);
 }
 
 #[test]
@@ -74,35 +108,18 @@ fn probing_every_cell_is_exact_search_and_fewer_cells_cost_fewer_bytes() {
     let (data, written) = small();
     let layout = Layout::from_bytes("small.root", &written.root).unwrap();
     let blocks = layout.blocks().len();
-    let index = Index::build(
-        data.clone(),
-        Space::DEFAULT,
-        Params::default(),
-        None,
-        &mut |_, _| {},
-    )
-    .unwrap();
+    let index = exact_index(&data);
     let test = mnist("t10k").head(40);
     let mut streamed = Streamed::new(layout.clone(), usize::MAX);
     let mut scratch = StreamScratch::default();
-    let mut exact_scratch = Scratch::new();
     let all = Probes {
         routers: 1,
         cells: blocks,
+        pictures: 0,
     };
     for i in 0..test.len() {
         let q = test.image(i);
-        fetch_until_ready(&mut streamed, &written, q, all, &mut scratch);
-        let found: Vec<_> = streamed
-            .find(q, 10, Ranking::Space, &mut scratch)
-            .unwrap()
-            .iter()
-            .map(|f| f.neighbor)
-            .collect();
-        let exact = index
-            .search(q, 10, Effort::Exact, &mut exact_scratch)
-            .unwrap();
-        assert_eq!(found, exact, "test digit {i}");
+        assert_finds_exact(&mut streamed, &written, &index, q, all, &mut scratch);
         // Re-ranked, the hits carry their own labels and images.
         for f in streamed
             .find(q, 10, Ranking::DEFAULT, &mut scratch)
@@ -121,6 +138,7 @@ fn probing_every_cell_is_exact_search_and_fewer_cells_cost_fewer_bytes() {
             Probes {
                 routers: 1,
                 cells: 2,
+                pictures: 0,
             },
             &mut scratch,
         )
@@ -136,7 +154,8 @@ fn probing_every_cell_is_exact_search_and_fewer_cells_cost_fewer_bytes() {
             q,
             Probes {
                 routers: 1,
-                cells: 2
+                cells: 2,
+                pictures: 0,
             },
             &mut scratch
         ),
@@ -162,6 +181,7 @@ fn cells_beyond_the_bound_are_dropped_least_recent_first_never_those_in_use() {
             Probes {
                 routers: 1,
                 cells: 4,
+                pictures: 0,
             },
             &mut scratch,
         );
@@ -189,6 +209,7 @@ fn a_large_set_gets_a_level_of_routers_and_takes_two_round_trips() {
             cell: 50,
             top: 16,
             seed: 1,
+            codes: 0,
         },
     )
     .unwrap();
@@ -200,6 +221,7 @@ fn a_large_set_gets_a_level_of_routers_and_takes_two_round_trips() {
     let probes = Probes {
         routers: 2,
         cells: 6,
+        pictures: 0,
     };
     assert_eq!(
         fetch_until_ready(&mut streamed, &written, &q, probes, &mut scratch),
@@ -273,6 +295,7 @@ fn damaged_blocks_and_roots_are_refused_naming_the_file() {
             cell: 100,
             top: 512,
             seed: 4,
+            codes: 0,
         },
     )
     .unwrap();
@@ -305,5 +328,225 @@ fn damaged_blocks_and_roots_are_refused_naming_the_file() {
             .unwrap_err()
             .to_string();
         assert!(e.contains("small.root") && e.contains(what), "{what}: {e}");
+    }
+}
+
+/// A coded layout of 6,000 digits: cells of about 50 (codes of 16 bytes, pictures apart)
+/// under a level of routers.
+fn coded(seed: u64) -> (Dataset, ssam::stream::Written) {
+    let data = mnist("train").head(6000);
+    let params = WriteParams::Routed {
+        cell: 50,
+        top: 16,
+        seed,
+        codes: 16,
+    };
+    let written = write(&data, Space::DEFAULT, "coded", params).unwrap();
+    (data, written)
+}
+
+#[test]
+fn a_coded_layout_fetches_routers_cells_then_pictures_and_measures_them_exactly() {
+    let (data, written) = coded(1);
+    let layout = Layout::from_bytes("coded.root", &written.root).unwrap();
+    assert!(layout.coded() && layout.blocks().iter().any(|b| b.router));
+    // Its cells hold no images: it is never put together whole.
+    assert!(layout.assemble(Vec::new()).is_err());
+    let test = mnist("t10k").head(20);
+    let mut scratch = StreamScratch::default();
+    let probes = Probes {
+        routers: 2,
+        cells: 6,
+        pictures: 40,
+    };
+    let mut right = 0;
+    for i in 0..test.len() {
+        let q = test.image(i);
+        let mut cold = Streamed::new(layout.clone(), usize::MAX);
+        // Routers, cells, pictures.
+        assert_eq!(
+            fetch_until_ready(&mut cold, &written, q, probes, &mut scratch),
+            3
+        );
+        assert_eq!(cold.blocks().pictures(), 40);
+        let found = cold.find(q, 10, Ranking::DEFAULT, &mut scratch).unwrap();
+        assert_eq!(found.len(), 10);
+        for f in &found {
+            assert_eq!(f.label, data.label(f.neighbor.id as usize));
+            assert_eq!(f.image, data.image(f.neighbor.id as usize));
+            assert_eq!(cold.image(f.neighbor.id), Some(f.image.as_slice()));
+        }
+        right += usize::from(found[0].label == test.label(i));
+        // Asked again, everything is here.
+        assert_eq!(cold.plan(q, probes, &mut scratch).unwrap(), Plan::Ready);
+    }
+    assert!(right >= 18, "{right} of 20 right");
+}
+
+#[test]
+fn a_coded_layout_probed_whole_is_exact_search() {
+    let (data, written) = coded(1);
+    let layout = Layout::from_bytes("coded.root", &written.root).unwrap();
+    let index = exact_index(&data);
+    let all = Probes {
+        routers: usize::MAX,
+        cells: usize::MAX,
+        pictures: usize::MAX,
+    };
+    let mut streamed = Streamed::new(layout, usize::MAX);
+    let mut scratch = StreamScratch::default();
+    let test = mnist("t10k").head(5);
+    for i in 0..test.len() {
+        assert_finds_exact(
+            &mut streamed,
+            &written,
+            &index,
+            test.image(i),
+            all,
+            &mut scratch,
+        );
+    }
+}
+
+#[test]
+fn pictures_beyond_the_bound_are_dropped_never_those_in_use() {
+    let (_, written) = coded(1);
+    let layout = Layout::from_bytes("coded.root", &written.root).unwrap();
+    // Room for the cells a query needs and few pictures.
+    let mut streamed = Streamed::new(layout, 200 * 1024);
+    let mut scratch = StreamScratch::default();
+    let probes = Probes {
+        routers: 2,
+        cells: 6,
+        pictures: 40,
+    };
+    let test = mnist("t10k").head(30);
+    for i in 0..test.len() {
+        let q = test.image(i);
+        fetch_until_ready(&mut streamed, &written, q, probes, &mut scratch);
+        assert_eq!(
+            streamed
+                .find(q, 10, Ranking::Space, &mut scratch)
+                .unwrap()
+                .len(),
+            10,
+            "test digit {i}"
+        );
+        assert!(
+            streamed.blocks().bytes() <= 200 * 1024 + 40 * (784 + 256),
+            "{} bytes kept",
+            streamed.blocks().bytes()
+        );
+    }
+}
+
+/// The picture spans a cold query of test digit 0 asks for in its third round, with
+/// the client holding the cells they belong to.
+fn picture_round(written: &ssam::stream::Written) -> (Streamed, Vec<Span>, StreamScratch) {
+    let layout = Layout::from_bytes("coded.root", &written.root).unwrap();
+    let mut streamed = Streamed::new(layout, usize::MAX);
+    let mut scratch = StreamScratch::default();
+    let q = mnist("t10k").image(0).to_vec();
+    let probes = Probes {
+        routers: 2,
+        cells: 6,
+        pictures: 40,
+    };
+    loop {
+        let Plan::Fetch(spans) = streamed.plan(&q, probes, &mut scratch).unwrap() else {
+            panic!("a cold query never asked for pictures");
+        };
+        if !spans[0].pictures.is_empty() {
+            return (streamed, spans, scratch);
+        }
+        for s in &spans {
+            streamed
+                .receive(s, &span_bytes(written, s), &mut scratch)
+                .unwrap();
+        }
+    }
+}
+
+#[test]
+fn damaged_pictures_are_refused_naming_the_file_and_the_picture() {
+    let (_, written) = coded(1);
+    let (mut streamed, spans, mut scratch) = picture_round(&written);
+    let span = &spans[0];
+    let good = span_bytes(&written, span);
+    let file = &written.files[usize::from(span.file)].0;
+    // The other pictures arrive whole.
+    for s in &spans[1..] {
+        streamed
+            .receive(s, &span_bytes(&written, s), &mut scratch)
+            .unwrap();
+    }
+    // Every flipped byte is refused, or lies where it changes no picture (between two
+    // pictures the range bridged, or in a stream's unused last bits).
+    let data = mnist("train").head(6000);
+    let q = mnist("t10k").image(0).to_vec();
+    let mut refused = 0;
+    for at in 0..good.len() {
+        let mut bad = good.clone();
+        bad[at] ^= 0x04;
+        match streamed.receive(span, &bad, &mut scratch) {
+            Ok(()) => {
+                for f in streamed.find(&q, 40, Ranking::Space, &mut scratch).unwrap() {
+                    let id = f.neighbor.id as usize;
+                    assert_eq!(f.image, data.image(id), "byte {at}: a damaged picture kept");
+                }
+            }
+            Err(e) => {
+                assert!(e.to_string().contains(file), "byte {at}: {e}");
+                refused += 1;
+            }
+        }
+    }
+    assert!(
+        refused >= span.pictures.len() * 100,
+        "{refused} flips refused"
+    );
+    for cut in 0..good.len() {
+        assert!(streamed.receive(span, &good[..cut], &mut scratch).is_err());
+    }
+    let longer = [good.as_slice(), b"more"].concat();
+    assert!(streamed.receive(span, &longer, &mut scratch).is_err());
+    // Pictures of another build at the same place: other cells, other order.
+    let (_, other) = coded(2);
+    let theirs = &other.files[usize::from(span.file)].1;
+    let at = span.start as usize..(span.end as usize).min(theirs.len());
+    let e = streamed
+        .receive(span, &theirs[at], &mut scratch)
+        .unwrap_err();
+    assert!(e.to_string().contains("picture"), "{e}");
+    // Pictures of cells the client does not hold.
+    let (_, spans_elsewhere, _) = picture_round(&written);
+    let mut fresh = Streamed::new(streamed.layout().clone(), usize::MAX);
+    let s = &spans_elsewhere[0];
+    let e = fresh
+        .receive(s, &span_bytes(&written, s), &mut scratch)
+        .unwrap_err();
+    assert!(e.to_string().contains("not here"), "{e}");
+    // The good bytes still go in.
+    streamed.receive(span, &good, &mut scratch).unwrap();
+}
+
+#[test]
+fn every_cut_or_flip_of_a_coded_root_is_refused() {
+    let (_, written) = coded(1);
+    let raw = ssam::gzip::gunzip("r", &written.root, ssam::gzip::Limit::at_most(1 << 24)).unwrap();
+    assert!(Layout::from_bytes("coded.root", &raw).is_ok());
+    for cut in (0..raw.len()).step_by(97) {
+        assert!(
+            Layout::from_bytes("coded.root", &raw[..cut]).is_err(),
+            "cut at {cut}"
+        );
+    }
+    for at in (0..raw.len()).step_by(89) {
+        let mut bad = raw.clone();
+        bad[at] ^= 0x20;
+        assert!(
+            Layout::from_bytes("coded.root", &bad).is_err(),
+            "flip at {at}"
+        );
     }
 }

@@ -5,6 +5,7 @@
 
 use std::collections::HashMap;
 
+use super::picture::{self, Place};
 use super::{Block, Cell, Layout, Router, Span, Top};
 use crate::distance::l2_sq;
 use crate::error::{Error, Result};
@@ -19,6 +20,9 @@ pub struct Probes {
     pub routers: usize,
     /// Cells searched.
     pub cells: usize,
+    /// In a coded layout, the items nearest by code whose pictures are fetched and
+    /// measured exactly (at least what the ranking re-ranks).
+    pub pictures: usize,
 }
 
 impl Probes {
@@ -26,6 +30,7 @@ impl Probes {
     pub const DEFAULT: Probes = Probes {
         routers: 4,
         cells: 8,
+        pictures: 64,
     };
 
     /// What the first query of a visit searches with when the whole layout follows in
@@ -35,6 +40,7 @@ impl Probes {
     pub const FIRST: Probes = Probes {
         routers: 4,
         cells: 6,
+        pictures: 64,
     };
 }
 
@@ -66,12 +72,22 @@ struct Searchable {
     used: u64,
 }
 
-/// The blocks that have arrived, cells kept within a byte bound (least recently used
-/// go first; never one the current query needs).
+/// A picture that has arrived: the image and its vector in the layout's space.
+#[derive(Debug)]
+struct Picture {
+    image: Vec<u8>,
+    searched: Vec<u8>,
+    used: u64,
+}
+
+/// The blocks that have arrived, cells and pictures kept within a byte bound (least
+/// recently used go first; never one the current query needs).
 #[derive(Debug, Default)]
 pub struct Blocks {
     cells: HashMap<u32, Searchable>,
     routers: HashMap<u32, Router>,
+    /// A coded layout's pictures, by item id.
+    pictures: HashMap<u32, Picture>,
     bytes: usize,
     most: usize,
     tick: u64,
@@ -106,14 +122,22 @@ impl Blocks {
         }
     }
 
+    /// Pictures held.
+    pub fn pictures(&self) -> usize {
+        self.pictures.len()
+    }
+
     fn evict(&mut self) {
+        // Pictures first: one costs a few hundred bytes to fetch again, a cell kilobytes.
         while self.bytes > self.most {
-            let Some((&b, _)) = self
-                .cells
-                .iter()
-                .filter(|(_, s)| s.used < self.tick)
-                .min_by_key(|&(&b, s)| (s.used, b))
-            else {
+            let Some(id) = oldest(&self.pictures, |p| p.used, self.tick) else {
+                break;
+            };
+            let gone = self.pictures.remove(&id).expect("just found");
+            self.bytes -= gone.image.len() + gone.searched.len();
+        }
+        while self.bytes > self.most {
+            let Some(b) = oldest(&self.cells, |s| s.used, self.tick) else {
                 return;
             };
             let gone = self.cells.remove(&b).expect("just found");
@@ -122,8 +146,17 @@ impl Blocks {
     }
 }
 
+/// The key of the least recently used of `held` not used by the query at `tick`.
+fn oldest<T>(held: &HashMap<u32, T>, used: impl Fn(&T) -> u64, tick: u64) -> Option<u32> {
+    held.iter()
+        .filter(|(_, v)| used(v) < tick)
+        .min_by_key(|&(&k, v)| (used(v), k))
+        .map(|(&k, _)| k)
+}
+
 fn size(s: &Searchable) -> usize {
-    s.cell.images.len() + s.searched.len() + 5 * s.cell.ids.len()
+    let pictures = s.cell.pictures.as_ref().map_or(0, |p| 8 * p.ends.len());
+    s.cell.images.len() + s.cell.codes.len() + pictures + s.searched.len() + 5 * s.cell.ids.len()
 }
 
 /// Reusable state of a streamed query.
@@ -137,6 +170,11 @@ pub struct StreamScratch {
     top: TopK,
     /// Candidates by their place in the chosen cells (cell, item).
     places: Vec<(u32, u32)>,
+    /// A coded layout's query codes, one per version of the query.
+    codes: Vec<u8>,
+    code: Vec<u8>,
+    /// A coded layout's candidates by code, nearest first (cell block, item).
+    picked: Vec<(u32, u32)>,
     rerank: Rerank,
     workspace: Workspace,
 }
@@ -192,6 +230,28 @@ impl Streamed {
         bytes: &[u8],
         scratch: &mut StreamScratch,
     ) -> Result<()> {
+        if !span.pictures.is_empty() {
+            let cells = &self.blocks.cells;
+            let arrived = self.layout.take_pictures(
+                span,
+                bytes,
+                |c| cells.get(&c).map(|s| &s.cell),
+                &mut scratch.workspace,
+            )?;
+            for (id, image, searched) in arrived {
+                let p = Picture {
+                    image,
+                    searched,
+                    used: self.blocks.tick,
+                };
+                self.blocks.bytes += p.image.len() + p.searched.len();
+                if let Some(old) = self.blocks.pictures.insert(id, p) {
+                    self.blocks.bytes -= old.image.len() + old.searched.len();
+                }
+            }
+            self.blocks.evict();
+            return Ok(());
+        }
         for (b, block) in self.layout.take(span, bytes)? {
             self.insert(b, block, scratch)?;
         }
@@ -210,8 +270,15 @@ impl Streamed {
                 }
                 let (rows, cols) = self.layout.shape();
                 let space = self.layout.space();
+                // A coded cell is searched by its codes; its items' vectors come with
+                // their pictures.
                 let vdim = space.dim(rows, cols);
-                let mut searched = vec![0u8; cell.len() * vdim];
+                let images = if cell.pictures.is_some() {
+                    0
+                } else {
+                    cell.len()
+                };
+                let mut searched = vec![0u8; images * vdim];
                 for (i, out) in searched.chunks_exact_mut(vdim).enumerate() {
                     space.apply_in(
                         rows,
@@ -306,10 +373,71 @@ impl Streamed {
             .copied()
             .filter(|&b| !self.blocks.has(b))
             .collect();
+        if !missing.is_empty() {
+            return Ok(Plan::Fetch(self.layout.spans(&missing)));
+        }
+        if self.layout.codes().is_some() {
+            return Ok(self.plan_pictures(probes.pictures, scratch));
+        }
+        Ok(Plan::Ready)
+    }
+
+    /// A coded layout's third round: the items of the chosen cells nearest to the query
+    /// by code, and the pictures of them not here yet.
+    fn plan_pictures(&mut self, count: usize, scratch: &mut StreamScratch) -> Plan {
+        let codes = self.layout.codes().expect("a coded layout");
+        let c = codes.dim();
+        let (rows, cols) = self.layout.shape();
+        let vdim = self.layout.space().dim(rows, cols);
+        scratch.codes.clear();
+        for q in scratch.variants.chunks_exact(vdim) {
+            codes.encode(q, &mut scratch.code);
+            scratch.codes.extend_from_slice(&scratch.code);
+        }
+        let items: usize = scratch
+            .chosen
+            .iter()
+            .map(|b| self.blocks.cells[b].cell.len())
+            .sum();
+        scratch.top.reset(count.clamp(1, items.max(1)));
+        scratch.places.clear();
+        for &b in &scratch.chosen {
+            let s = &self.blocks.cells[&b];
+            for (i, code) in s.cell.codes.chunks_exact(c).enumerate() {
+                let d = closest(code, &scratch.codes);
+                scratch.top.push(Neighbor {
+                    distance: d,
+                    id: scratch.places.len() as u32,
+                });
+                scratch.places.push((b, i as u32));
+            }
+        }
+        scratch.picked.clear();
+        let mut missing = Vec::new();
+        for n in scratch.top.as_slice() {
+            let (b, i) = scratch.places[n.id as usize];
+            scratch.picked.push((b, i));
+            let cell = &self.blocks.cells[&b].cell;
+            let id = cell.ids[i as usize];
+            match self.blocks.pictures.get_mut(&id) {
+                Some(p) => p.used = self.blocks.tick,
+                None => {
+                    let pictures = cell.pictures.as_ref().expect("a coded cell");
+                    let (start, end) = pictures.range(i as usize);
+                    missing.push(Place {
+                        file: pictures.file,
+                        start,
+                        end,
+                        cell: b,
+                        item: i,
+                    });
+                }
+            }
+        }
         if missing.is_empty() {
-            Ok(Plan::Ready)
+            Plan::Ready
         } else {
-            Ok(Plan::Fetch(self.layout.spans(&missing)))
+            Plan::Fetch(picture::spans(missing))
         }
     }
 
@@ -325,6 +453,9 @@ impl Streamed {
         let (rows, cols) = self.layout.shape();
         let dim = rows * cols;
         let vdim = self.layout.space().dim(rows, cols);
+        if self.layout.codes().is_some() {
+            return self.find_coded(query, k, ranking, scratch);
+        }
         let StreamScratch {
             variants,
             chosen,
@@ -361,12 +492,7 @@ impl Streamed {
             let (c, i) = places[place as usize];
             cells[c as usize].image(i as usize, dim)
         };
-        let ranked: Vec<Neighbor> = match ranking {
-            Ranking::Space => top.as_slice().iter().take(k).copied().collect(),
-            Ranking::Distortion { model, .. } => rerank
-                .run(model, (rows, cols), query, top.as_slice(), k, image)?
-                .to_vec(),
-        };
+        let ranked = ranked(ranking, rerank, (rows, cols), query, top, k, image)?;
         Ok(ranked
             .into_iter()
             .map(|n| {
@@ -384,6 +510,63 @@ impl Streamed {
             .collect())
     }
 
+    /// [`Streamed::find`] in a coded layout: the candidates the plan picked by code,
+    /// measured exactly on the vectors of their pictures.
+    fn find_coded(
+        &self,
+        query: &[u8],
+        k: usize,
+        ranking: Ranking,
+        scratch: &mut StreamScratch,
+    ) -> Result<Vec<Found>> {
+        let (rows, cols) = self.layout.shape();
+        let StreamScratch {
+            variants,
+            top,
+            picked,
+            rerank,
+            ..
+        } = scratch;
+        top.reset(ranking.candidates(k));
+        // The candidates as (label, picture), by their place among the picked.
+        let mut here: Vec<(u32, u8, &Picture)> = Vec::with_capacity(picked.len());
+        for &(b, i) in picked.iter() {
+            let cell = self.blocks.cells.get(&b).map(|s| &s.cell);
+            let found = cell.and_then(|cell| {
+                let id = *cell.ids.get(i as usize)?;
+                Some((id, cell.labels[i as usize], self.blocks.pictures.get(&id)?))
+            });
+            let Some(found) = found else {
+                return Err(Error::InvalidInput(format!(
+                    "item {i} of cell {b} of {} has not arrived",
+                    self.layout.name()
+                )));
+            };
+            let d = closest(&found.2.searched, variants);
+            top.push(Neighbor {
+                distance: d,
+                id: here.len() as u32,
+            });
+            here.push(found);
+        }
+        let image = |place: u32| here[place as usize].2.image.as_slice();
+        let ranked = ranked(ranking, rerank, (rows, cols), query, top, k, image)?;
+        Ok(ranked
+            .into_iter()
+            .map(|n| {
+                let (id, label, p) = here[n.id as usize];
+                Found {
+                    neighbor: Neighbor {
+                        distance: n.distance,
+                        id,
+                    },
+                    label,
+                    image: p.image.clone(),
+                }
+            })
+            .collect())
+    }
+
     /// Item `id` of a table layout, when its block has arrived: image and label.
     pub fn item(&self, id: u32) -> Option<(&[u8], u8)> {
         let b = self.layout.block_of(id)?;
@@ -395,12 +578,33 @@ impl Streamed {
 
     /// The original image of item `id`, when a cell holding it is here.
     pub fn image(&self, id: u32) -> Option<&[u8]> {
+        if let Some(p) = self.blocks.pictures.get(&id) {
+            return Some(&p.image);
+        }
         let dim = self.layout.shape().0 * self.layout.shape().1;
         self.blocks.cells.values().find_map(|s| {
             let i = s.cell.ids.iter().position(|&x| x == id)?;
             Some(s.cell.image(i, dim))
         })
     }
+}
+
+/// The `k` of `top` that `ranking` puts first.
+fn ranked<'a>(
+    ranking: Ranking,
+    rerank: &mut Rerank,
+    shape: (usize, usize),
+    query: &[u8],
+    top: &TopK,
+    k: usize,
+    image: impl Fn(u32) -> &'a [u8],
+) -> Result<Vec<Neighbor>> {
+    Ok(match ranking {
+        Ranking::Space => top.as_slice().iter().take(k).copied().collect(),
+        Ranking::Distortion { model, .. } => rerank
+            .run(model, shape, query, top.as_slice(), k, image)?
+            .to_vec(),
+    })
 }
 
 /// The distance from the nearest version of the query to `centroid`.

@@ -7,7 +7,12 @@ use flate2::{Compression, write::GzEncoder};
 use xxhash_rust::xxh3::xxh3_64;
 
 use super::kmeans::{self, Part};
-use super::{HEAD, KIND_CELL, KIND_ROUTER, MAGIC, MAX_FILE_BYTES, TOP_ROUTED, TOP_TABLE, VERSION};
+use super::picture;
+use super::{
+    HEAD, KIND_CELL, KIND_ROUTER, MAGIC, MAX_FILE_BYTES, TOP_ROUTED, TOP_TABLE, VERSION,
+    VERSION_CODED,
+};
+use crate::codes::Codes;
 use crate::dataset::Dataset;
 use crate::error::{Error, Result};
 use crate::index;
@@ -25,6 +30,9 @@ pub enum WriteParams {
         top: usize,
         /// Seed of the k-means starts.
         seed: u64,
+        /// Bytes of compact code a cell holds per item, its image then lying apart as a
+        /// picture (format 2); 0 keeps images in the cells (format 1).
+        codes: usize,
     },
     /// Blocks of `per_block` items in id order.
     Table {
@@ -40,6 +48,7 @@ impl WriteParams {
         cell: 256,
         top: 512,
         seed: 1,
+        codes: 0,
     };
     /// What the site's test digits are cut into: 100 a block, so one costs about 16 kB.
     pub const TABLE: WriteParams = WriteParams::Table { per_block: 100 };
@@ -72,7 +81,25 @@ pub fn write(data: &Dataset, space: Space, stem: &str, params: WriteParams) -> R
         )));
     }
     let dim = data.dim();
+    let coded = match params {
+        WriteParams::Routed { codes, .. } if codes > 0 => {
+            let transformed = index::transform(data, space)?;
+            let searched = transformed.as_ref().unwrap_or(data);
+            Some(Codes::train(searched, codes)?)
+        }
+        _ => None,
+    };
+    // A coded layout's pictures, written as its cells are made: in cell order, so that
+    // the candidates of one cell lie near each other.
+    let pictures = std::cell::RefCell::new(Pictures::default());
     let cell = |ids: &[u32]| {
+        if let Some(codes) = &coded {
+            return Out {
+                kind: KIND_CELL,
+                items: ids.len() as u32,
+                bytes: gzip(&pictures.borrow_mut().coded_cell(data, codes, ids)),
+            };
+        }
         let mut raw = Vec::with_capacity(4 + ids.len() * (5 + dim));
         raw.extend_from_slice(&(ids.len() as u32).to_le_bytes());
         for &id in ids {
@@ -102,6 +129,7 @@ pub fn write(data: &Dataset, space: Space, stem: &str, params: WriteParams) -> R
             cell: size,
             top: most,
             seed,
+            ..
         } => {
             let transformed = index::transform(data, space)?;
             let searched = transformed.as_ref().unwrap_or(data);
@@ -155,8 +183,10 @@ pub fn write(data: &Dataset, space: Space, stem: &str, params: WriteParams) -> R
             top.extend_from_slice(&router(&children, &centroids)[..]);
         }
     }
-    // Data files of whole blocks, each under the hosts' limit.
-    let mut files: Vec<Vec<u8>> = vec![Vec::new()];
+    // Data files: a coded layout's pictures first (its cells name them by their place
+    // among those), then files of whole blocks, each under the hosts' limit.
+    let mut files: Vec<Vec<u8>> = pictures.into_inner().files;
+    files.push(Vec::new());
     let mut entries = Vec::with_capacity(blocks.len());
     for b in &blocks {
         let last = files.last_mut().expect("one file at least");
@@ -166,6 +196,12 @@ pub fn write(data: &Dataset, space: Space, stem: &str, params: WriteParams) -> R
         let f = files.len() - 1;
         entries.push((f as u16, files[f].len() as u64));
         files[f].extend_from_slice(&b.bytes);
+    }
+    if files.len() > usize::from(u16::MAX) {
+        return Err(Error::InvalidInput(format!(
+            "{} data files are more than a root names",
+            files.len()
+        )));
     }
     let files: Vec<(String, Vec<u8>)> = files
         .into_iter()
@@ -178,6 +214,12 @@ pub fn write(data: &Dataset, space: Space, stem: &str, params: WriteParams) -> R
     body.extend_from_slice(&data.fingerprint().to_le_bytes());
     body.extend_from_slice(&space.to_bytes());
     body.push(u8::from(data.labels().iter().all(|&l| l <= 9)));
+    if let Some(codes) = &coded {
+        body.extend_from_slice(&(codes.dim() as u16).to_le_bytes());
+        for w in codes.weights().iter().chain(codes.offsets()) {
+            body.extend_from_slice(&w.to_le_bytes());
+        }
+    }
     body.extend_from_slice(&(files.len() as u16).to_le_bytes());
     for (name, bytes) in &files {
         body.push(name.len() as u8);
@@ -196,7 +238,12 @@ pub fn write(data: &Dataset, space: Space, stem: &str, params: WriteParams) -> R
     body.extend_from_slice(&top);
     let mut root = Vec::with_capacity(HEAD as usize + body.len());
     root.extend_from_slice(&MAGIC);
-    root.extend_from_slice(&VERSION.to_le_bytes());
+    let version = if coded.is_some() {
+        VERSION_CODED
+    } else {
+        VERSION
+    };
+    root.extend_from_slice(&version.to_le_bytes());
     root.extend_from_slice(&xxh3_64(&body).to_le_bytes());
     root.extend_from_slice(&(body.len() as u64).to_le_bytes());
     root.extend_from_slice(&body);
@@ -221,4 +268,59 @@ fn gzip(raw: &[u8]) -> Vec<u8> {
     let mut enc = GzEncoder::new(Vec::new(), Compression::best());
     enc.write_all(raw).expect("writing to memory cannot fail");
     enc.finish().expect("writing to memory cannot fail")
+}
+
+/// A coded layout's picture data files, filled as its cells are made.
+#[derive(Default)]
+struct Pictures {
+    files: Vec<Vec<u8>>,
+}
+
+impl Pictures {
+    /// The raw bytes of the coded cell of `ids`, its pictures added to the files.
+    fn coded_cell(&mut self, data: &Dataset, codes: &Codes, ids: &[u32]) -> Vec<u8> {
+        // Items in the order of a greedy walk by code from each to the nearest not yet
+        // visited: a query's candidates in a cell then lie in few runs of its pictures,
+        // which few ranges fetch without the pictures between.
+        let walk = kmeans::chained(
+            ids.iter()
+                .map(|&id| Part {
+                    centroid: codes.code(id as usize).to_vec(),
+                    ids: vec![id],
+                })
+                .collect(),
+        );
+        let ids: Vec<u32> = walk.into_iter().flat_map(|p| p.ids).collect();
+        let ids = &ids[..];
+        let pictures: Vec<Vec<u8>> = ids
+            .iter()
+            .map(|&id| picture::compress(data.image(id as usize)))
+            .collect();
+        let total: usize = pictures.iter().map(Vec::len).sum();
+        if self
+            .files
+            .last()
+            .is_none_or(|f| !f.is_empty() && (f.len() + total) as u64 > MAX_FILE_BYTES)
+        {
+            self.files.push(Vec::new());
+        }
+        let file = self.files.len() - 1;
+        let offset = self.files[file].len() as u64;
+        let mut raw = Vec::with_capacity(14 + ids.len() * (7 + codes.dim()));
+        raw.extend_from_slice(&(ids.len() as u32).to_le_bytes());
+        for &id in ids {
+            raw.extend_from_slice(&id.to_le_bytes());
+        }
+        raw.extend(ids.iter().map(|&id| data.label(id as usize)));
+        for &id in ids {
+            raw.extend_from_slice(codes.code(id as usize));
+        }
+        raw.extend_from_slice(&(file as u16).to_le_bytes());
+        raw.extend_from_slice(&offset.to_le_bytes());
+        for p in &pictures {
+            raw.extend_from_slice(&(p.len() as u16).to_le_bytes());
+            self.files[file].extend_from_slice(p);
+        }
+        raw
+    }
 }

@@ -22,6 +22,10 @@ pub struct Args {
     /// Items a cell holds, about.
     #[arg(long, default_value_t = 256)]
     cell: usize,
+    /// Bytes of compact code per item in the cells, the images lying apart as pictures
+    /// (format 2, for sets too large for cells of images); 0 keeps images in the cells.
+    #[arg(long, default_value_t = 0)]
+    codes: usize,
     /// Images to lay out instead of MNIST's (an IDX file, gzipped or raw), with --labels.
     #[arg(long, requires = "labels")]
     images: Option<PathBuf>,
@@ -46,6 +50,14 @@ pub struct Args {
     /// Router blocks followed per query (layouts with a level of routers).
     #[arg(long, default_value_t = Probes::DEFAULT.routers)]
     routers: usize,
+    /// In a coded layout, pictures fetched and measured exactly per query (nearest by
+    /// code), one row each.
+    #[arg(long, value_delimiter = ',', default_values_t = [Probes::DEFAULT.pictures])]
+    pictures: Vec<usize>,
+    /// The exact answers' k-th distances of the queries, read from this file when it
+    /// exists, else computed and written there (over a million items they take minutes).
+    #[arg(long)]
+    truth: Option<PathBuf>,
     /// The layout measured (default: MNIST's training digits in the output folder); its
     /// exact answers are computed here unless it is MNIST's, whose ship with the site.
     #[arg(long)]
@@ -68,6 +80,7 @@ pub fn run(assets_dir: &Path, args: Args) -> Result {
             cell: args.cell,
             top,
             seed,
+            codes: args.codes,
         },
         table => table,
     };
@@ -164,6 +177,50 @@ fn read_span(
     Ok(all[span.start as usize..span.end as usize].to_vec())
 }
 
+/// What one query cost: bytes, round trips and range requests.
+#[derive(Default, Clone, Copy)]
+struct Cost {
+    bytes: usize,
+    trips: usize,
+    ranges: usize,
+}
+
+/// Fetches from the files in `folder` what `query` needs until it is ready.
+fn gather(
+    streamed: &mut Streamed,
+    query: &[u8],
+    probes: Probes,
+    folder: &Path,
+    files: &mut Vec<Option<Vec<u8>>>,
+    scratch: &mut StreamScratch,
+) -> Result<Cost> {
+    let mut cost = Cost::default();
+    while let Plan::Fetch(spans) = streamed
+        .plan(query, probes, scratch)
+        .map_err(|e| e.to_string())?
+    {
+        cost.trips += 1;
+        for s in &spans {
+            let b = read_span(folder, streamed.layout(), s, files)?;
+            cost.bytes += b.len();
+            cost.ranges += 1;
+            streamed
+                .receive(s, &b, scratch)
+                .map_err(|e| e.to_string())?;
+        }
+    }
+    Ok(cost)
+}
+
+/// The median and the largest of `kb`.
+fn median_max(mut kb: Vec<f64>) -> (f64, f64) {
+    kb.sort_by(f64::total_cmp);
+    (
+        kb.get(kb.len() / 2).copied().unwrap_or(0.0),
+        kb.last().copied().unwrap_or(0.0),
+    )
+}
+
 fn measure(assets_dir: &Path, out: &Path, args: &Args) -> Result {
     let test = assets::dataset(assets_dir, Split::Test)?;
     let n = args.queries.min(test.len());
@@ -171,16 +228,40 @@ fn measure(assets_dir: &Path, out: &Path, args: &Args) -> Result {
     let path = args.root.clone().unwrap_or(shipped.clone());
     let folder = path.parent().unwrap_or(Path::new(".")).to_path_buf();
     let (mut warm, root_bytes) = open(&path, usize::MAX)?;
+    let coded = warm.layout().coded();
     let mut files = Vec::new();
     let mut scratch = StreamScratch::default();
     let err = |e: ssam::Error| e.to_string();
-    // Every block once, for the warm runs.
+    // Every block once, for the warm runs (a coded layout's pictures come as asked).
     for span in warm.layout().whole() {
         let bytes = read_span(&folder, warm.layout(), &span, &mut files)?;
         warm.receive(&span, &bytes, &mut scratch).map_err(err)?;
     }
+    let (rows, cols) = (test.rows(), test.cols());
+    let queries = Dataset::new(
+        rows,
+        cols,
+        test.pixels()[..n * rows * cols].to_vec(),
+        test.labels()[..n].to_vec(),
+    )
+    .map_err(err)?;
     let t = Instant::now();
-    let kth: Vec<u32> = if path == shipped {
+    let cached = match &args.truth {
+        Some(file) if file.exists() => Some(
+            KthDistances::from_bytes_of(
+                &file.display().to_string(),
+                &assets::read(file)?,
+                warm.layout().fingerprint(),
+                &queries,
+            )
+            .map_err(err)?
+            .distances,
+        ),
+        _ => None,
+    };
+    let kth: Vec<u32> = if let Some(kth) = cached {
+        kth
+    } else if path == shipped {
         let train = assets::dataset(assets_dir, Split::Train)?;
         let space = warm.layout().space();
         let truth = assets_dir.join(in_assets(ssam::shipped::TRUTH));
@@ -193,15 +274,16 @@ fn measure(assets_dir: &Path, out: &Path, args: &Args) -> Result {
         .map_err(err)?
         .distances
     } else {
-        // Exact: every cell searched.
+        // Exact: every cell searched (and in a coded layout every picture measured).
         let all = Probes {
             routers: usize::MAX,
             cells: usize::MAX,
+            pictures: usize::MAX,
         };
         let mut kth = Vec::with_capacity(n);
         for i in 0..n {
             let q = test.image(i);
-            warm.plan(q, all, &mut scratch).map_err(err)?;
+            gather(&mut warm, q, all, &folder, &mut files, &mut scratch)?;
             let found = warm
                 .find(q, 10, Ranking::Space, &mut scratch)
                 .map_err(err)?;
@@ -212,66 +294,78 @@ fn measure(assets_dir: &Path, out: &Path, args: &Args) -> Result {
             warm.layout().len(),
             t.elapsed().as_secs_f64()
         );
+        if let Some(file) = &args.truth {
+            let truth = KthDistances::of_fingerprint(
+                10,
+                kth.clone(),
+                warm.layout().fingerprint(),
+                &queries,
+            );
+            fs::write(file, truth.to_bytes()).map_err(|e| format!("{}: {e}", file.display()))?;
+        }
         kth
     };
     println!(
-        "root {root_bytes} bytes; {n} test digits ({} cold)",
+        "root {root_bytes} bytes; {n} test digits ({} cold, each then a second of its class \
+         for warm)",
         args.cold.min(n)
     );
-    println!("cells  recall@10  1-NN   ms/query(warm)  cold kB p50  max  round trips  ranges");
+    println!(
+        "cells  pictures  recall@10  1-NN   ms/query(warm)  cold kB p50  max  round trips  \
+         ranges  warm kB p50  max"
+    );
+    let pictures = if coded { &args.pictures[..] } else { &[0][..] };
     for &cells in &args.cells {
-        let probes = Probes {
-            cells,
-            routers: args.routers,
-        };
-        let (mut recall, mut right) = (0.0, 0);
-        let t = Instant::now();
-        for (i, &kth) in kth.iter().enumerate().take(n) {
-            let q = test.image(i);
-            if warm.plan(q, probes, &mut scratch).map_err(err)? != Plan::Ready {
-                return Err("a warm plan asked for blocks".into());
+        for &pictures in pictures {
+            let probes = Probes {
+                cells,
+                routers: args.routers,
+                pictures,
+            };
+            let (mut recall, mut right) = (0.0, 0);
+            let t = Instant::now();
+            for (i, &kth) in kth.iter().enumerate().take(n) {
+                let q = test.image(i);
+                gather(&mut warm, q, probes, &folder, &mut files, &mut scratch)?;
+                let plain = warm
+                    .find(q, 10, Ranking::Space, &mut scratch)
+                    .map_err(err)?;
+                let plain: Vec<_> = plain.iter().map(|f| f.neighbor).collect();
+                recall += metrics::recall_from_kth(kth, &plain, 10);
+                let found = warm
+                    .find(q, 10, Ranking::DEFAULT, &mut scratch)
+                    .map_err(err)?;
+                right += usize::from(found.first().is_some_and(|f| f.label == test.label(i)));
             }
-            let plain = warm
-                .find(q, 10, Ranking::Space, &mut scratch)
-                .map_err(err)?;
-            let plain: Vec<_> = plain.iter().map(|f| f.neighbor).collect();
-            recall += metrics::recall_from_kth(kth, &plain, 10);
-            let found = warm
-                .find(q, 10, Ranking::DEFAULT, &mut scratch)
-                .map_err(err)?;
-            right += usize::from(found.first().is_some_and(|f| f.label == test.label(i)));
-        }
-        let ms = t.elapsed().as_secs_f64() * 1e3 / n as f64;
-        let mut kb = Vec::new();
-        let (mut trips, mut ranges) = (0, 0);
-        for i in 0..args.cold.min(n) {
-            let (mut cold, _) = open(&path, usize::MAX)?;
-            let mut bytes = 0;
-            while let Plan::Fetch(spans) = cold
-                .plan(test.image(i), probes, &mut scratch)
-                .map_err(err)?
-            {
-                trips += 1;
-                for s in &spans {
-                    let b = read_span(&folder, cold.layout(), s, &mut files)?;
-                    bytes += b.len();
-                    ranges += 1;
-                    cold.receive(s, &b, &mut scratch).map_err(err)?;
+            let ms = t.elapsed().as_secs_f64() * 1e3 / n as f64;
+            let (mut cold_kb, mut warm_kb) = (Vec::new(), Vec::new());
+            let (mut trips, mut ranges) = (0, 0);
+            for i in 0..args.cold.min(n) {
+                let (mut cold, _) = open(&path, usize::MAX)?;
+                let q = test.image(i);
+                let c = gather(&mut cold, q, probes, &folder, &mut files, &mut scratch)?;
+                cold_kb.push(c.bytes as f64 / 1e3);
+                trips += c.trips;
+                ranges += c.ranges;
+                // The next test digit of the same class, on the same client.
+                if let Some(j) = (i + 1..test.len()).find(|&j| test.label(j) == test.label(i)) {
+                    let q = test.image(j);
+                    let c = gather(&mut cold, q, probes, &folder, &mut files, &mut scratch)?;
+                    warm_kb.push(c.bytes as f64 / 1e3);
                 }
             }
-            kb.push(bytes as f64 / 1e3);
+            let cold_n = cold_kb.len().max(1) as f64;
+            let (cold_p50, cold_max) = median_max(cold_kb);
+            let (warm_p50, warm_max) = median_max(warm_kb);
+            println!(
+                "{cells:5}  {pictures:8}  {:9.4}  {:.4}  {ms:14.2}  {cold_p50:11.1}  {cold_max:5.1}  \
+                 {:11.2}  {:6.2}  {warm_p50:11.1}  {warm_max:5.1}",
+                recall / n as f64,
+                right as f64 / n as f64,
+                trips as f64 / cold_n,
+                ranges as f64 / cold_n
+            );
         }
-        kb.sort_by(f64::total_cmp);
-        let cold_n = kb.len().max(1) as f64;
-        println!(
-            "{cells:5}  {:9.4}  {:.4}  {ms:14.2}  {:11.1}  {:5.1}  {:11.2}  {:6.2}",
-            recall / n as f64,
-            right as f64 / n as f64,
-            kb.get(kb.len() / 2).copied().unwrap_or(0.0),
-            kb.last().copied().unwrap_or(0.0),
-            trips as f64 / cold_n,
-            ranges as f64 / cold_n
-        );
     }
     Ok(())
 }
