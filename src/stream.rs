@@ -197,6 +197,15 @@ pub enum Block {
     Router(Router),
 }
 
+/// A picture as it arrived, checked: whose it is, its image and its vector in the
+/// layout's space.
+#[derive(Debug)]
+pub(crate) struct Arrived {
+    pub(crate) id: u32,
+    pub(crate) image: Vec<u8>,
+    pub(crate) searched: Vec<u8>,
+}
+
 /// A byte range of one data file covering whole blocks: what one range request fetches.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Span {
@@ -392,10 +401,14 @@ impl Layout {
                 } else {
                     u64::from(items).div_ceil(u64::from(per_block))
                 };
-                if expected != blocks.len() as u64 || blocks.iter().any(|b| b.router) {
+                if expected != blocks.len() as u64
+                    || blocks.iter().any(|b| b.router)
+                    || codes.is_some()
+                {
                     return Err(r.corrupt(format!(
-                        "a table of {items} items, {per_block} a block, in {} blocks",
-                        blocks.len()
+                        "a table of {items} items, {per_block} a block, in {} blocks{}",
+                        blocks.len(),
+                        if codes.is_some() { ", coded" } else { "" }
                     )));
                 }
                 for (j, b) in blocks.iter().enumerate() {
@@ -733,7 +746,7 @@ impl Layout {
         bytes: &[u8],
         cell: impl Fn(u32) -> Option<&'c Cell>,
         workspace: &mut crate::space::Workspace,
-    ) -> Result<Vec<(u32, Vec<u8>, Vec<u8>)>> {
+    ) -> Result<Vec<Arrived>> {
         let where_ = self.describe(span);
         let corrupt = |what: String| Error::Corrupt {
             file: where_.clone(),
@@ -780,7 +793,11 @@ impl Layout {
                     what: "its image does not code to the code its cell holds".into(),
                 });
             }
-            out.push((cell.ids[i as usize], image, searched.clone()));
+            out.push(Arrived {
+                id: cell.ids[i as usize],
+                image,
+                searched: searched.clone(),
+            });
         }
         Ok(out)
     }

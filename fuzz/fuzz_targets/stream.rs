@@ -1,10 +1,11 @@
 //! Any bytes as a streamed layout's root (half of them with a valid checksum, so that the
-//! structural checks behind it are fuzzed too), and any bytes as the blocks it names:
-//! an error, or a layout whose blocks can be taken and searched, never a panic.
+//! structural checks behind it are fuzzed too, of either format), and any bytes as the
+//! blocks and pictures it names: an error, or a layout whose blocks and pictures can be
+//! taken and searched, never a panic.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use ssam::stream::{Layout, Plan, Probes, StreamScratch, Streamed, MAGIC, VERSION};
+use ssam::stream::{Layout, Plan, Probes, StreamScratch, Streamed, MAGIC, VERSION, VERSION_CODED};
 
 fuzz_target!(|input: &[u8]| {
     // The first two bytes say where the root ends; the rest is the data file.
@@ -16,7 +17,8 @@ fuzz_target!(|input: &[u8]| {
     let mut fixed = root.to_vec();
     if fixed.len() > 28 && input[0] & 1 == 1 {
         fixed[..8].copy_from_slice(&MAGIC);
-        fixed[8..12].copy_from_slice(&VERSION.to_le_bytes());
+        let version = if input[1] & 1 == 1 { VERSION_CODED } else { VERSION };
+        fixed[8..12].copy_from_slice(&version.to_le_bytes());
         let sum = xxhash_rust::xxh3::xxh3_64(&fixed[28..]);
         fixed[12..20].copy_from_slice(&sum.to_le_bytes());
         let length = (fixed.len() - 28) as u64;
@@ -35,8 +37,22 @@ fuzz_target!(|input: &[u8]| {
         }
         let (rows, cols) = layout.shape();
         let query = vec![128u8; rows * cols];
-        if let Ok(Plan::Ready) = streamed.plan(&query, Probes::DEFAULT, &mut scratch) {
-            let _ = streamed.find(&query, 10, ssam::Ranking::DEFAULT, &mut scratch);
+        // Rounds of routers, cells and pictures, each fed from the same data.
+        for _ in 0..4 {
+            match streamed.plan(&query, Probes::DEFAULT, &mut scratch) {
+                Ok(Plan::Ready) => {
+                    let _ = streamed.find(&query, 10, ssam::Ranking::DEFAULT, &mut scratch);
+                    break;
+                }
+                Ok(Plan::Fetch(spans)) => {
+                    for span in spans {
+                        let end = (span.end as usize).min(data.len());
+                        let part = data.get(span.start as usize..end).unwrap_or_default();
+                        let _ = streamed.receive(&span, part, &mut scratch);
+                    }
+                }
+                Err(_) => break,
+            }
         }
         let _ = layout.assemble(Vec::new());
     }

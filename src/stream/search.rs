@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 
 use super::picture::{self, Place};
-use super::{Block, Cell, Layout, Router, Span, Top};
+use super::{Arrived, Block, Cell, Layout, Router, Span, Top};
 use crate::distance::l2_sq;
 use crate::error::{Error, Result};
 use crate::neighbors::{Neighbor, TopK};
@@ -32,6 +32,24 @@ impl Probes {
         cells: 8,
         pictures: 64,
     };
+
+    /// What a coded layout (a set too large for cells of images) is searched with: its
+    /// cells cost a fifth of those of images, so a query affords more of them (the
+    /// README gives the rows of `ssam stream --measure` this was chosen from).
+    pub const CODED: Probes = Probes {
+        routers: 4,
+        cells: 32,
+        pictures: 64,
+    };
+
+    /// What a query of `layout` searches with: [`Probes::CODED`] or [`Probes::DEFAULT`].
+    pub fn of(layout: &Layout) -> Probes {
+        if layout.coded() {
+            Probes::CODED
+        } else {
+            Probes::DEFAULT
+        }
+    }
 
     /// What the first query of a visit searches with when the whole layout follows in
     /// the background: its cells are most of what a phone waits for before a first
@@ -238,7 +256,12 @@ impl Streamed {
                 |c| cells.get(&c).map(|s| &s.cell),
                 &mut scratch.workspace,
             )?;
-            for (id, image, searched) in arrived {
+            for Arrived {
+                id,
+                image,
+                searched,
+            } in arrived
+            {
                 let p = Picture {
                     image,
                     searched,
@@ -570,7 +593,11 @@ impl Streamed {
     /// Item `id` of a table layout, when its block has arrived: image and label.
     pub fn item(&self, id: u32) -> Option<(&[u8], u8)> {
         let b = self.layout.block_of(id)?;
-        let s = self.blocks.cells.get(&b)?;
+        let s = self
+            .blocks
+            .cells
+            .get(&b)
+            .filter(|s| s.cell.pictures.is_none())?;
         let i = s.cell.ids.iter().position(|&x| x == id)?;
         let dim = self.layout.shape().0 * self.layout.shape().1;
         Some((s.cell.image(i, dim), s.cell.labels[i]))
@@ -582,7 +609,13 @@ impl Streamed {
             return Some(&p.image);
         }
         let dim = self.layout.shape().0 * self.layout.shape().1;
-        self.blocks.cells.values().find_map(|s| {
+        // A coded cell holds no images: its items' are among the pictures.
+        let mut with_images = self
+            .blocks
+            .cells
+            .values()
+            .filter(|s| s.cell.pictures.is_none());
+        with_images.find_map(|s| {
             let i = s.cell.ids.iter().position(|&x| x == id)?;
             Some(s.cell.image(i, dim))
         })

@@ -244,6 +244,7 @@ impl Remote {
         let (train, test) = futures::join!(Source::open(&root), Source::open(TEST_ROOT));
         let (train, test) = (train?, test?);
         let layout = train.layout();
+        let probes = Probes::of(&layout);
         let (rows, cols) = layout.shape();
         let (space, deskewed, side, shift) = SetInfo::space_fields(layout.space());
         let name = if root == TRAIN_ROOT {
@@ -277,11 +278,11 @@ impl Remote {
             memory_mb: super::memory_mb(),
             streamed: Some(Streaming {
                 cells: layout.blocks().iter().filter(|b| !b.router).count() as u32,
-                probes: Probes::DEFAULT.cells as u32,
+                probes: probes.cells as u32,
                 first: if root == TRAIN_ROOT {
                     Probes::FIRST.cells as u32
                 } else {
-                    Probes::DEFAULT.cells as u32
+                    probes.cells as u32
                 },
             }),
             ..SetInfo::default()
@@ -321,7 +322,7 @@ impl Remote {
         let probes = if first {
             Probes::FIRST
         } else {
-            Probes::DEFAULT
+            Probes::of(&self.train.layout())
         };
         let Some((fetched, trips)) = self
             .train
