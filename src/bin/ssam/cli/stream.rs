@@ -357,8 +357,13 @@ fn measure(assets_dir: &Path, out: &Path, args: &Args) -> Result {
             let cold_n = cold_kb.len().max(1) as f64;
             let (cold_p50, cold_max) = median_max(cold_kb);
             let (warm_p50, warm_max) = median_max(warm_kb);
+            let pictures = if coded {
+                pictures.to_string()
+            } else {
+                "-".into()
+            };
             println!(
-                "{cells:5}  {pictures:8}  {:9.4}  {:.4}  {ms:14.2}  {cold_p50:11.1}  {cold_max:5.1}  \
+                "{cells:5}  {pictures:>8}  {:9.4}  {:.4}  {ms:14.2}  {cold_p50:11.1}  {cold_max:5.1}  \
                  {:11.2}  {:6.2}  {warm_p50:11.1}  {warm_max:5.1}",
                 recall / n as f64,
                 right as f64 / n as f64,
