@@ -81,6 +81,9 @@ pub const MAX_ROOT_BYTES: u64 = 64 << 20;
 /// Blocks closer than this in one file are fetched by one range: a gap costs less than
 /// a round trip.
 pub const MERGE_GAP: u64 = 16 << 10;
+/// The same for a coded layout, whose cells are a quarter as large: a gap of 16 kB
+/// would be two cells fetched for nothing.
+pub const CODED_MERGE_GAP: u64 = 1 << 10;
 
 const KIND_CELL: u8 = 0;
 const KIND_ROUTER: u8 = 1;
@@ -544,14 +547,17 @@ impl Layout {
             (e.file, e.offset)
         });
         sorted.dedup();
+        let gap = if self.coded() {
+            CODED_MERGE_GAP
+        } else {
+            MERGE_GAP
+        };
         let mut spans: Vec<Span> = Vec::new();
         for b in sorted {
             let e = &self.blocks[b as usize];
             let end = e.offset + u64::from(e.len);
             match spans.last_mut() {
-                Some(s)
-                    if s.file == e.file && e.offset >= s.end && e.offset - s.end <= MERGE_GAP =>
-                {
+                Some(s) if s.file == e.file && e.offset >= s.end && e.offset - s.end <= gap => {
                     s.end = end;
                     s.blocks.push(b);
                 }

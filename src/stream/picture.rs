@@ -17,10 +17,10 @@ use crate::error::{Error, Result};
 /// HTTP/1.1, so a seventh request would wait for a round trip of its own.
 pub const MAX_REQUESTS: usize = 6;
 /// Pictures closer than this in one file are fetched by one range whatever the count.
-pub const PICTURE_GAP: u64 = 2 << 10;
+pub const PICTURE_GAP: u64 = 512;
 /// Largest gap a range bridges to keep within [`MAX_REQUESTS`]: beyond it, one more
 /// request costs less than the bytes between.
-pub const MAX_BRIDGE: u64 = 8 << 10;
+pub const MAX_BRIDGE: u64 = 2 << 10;
 
 /// `image` compressed as a picture.
 pub(crate) fn compress(image: &[u8]) -> Vec<u8> {

@@ -178,11 +178,13 @@ fn read_span(
 }
 
 /// What one query cost: bytes, round trips and range requests.
-#[derive(Default, Clone, Copy)]
+#[derive(Default, Clone)]
 struct Cost {
     bytes: usize,
     trips: usize,
     ranges: usize,
+    /// Bytes of each round trip.
+    rounds: Vec<usize>,
 }
 
 /// Fetches from the files in `folder` what `query` needs until it is ready.
@@ -200,9 +202,11 @@ fn gather(
         .map_err(|e| e.to_string())?
     {
         cost.trips += 1;
+        cost.rounds.push(0);
         for s in &spans {
             let b = read_span(folder, streamed.layout(), s, files)?;
             cost.bytes += b.len();
+            *cost.rounds.last_mut().expect("just pushed") += b.len();
             cost.ranges += 1;
             streamed
                 .receive(s, &b, scratch)
@@ -340,6 +344,7 @@ fn measure(assets_dir: &Path, out: &Path, args: &Args) -> Result {
             let ms = t.elapsed().as_secs_f64() * 1e3 / n as f64;
             let (mut cold_kb, mut warm_kb) = (Vec::new(), Vec::new());
             let (mut trips, mut ranges) = (0, 0);
+            let mut rounds: Vec<usize> = Vec::new();
             for i in 0..args.cold.min(n) {
                 let (mut cold, _) = open(&path, usize::MAX)?;
                 let q = test.image(i);
@@ -347,6 +352,10 @@ fn measure(assets_dir: &Path, out: &Path, args: &Args) -> Result {
                 cold_kb.push(c.bytes as f64 / 1e3);
                 trips += c.trips;
                 ranges += c.ranges;
+                rounds.resize(rounds.len().max(c.rounds.len()), 0);
+                for (r, b) in rounds.iter_mut().zip(&c.rounds) {
+                    *r += b;
+                }
                 // The next test digit of the same class, on the same client.
                 if let Some(j) = (i + 1..test.len()).find(|&j| test.label(j) == test.label(i)) {
                     let q = test.image(j);
@@ -370,6 +379,11 @@ fn measure(assets_dir: &Path, out: &Path, args: &Args) -> Result {
                 trips as f64 / cold_n,
                 ranges as f64 / cold_n
             );
+            let each: Vec<String> = rounds
+                .iter()
+                .map(|&b| format!("{:.1}", b as f64 / 1e3 / cold_n))
+                .collect();
+            println!("       cold kB a round trip, mean: {}", each.join(", "));
         }
     }
     Ok(())
