@@ -146,8 +146,8 @@ mod tests {
             (near[0].start, near[0].end, near[0].pictures.len()),
             (0, 800, 3)
         );
-        // Ten pictures 5 kB apart: bridged down to six requests.
-        let spread = spans((0..10).map(|i| place(i * 5_000)).collect());
+        // Ten pictures 1 kB apart: bridged down to six requests.
+        let spread = spans((0..10).map(|i| place(i * 1_000)).collect());
         assert_eq!(spread.len(), MAX_REQUESTS);
         assert_eq!(spread.iter().map(|s| s.pictures.len()).sum::<usize>(), 10);
         // A megabyte apart: not worth bridging.
