@@ -34,12 +34,13 @@ impl Probes {
     };
 
     /// What a coded layout (a set too large for cells of images) is searched with: its
-    /// cells cost a fifth of those of images, so a query affords more of them (the
+    /// cells cost a quarter of those of images, so a query affords more of them, and
+    /// pictures (a few hundred bytes each) add recall for fewer bytes than cells do (the
     /// README gives the rows of `ssam stream --measure` this was chosen from).
     pub const CODED: Probes = Probes {
         routers: 4,
-        cells: 32,
-        pictures: 64,
+        cells: 20,
+        pictures: 96,
     };
 
     /// What a query of `layout` searches with: [`Probes::CODED`] or [`Probes::DEFAULT`].
