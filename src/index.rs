@@ -440,8 +440,9 @@ impl Index {
                 beam.start(ef, |entries| {
                     searched.vectors().measure(q, pool, |n| entries.push(n))
                 });
-                let measured = pool.len() + graph.search(searched.vectors(), q, ef, beam, visited);
-                for &n in beam.found().iter().take(k) {
+                let measured =
+                    pool.len() + graph.search(searched.vectors(), q, ef, beam, visited, |_| {});
+                for n in beam.found().take(k) {
                     top.push(n);
                 }
                 measured
@@ -480,10 +481,16 @@ impl Index {
         }
         let rows = codes.rows();
         beam.start(ef, |entries| rows.measure(code, pool, |n| entries.push(n)));
-        let walked = pool.len() + graph.search(rows, code, ef, beam, visited);
+        // The items the walk expands are the beam's nearest, so nearly all of them are
+        // measured in full at the end: their rows are fetched while the walk goes on.
+        let full = searched.vectors();
+        let walked = pool.len()
+            + graph.search(rows, code, ef, beam, visited, |id| {
+                full.prefetch(id as usize)
+            });
         pool.clear();
-        pool.extend(beam.found().iter().map(|n| n.id));
-        searched.vectors().measure(q, pool, |n| top.push(n));
+        pool.extend(beam.found().map(|n| n.id));
+        full.measure(q, pool, |n| top.push(n));
         walked + pool.len()
     }
 }
