@@ -19,7 +19,7 @@ use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use crate::dataset::Dataset;
-use crate::distance::{Rows, l2_sq};
+use crate::distance::Rows;
 use crate::error::{Error, Result};
 use crate::neighbors::Neighbor;
 use crate::visited::Visited;
@@ -52,9 +52,8 @@ pub struct Codes {
     /// centred on 127.5.
     offsets: Vec<f32>,
     codes: Vec<u8>,
-    /// The items walks start from, and their codes side by side.
+    /// The items walks start from.
     entries: Vec<u32>,
-    entry_codes: Vec<u8>,
     /// Fingerprint of the data coded.
     fingerprint: u64,
 }
@@ -86,7 +85,6 @@ impl Codes {
             offsets: vec![0.0; dim],
             codes: Vec::new(),
             entries: Vec::new(),
-            entry_codes: Vec::new(),
             fingerprint: data.fingerprint(),
         };
         let (mut lo, mut hi) = (vec![f32::INFINITY; dim], vec![f32::NEG_INFINITY; dim]);
@@ -132,7 +130,6 @@ impl Codes {
             offsets,
             codes: vec![0; data.len() * dim],
             entries: Vec::new(),
-            entry_codes: Vec::new(),
             fingerprint: data.fingerprint(),
         };
         let mut at = vec![0f32; dim];
@@ -147,10 +144,6 @@ impl Codes {
         let n = data.len();
         let count = ENTRIES.min(n);
         codes.entries = (0..count).map(|e| (e * n / count) as u32).collect();
-        for &e in &codes.entries {
-            let row = &codes.codes[e as usize * dim..(e as usize + 1) * dim];
-            codes.entry_codes.extend_from_slice(row);
-        }
         Ok(codes)
     }
 
@@ -204,18 +197,14 @@ impl Codes {
         pool: &mut Vec<u32>,
     ) {
         let mut best: Vec<Neighbor> = Vec::with_capacity(count + 1);
-        for (e, row) in self.entry_codes.chunks_exact(self.dim).enumerate() {
-            let candidate = Neighbor {
-                distance: l2_sq(code, row),
-                id: self.entries[e],
-            };
+        self.rows().measure(code, &self.entries, |candidate| {
             if best.len() == count && candidate >= best[count - 1] {
-                continue;
+                return;
             }
             let at = best.partition_point(|b| *b < candidate);
             best.insert(at, candidate);
             best.truncate(count);
-        }
+        });
         pool.extend(best.iter().map(|b| b.id).filter(|&id| visited.visit(id)));
     }
 
@@ -356,6 +345,7 @@ fn covariance(data: &Dataset) -> Vec<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::distance::l2_sq;
 
     /// Items along two directions of 16 values, plus a little noise: two bytes of code
     /// must keep their distances.

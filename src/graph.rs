@@ -22,7 +22,7 @@ use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use crate::dataset::Dataset;
-use crate::distance::{Rows, l2_sq};
+use crate::distance::{Rows, l2_sq, prefetch};
 use crate::error::{Error, Result};
 use crate::forest::Forest;
 use crate::neighbors::Neighbor;
@@ -513,6 +513,10 @@ impl Graph {
                 }
                 keys.insert(pos, key);
                 next = next.min(pos);
+                // An item that enters the beam is likely expanded soon: its list is
+                // fetched now rather than waited on then.
+                let id = candidate.id as usize;
+                prefetch(&self.links[id * self.degree..(id + 1) * self.degree]);
             });
             // Go on from the nearest entry not yet expanded.
             at = next;
