@@ -473,21 +473,28 @@ impl Graph {
         self.root
     }
 
-    /// Beam search from the entries `beam` was started with: leaves in it the `ef`
-    /// nearest found, nearest first, and returns how many distances it measured.
-    /// `expanding` is told each item as its neighbours are about to be measured: the items
-    /// expanded are the beam's nearest, which a walk on codes measures again in full.
+    /// Beam search toward `query` over `data`, entered from `entries` (already marked
+    /// visited) and the root: leaves in `beam` the `ef` nearest found, nearest first, and
+    /// returns how many distances it measured. `expanding` is told each item as its
+    /// neighbours are about to be measured: the items expanded are the beam's nearest,
+    /// which a walk on codes measures again in full.
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn search(
         &self,
         data: Rows<'_>,
         query: &[u8],
         ef: usize,
+        entries: &mut Vec<u32>,
         beam: &mut Beam,
         visited: &mut Visited,
         mut expanding: impl FnMut(u32),
     ) -> usize {
+        if visited.visit(self.root) {
+            entries.push(self.root);
+        }
+        beam.start(ef, |found| data.measure(query, entries, |n| found.push(n)));
+        let mut measured = entries.len();
         let Beam { keys, batch, .. } = beam;
-        let mut measured = 0;
         let mut at = 0;
         while at < keys.len() {
             keys[at] |= EXPANDED;
@@ -547,7 +554,7 @@ pub(crate) struct Beam {
 impl Beam {
     /// Starts a search from the entries `measure` adds (measured, and marked visited),
     /// keeping the `ef` nearest.
-    pub(crate) fn start(&mut self, ef: usize, measure: impl FnOnce(&mut Vec<Neighbor>)) {
+    fn start(&mut self, ef: usize, measure: impl FnOnce(&mut Vec<Neighbor>)) {
         self.entries.clear();
         measure(&mut self.entries);
         self.entries.sort_unstable();
