@@ -283,6 +283,7 @@ impl Remote {
                 } else {
                     Probes::DEFAULT.cells as u32
                 },
+                background: root == TRAIN_ROOT,
             }),
             ..SetInfo::default()
         };
@@ -391,6 +392,7 @@ impl Remote {
                 cells: scratch.cells() as u32,
                 fetched,
                 trips,
+                memory_mb: super::memory_mb(),
             }),
         }))
     }
