@@ -1315,6 +1315,13 @@ async fn a_set_opened_by_its_address_is_searched_by_parts_and_says_its_size() {
         b.attribute("[data-testid=ready]", "data-streamed").await,
         "true"
     );
+    // Searched one way only: no settings of an index, no exact search to compare with.
+    let setting = b
+        .client
+        .find(Locator::Css("[data-testid=setting]"))
+        .await
+        .unwrap();
+    assert!(!setting.is_displayed().await.unwrap());
     b.click(".pick .primary").await;
     let results = b.until_text(".results", "Searched with test digit #").await;
     assert!(results.contains("of 3,000 in"), "{results}");
