@@ -19,7 +19,7 @@ use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use crate::dataset::Dataset;
-use crate::distance::{Rows, l2_sq};
+use crate::distance::Rows;
 use crate::error::{Error, Result};
 use crate::neighbors::Neighbor;
 use crate::visited::Visited;
@@ -37,9 +37,13 @@ const ROUNDS: usize = 24;
 /// Seed of the iteration's starting directions.
 const SEED: u64 = 7;
 /// Items a walk may start from, evenly spread over the data: measuring all of their
-/// codes (16 kB at 64 bytes) costs less than descending a tree, and the nearest of
-/// them is already among the query's kind of digit.
+/// codes costs less than descending a tree, and the nearest of them is already among
+/// the query's kind of digit.
 const ENTRIES: usize = 256;
+/// Leading bytes of a code the entries are compared on: the leading directions hold
+/// most of a distance, which is all that choosing where to start needs, and 32 bytes
+/// are one step of the AVX2 kernel.
+const ENTRY_PREFIX: usize = 32;
 
 /// Codes of every item of one dataset and what makes them: the projection and rounding.
 #[derive(Debug, Clone, PartialEq)]
@@ -52,9 +56,11 @@ pub struct Codes {
     /// centred on 127.5.
     offsets: Vec<f32>,
     codes: Vec<u8>,
-    /// The items walks start from, and their codes side by side.
+    /// The items walks start from; the leading bytes of their codes side by side, and
+    /// their places in that list (what the kernels measure by).
     entries: Vec<u32>,
-    entry_codes: Vec<u8>,
+    entry_prefixes: Vec<u8>,
+    entry_slots: Vec<u32>,
     /// Fingerprint of the data coded.
     fingerprint: u64,
 }
@@ -86,7 +92,8 @@ impl Codes {
             offsets: vec![0.0; dim],
             codes: Vec::new(),
             entries: Vec::new(),
-            entry_codes: Vec::new(),
+            entry_prefixes: Vec::new(),
+            entry_slots: Vec::new(),
             fingerprint: data.fingerprint(),
         };
         let (mut lo, mut hi) = (vec![f32::INFINITY; dim], vec![f32::NEG_INFINITY; dim]);
@@ -132,7 +139,8 @@ impl Codes {
             offsets,
             codes: vec![0; data.len() * dim],
             entries: Vec::new(),
-            entry_codes: Vec::new(),
+            entry_prefixes: Vec::new(),
+            entry_slots: Vec::new(),
             fingerprint: data.fingerprint(),
         };
         let mut at = vec![0f32; dim];
@@ -147,9 +155,11 @@ impl Codes {
         let n = data.len();
         let count = ENTRIES.min(n);
         codes.entries = (0..count).map(|e| (e * n / count) as u32).collect();
+        codes.entry_slots = (0..count as u32).collect();
+        let prefix = ENTRY_PREFIX.min(dim);
         for &e in &codes.entries {
-            let row = &codes.codes[e as usize * dim..(e as usize + 1) * dim];
-            codes.entry_codes.extend_from_slice(row);
+            let row = &codes.codes[e as usize * dim..][..prefix];
+            codes.entry_prefixes.extend_from_slice(row);
         }
         Ok(codes)
     }
@@ -221,18 +231,20 @@ impl Codes {
         pool: &mut Vec<u32>,
     ) {
         let mut best: Vec<Neighbor> = Vec::with_capacity(count + 1);
-        for (e, row) in self.entry_codes.chunks_exact(self.dim).enumerate() {
+        let prefix = ENTRY_PREFIX.min(self.dim);
+        let prefixes = Rows::new(&self.entry_prefixes, prefix);
+        prefixes.measure(&code[..prefix], &self.entry_slots, |at| {
             let candidate = Neighbor {
-                distance: l2_sq(code, row),
-                id: self.entries[e],
+                distance: at.distance,
+                id: self.entries[at.id as usize],
             };
             if best.len() == count && candidate >= best[count - 1] {
-                continue;
+                return;
             }
             let at = best.partition_point(|b| *b < candidate);
             best.insert(at, candidate);
             best.truncate(count);
-        }
+        });
         pool.extend(best.iter().map(|b| b.id).filter(|&id| visited.visit(id)));
     }
 
@@ -373,6 +385,7 @@ fn covariance(data: &Dataset) -> Vec<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::distance::l2_sq;
 
     /// Items along two directions of 16 values, plus a little noise: two bytes of code
     /// must keep their distances.
@@ -423,6 +436,36 @@ mod tests {
         // The first direction's range fills the byte's range.
         let first: Vec<u8> = (0..data.len()).map(|i| codes.rows().row(i)[0]).collect();
         assert!(first.iter().max().unwrap() - first.iter().min().unwrap() >= 250);
+    }
+
+    #[test]
+    fn a_walk_starts_from_the_entries_nearest_the_query_on_their_leading_bytes() {
+        let data = plane(2000);
+        let codes = Codes::train(&data, 2).unwrap();
+        let mut visited = Visited::default();
+        let (mut pool, mut code) = (Vec::new(), Vec::new());
+        for &e in codes.entries.iter().step_by(17) {
+            codes.encode(data.image(e as usize), &mut code);
+            visited.begin(data.len());
+            pool.clear();
+            codes.nearest_entries(&code, 4, &mut visited, &mut pool);
+            let mut expected: Vec<Neighbor> = codes
+                .entries
+                .iter()
+                .map(|&id| {
+                    let prefix = ENTRY_PREFIX.min(codes.dim());
+                    let row = &codes.rows().row(id as usize)[..prefix];
+                    Neighbor {
+                        distance: l2_sq(&code[..prefix], row),
+                        id,
+                    }
+                })
+                .collect();
+            expected.sort_unstable();
+            let expected: Vec<u32> = expected.iter().take(4).map(|n| n.id).collect();
+            assert_eq!(pool, expected, "entry {e}");
+            assert!(!visited.visit(pool[0]), "entries are marked visited");
+        }
     }
 
     #[test]

@@ -91,22 +91,32 @@ impl<'a> Rows<'a> {
         }
     }
 
-    /// Asks the processor to start loading row `i` into cache; a hint with no effect on
-    /// results, and nothing on targets without one.
+    /// Asks the processor to start loading row `i` into cache.
     #[inline]
     pub(crate) fn prefetch(&self, i: usize) {
-        #[cfg(target_arch = "x86_64")]
-        for line in self.row(i).chunks(64) {
-            // SAFETY: prefetching reads nothing observable and cannot fault.
+        prefetch(self.row(i));
+    }
+}
+
+/// Asks the processor to start loading `items` into cache; a hint with no effect on
+/// results, and nothing on targets without one.
+#[inline]
+pub(crate) fn prefetch<T>(items: &[T]) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        let start = items.as_ptr().cast::<u8>();
+        for offset in (0..std::mem::size_of_val(items)).step_by(64) {
+            // SAFETY: the address is inside `items`, and prefetching reads nothing
+            // observable and cannot fault.
             unsafe {
                 std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(
-                    line.as_ptr().cast(),
+                    start.add(offset).cast(),
                 )
             };
         }
-        #[cfg(not(target_arch = "x86_64"))]
-        let _ = i;
     }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = items;
 }
 
 /// The reference versions: obviously right, and what the SIMD versions are tested against.

@@ -22,7 +22,7 @@ use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use crate::dataset::Dataset;
-use crate::distance::{Rows, l2_sq};
+use crate::distance::{Rows, l2_sq, prefetch};
 use crate::error::{Error, Result};
 use crate::forest::Forest;
 use crate::neighbors::Neighbor;
@@ -473,28 +473,35 @@ impl Graph {
         self.root
     }
 
-    /// Beam search from the entries `beam` was started with: leaves in it the `ef`
-    /// nearest found, nearest first, and returns how many distances it measured.
+    /// Beam search toward `query` over `data`, entered from `entries` (already marked
+    /// visited) and the root: leaves in `beam` the `ef` nearest found, nearest first, and
+    /// returns how many distances it measured. `expanding` is told each item as its
+    /// neighbours are about to be measured: the items expanded are the beam's nearest,
+    /// which a walk on codes measures again in full.
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn search(
         &self,
         data: Rows<'_>,
         query: &[u8],
         ef: usize,
+        entries: &mut Vec<u32>,
         beam: &mut Beam,
         visited: &mut Visited,
+        mut expanding: impl FnMut(u32),
     ) -> usize {
-        let Beam {
-            found: beam,
-            expanded,
-            batch,
-        } = beam;
-        let mut measured = 0;
+        if visited.visit(self.root) {
+            entries.push(self.root);
+        }
+        beam.start(ef, |found| data.measure(query, entries, |n| found.push(n)));
+        let mut measured = entries.len();
+        let Beam { keys, batch, .. } = beam;
         let mut at = 0;
-        while at < beam.len() {
-            expanded[at] = true;
-            let node = beam[at].id as usize;
+        while at < keys.len() {
+            keys[at] |= EXPANDED;
+            let node = Beam::neighbor(keys[at]).id;
+            expanding(node);
             batch.clear();
-            for &j in self.neighbors(node) {
+            for &j in self.neighbors(node as usize) {
                 if visited.visit(j) {
                     data.prefetch(j as usize);
                     batch.push(j);
@@ -503,21 +510,24 @@ impl Graph {
             measured += batch.len();
             let mut next = at + 1;
             data.measure(query, batch, |candidate| {
-                if beam.len() == ef && candidate >= beam[ef - 1] {
+                let key = Beam::key(candidate);
+                if keys.len() == ef && key >= keys[ef - 1] {
                     return;
                 }
-                let pos = beam.partition_point(|n| *n < candidate);
-                if beam.len() == ef {
-                    beam.pop();
-                    expanded.pop();
+                let pos = keys.partition_point(|&k| k < key);
+                if keys.len() == ef {
+                    keys.pop();
                 }
-                beam.insert(pos, candidate);
-                expanded.insert(pos, false);
+                keys.insert(pos, key);
                 next = next.min(pos);
+                // An item that enters the beam is likely expanded soon: its list is
+                // fetched now rather than waited on then.
+                let id = candidate.id as usize;
+                prefetch(&self.links[id * self.degree..(id + 1) * self.degree]);
             });
             // Go on from the nearest entry not yet expanded.
             at = next;
-            while at < beam.len() && expanded[at] {
+            while at < keys.len() && keys[at] & EXPANDED != 0 {
                 at += 1;
             }
         }
@@ -525,13 +535,18 @@ impl Graph {
     }
 }
 
+/// The lowest bit of a beam key: set once the item's neighbours were measured.
+const EXPANDED: u64 = 1;
+
 /// The graph stage's state, kept between queries.
 #[derive(Debug, Default)]
 pub(crate) struct Beam {
-    /// The nearest found, sorted, at most `ef`.
-    found: Vec<Neighbor>,
-    /// Which of them were expanded.
-    expanded: Vec<bool>,
+    /// The nearest found, sorted, at most `ef`, each packed with its expanded mark into
+    /// one key ([`Beam::key`]): an insertion shifts one array instead of two, and keys
+    /// compare as single integers.
+    keys: Vec<u64>,
+    /// The entries as measured, before they are packed.
+    entries: Vec<Neighbor>,
     /// Unvisited neighbours of the node being expanded.
     batch: Vec<u32>,
 }
@@ -539,18 +554,36 @@ pub(crate) struct Beam {
 impl Beam {
     /// Starts a search from the entries `measure` adds (measured, and marked visited),
     /// keeping the `ef` nearest.
-    pub(crate) fn start(&mut self, ef: usize, measure: impl FnOnce(&mut Vec<Neighbor>)) {
-        self.found.clear();
-        measure(&mut self.found);
-        self.found.sort_unstable();
-        self.found.truncate(ef);
-        self.expanded.clear();
-        self.expanded.resize(self.found.len(), false);
+    fn start(&mut self, ef: usize, measure: impl FnOnce(&mut Vec<Neighbor>)) {
+        self.entries.clear();
+        measure(&mut self.entries);
+        self.entries.sort_unstable();
+        self.entries.truncate(ef);
+        self.keys.clear();
+        self.keys.extend(self.entries.iter().map(|&n| Beam::key(n)));
     }
 
     /// The nearest found, nearest first.
-    pub(crate) fn found(&self) -> &[Neighbor] {
-        &self.found
+    pub(crate) fn found(&self) -> impl ExactSizeIterator<Item = Neighbor> + '_ {
+        self.keys.iter().map(|&k| Beam::neighbor(k))
+    }
+
+    /// `n` as a key that orders as neighbours do (distance, then id), with the lowest
+    /// bit free for [`EXPANDED`]. Distances fit in 31 bits: the kernels keep every sum
+    /// inside an `i32`.
+    #[inline]
+    fn key(n: Neighbor) -> u64 {
+        debug_assert!(n.distance < 1 << 31);
+        (u64::from(n.distance) << 33) | (u64::from(n.id) << 1)
+    }
+
+    /// The neighbour a key packs.
+    #[inline]
+    fn neighbor(key: u64) -> Neighbor {
+        Neighbor {
+            distance: (key >> 33) as u32,
+            id: (key >> 1) as u32,
+        }
     }
 }
 
@@ -587,4 +620,36 @@ fn diverse(data: &Dataset, candidates: &[Neighbor], degree: usize, alpha_sq: f32
         }
     }
     kept
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cmp::Ordering;
+
+    use super::*;
+
+    #[test]
+    fn beam_keys_order_as_neighbours_do_and_give_them_back_whether_expanded_or_not() {
+        let largest = (1 << 31) - 1;
+        let mut neighbors = Vec::new();
+        for distance in [0, 1, 2, 65_025, largest - 1, largest] {
+            for id in [0, 1, 2, 1 << 31, u32::MAX - 1, u32::MAX] {
+                neighbors.push(Neighbor { distance, id });
+            }
+        }
+        for a in &neighbors {
+            let key = Beam::key(*a);
+            assert_eq!(Beam::neighbor(key), *a);
+            assert_eq!(Beam::neighbor(key | EXPANDED), *a);
+            for b in &neighbors {
+                let other = Beam::key(*b);
+                assert_eq!(key.cmp(&other), a.cmp(b), "{a:?} against {b:?}");
+                // A mark never reorders distinct neighbours.
+                assert_eq!(
+                    (key | EXPANDED).cmp(&other),
+                    a.cmp(b).then(Ordering::Greater)
+                );
+            }
+        }
+    }
 }

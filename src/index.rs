@@ -13,6 +13,7 @@ use crate::neighbors::Neighbor;
 use crate::neighbors::TopK;
 use crate::search::{Candidates, Ranking, Scratch, Upright};
 use crate::space::Space;
+use crate::visited::Visited;
 
 /// How hard a query works, which also says how it is answered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -421,27 +422,14 @@ impl Index {
                 if let Some(codes) = &self.codes {
                     return Self::walk_codes(searched, graph, codes, q, ef, seeds, stage, top);
                 }
-                match seeds {
-                    None => self.forest.candidates(
-                        searched,
-                        q,
-                        Effort::ENTRY_BUDGET,
-                        walk,
-                        visited,
-                        pool,
-                    ),
-                    Some(seeds) => {
-                        pool.extend(seeds.iter().map(|s| s.id).filter(|&id| visited.visit(id)))
-                    }
-                }
-                if visited.visit(graph.root()) {
-                    pool.push(graph.root());
-                }
-                beam.start(ef, |entries| {
-                    searched.vectors().measure(q, pool, |n| entries.push(n))
+                enter(seeds, visited, pool, |visited, pool| {
+                    let budget = Effort::ENTRY_BUDGET;
+                    self.forest
+                        .candidates(searched, q, budget, walk, visited, pool)
                 });
-                let measured = pool.len() + graph.search(searched.vectors(), q, ef, beam, visited);
-                for &n in beam.found().iter().take(k) {
+                let rows = searched.vectors();
+                let measured = graph.search(rows, q, ef, pool, beam, visited, |_| {});
+                for n in beam.found().take(k) {
                     top.push(n);
                 }
                 measured
@@ -471,20 +459,34 @@ impl Index {
             ..
         } = stage;
         codes.encode(q, code);
-        match seeds {
-            None => codes.nearest_entries(code, Effort::CODE_ENTRIES, visited, pool),
-            Some(seeds) => pool.extend(seeds.iter().map(|s| s.id).filter(|&id| visited.visit(id))),
-        }
-        if visited.visit(graph.root()) {
-            pool.push(graph.root());
-        }
-        let rows = codes.rows();
-        beam.start(ef, |entries| rows.measure(code, pool, |n| entries.push(n)));
-        let walked = pool.len() + graph.search(rows, code, ef, beam, visited);
+        enter(seeds, visited, pool, |visited, pool| {
+            codes.nearest_entries(code, Effort::CODE_ENTRIES, visited, pool)
+        });
+        // The items the walk expands are the beam's nearest, so nearly all of them are
+        // measured in full at the end: their rows are fetched while the walk goes on.
+        let full = searched.vectors();
+        let walked = graph.search(codes.rows(), code, ef, pool, beam, visited, |id| {
+            full.prefetch(id as usize)
+        });
         pool.clear();
-        pool.extend(beam.found().iter().map(|n| n.id));
-        searched.vectors().measure(q, pool, |n| top.push(n));
+        pool.extend(beam.found().map(|n| n.id));
+        full.measure(q, pool, |n| top.push(n));
         walked + pool.len()
+    }
+}
+
+/// Where a graph walk enters, marked visited, into `pool`: `seeds` when given (a shifted
+/// version of a query starts from the unshifted one's answers), else what `otherwise`
+/// finds.
+fn enter(
+    seeds: Option<&[Neighbor]>,
+    visited: &mut Visited,
+    pool: &mut Vec<u32>,
+    otherwise: impl FnOnce(&mut Visited, &mut Vec<u32>),
+) {
+    match seeds {
+        None => otherwise(visited, pool),
+        Some(seeds) => pool.extend(seeds.iter().map(|s| s.id).filter(|&id| visited.visit(id))),
     }
 }
 

@@ -4,6 +4,7 @@
 //! `cargo test --release --test e2e -- --ignored`.
 #![cfg(not(target_arch = "wasm32"))]
 
+mod common;
 mod site;
 
 use std::path::{Path, PathBuf};
@@ -1273,6 +1274,72 @@ async fn a_first_result_costs_a_root_one_test_block_and_a_few_cells_by_range() {
     assert!(
         first.iter().all(|s| !s.path.contains("/mnist/")),
         "no IDX file: {first:#?}"
+    );
+    b.close().await;
+}
+
+/// A set of one's own, opened by its root's address (`?set=`): 3,000 training digits in
+/// cells of 30 under a level of routers, served beside the site. It is searched by parts
+/// only: the page says its size, and a test digit's answer is labelled and says what it
+/// fetched by range, in the round trips of a routed layout (routers, then cells).
+#[tokio::test(flavor = "current_thread")]
+#[ignore = "needs dist/ (trunk build --release) and chromedriver; scripts/test.sh runs it"]
+async fn a_set_opened_by_its_address_is_searched_by_parts_and_says_its_size() {
+    let data = common::mnist("train").head(3000);
+    let params = ssam::stream::WriteParams::Routed {
+        cell: 30,
+        top: 16,
+        seed: 5,
+    };
+    let written = ssam::stream::write(&data, ssam::Space::DEFAULT, "three", params).unwrap();
+    let mut config = Config::new().fault("/big/set/three.root", site::Fault::Bytes(written.root));
+    for (name, bytes) in &written.files {
+        config = config.fault(
+            &format!("/big/set/{name}"),
+            site::Fault::Bytes(bytes.clone()),
+        );
+    }
+    let site = serve_with(config);
+    let b = browser().await;
+    b.client
+        .goto(&format!("{}/big/?set=set/three.root", site.base))
+        .await
+        .unwrap();
+    let ready = b.text("[data-testid=ready]").await;
+    assert!(
+        ready.contains("Searching 3,000 three training digits by parts")
+            && ready.contains("only what each query needs is fetched"),
+        "{ready}"
+    );
+    assert_eq!(
+        b.attribute("[data-testid=ready]", "data-streamed").await,
+        "true"
+    );
+    // Searched one way only: no settings of an index, no exact search to compare with.
+    let setting = b
+        .client
+        .find(Locator::Css("[data-testid=setting]"))
+        .await
+        .unwrap();
+    assert!(!setting.is_displayed().await.unwrap());
+    b.click(".pick .primary").await;
+    let results = b.until_text(".results", "Searched with test digit #").await;
+    assert!(results.contains("of 3,000 in"), "{results}");
+    assert!(results.contains("round trips"), "{results}");
+    assert_eq!(
+        b.attribute(".results", "data-trips").await,
+        "2",
+        "{results}"
+    );
+    assert_eq!(b.hit_labels().await.len(), 10, "{results}");
+    let cells: Vec<_> = site
+        .log()
+        .into_iter()
+        .filter(|s| s.path.ends_with(".cells"))
+        .collect();
+    assert!(
+        !cells.is_empty() && cells.iter().all(|s| s.status == 206 && s.range.is_some()),
+        "{cells:#?}"
     );
     b.close().await;
 }

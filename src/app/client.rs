@@ -142,15 +142,19 @@ impl Client {
         });
         let current = move || client.generation.get_value() == generation.unwrap_or(0);
         self.started.set_value(false);
-        let worker = match Worker::new(&worker_url()) {
-            Ok(w) => w,
-            Err(e) => {
-                client.die(format!(
-                    "it could not be created ({})",
-                    super::fetch::js_error(&e)
-                ));
-                return;
-            }
+        // The first worker was started by index.html, beside the page's WebAssembly.
+        let (worker, said) = match adopt() {
+            Some(early) => early,
+            None => match Worker::new(&worker_url()) {
+                Ok(w) => (w, Array::new()),
+                Err(e) => {
+                    client.die(format!(
+                        "it could not be created ({})",
+                        super::fetch::js_error(&e)
+                    ));
+                    return;
+                }
+            },
         };
         let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |ev: MessageEvent| {
             if !current() {
@@ -190,6 +194,18 @@ impl Client {
         worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
         worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
         worker.set_onmessageerror(Some(on_message_error.as_ref().unchecked_ref()));
+        // What the early worker said before the page listened, in order; anything later
+        // comes to the handlers just set.
+        for event in said.iter() {
+            let handler: &js_sys::Function = if event.is_instance_of::<ErrorEvent>() {
+                on_error.as_ref().unchecked_ref()
+            } else if event.unchecked_ref::<MessageEvent>().type_() == "messageerror" {
+                on_message_error.as_ref().unchecked_ref()
+            } else {
+                on_message.as_ref().unchecked_ref()
+            };
+            let _ = handler.call1(&JsValue::NULL, &event);
+        }
         // The worker lives as long as the page: so do its handlers.
         on_message.forget();
         on_error.forget();
@@ -585,6 +601,26 @@ fn download(name: &str, bytes: &[u8]) {
         a.click();
     }
     let _ = web_sys::Url::revoke_object_url(&url);
+}
+
+/// The worker index.html started before the page's WebAssembly arrived, with the events
+/// it sent meanwhile; taken once (a worker started again is the page's own).
+fn adopt() -> Option<(Worker, Array)> {
+    let window = web_sys::window()?;
+    let key = JsValue::from_str("ssamWorker");
+    let early = js_sys::Reflect::get(&window, &key)
+        .ok()
+        .filter(JsValue::is_object)?;
+    let _ = js_sys::Reflect::delete_property(window.unchecked_ref::<js_sys::Object>(), &key);
+    let worker = js_sys::Reflect::get(&early, &JsValue::from_str("worker"))
+        .ok()?
+        .dyn_into::<Worker>()
+        .ok()?;
+    let said = js_sys::Reflect::get(&early, &JsValue::from_str("said"))
+        .ok()?
+        .dyn_into::<Array>()
+        .ok()?;
+    Some((worker, said))
 }
 
 /// The engine worker's script, told which set to search when the page's address names

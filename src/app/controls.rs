@@ -36,6 +36,15 @@ pub fn Controls(
         let s = setting.get().unwrap_or(default);
         list.iter().position(|&x| x == s).unwrap_or(0).to_string()
     };
+    // A set only ever searched by parts (opened by its address) is searched one way: the
+    // index's settings and exact search need the whole set here.
+    let by_parts_only = move || {
+        set.with(|s| {
+            s.as_ref()
+                .and_then(|s| s.streamed)
+                .is_some_and(|p| !p.background)
+        })
+    };
     view! {
         <div class="controls">
             <label>
@@ -44,7 +53,7 @@ pub fn Controls(
                     {KS.map(|n| view! { <option value=n.to_string() selected=n == DEFAULT_K>{n}</option> })}
                 </select>
             </label>
-            <label>
+            <label hidden=by_parts_only>
                 "Search "
                 <select data-testid="setting" disabled=move || set.with(Option::is_none)
                     on:change=move |ev| {
@@ -62,7 +71,7 @@ pub fn Controls(
                     }}
                 </select>
             </label>
-            <label class="check">
+            <label class="check" hidden=by_parts_only>
                 <input type="checkbox" prop:checked=move || compare.get() on:change=move |ev| compare.set(event_target_checked(&ev)) />
                 " Compare with exact search"
             </label>

@@ -214,10 +214,13 @@ pub struct Streaming {
     pub probes: u32,
     /// Cells the visit's first query searches.
     pub first: u32,
+    /// Whether the whole set downloads in the background (MNIST's), or it is only ever
+    /// searched by parts (a set opened by its address).
+    pub background: bool,
 }
 
 /// What answering a query by parts took.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Parts {
     /// Cells searched.
     pub cells: u32,
@@ -225,6 +228,8 @@ pub struct Parts {
     pub fetched: u64,
     /// Sequential round trips it waited for.
     pub trips: u32,
+    /// The worker's WebAssembly memory after it (MB): what searching by parts holds.
+    pub memory_mb: f64,
 }
 
 impl SetInfo {

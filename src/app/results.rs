@@ -168,8 +168,11 @@ pub fn Results(
             </figure>
         }
     });
+    // What the query cost rides along for tools to read (bench/million.sh).
+    let (fetched, trips, memory) = parts.map_or((0, 0, 0.0), |p| (p.fetched, p.trips, p.memory_mb));
     view! {
-        <section class="results" data-testid="results" aria-live="polite">
+        <section class="results" data-testid="results" aria-live="polite"
+            data-fetched=fetched data-trips=trips data-memory-mb=format!("{memory:.1}")>
             <div class="query">
                 <figure>
                     <Digit image=query.image label=format!("the query, {shown}") class="query-tile" />

@@ -37,7 +37,10 @@ fn ready_line(s: &SetInfo, local: Option<(u64, u64)>) -> String {
                 done as f64 / 1e6,
                 total as f64 / 1e6
             ),
-            _ => "the rest downloads in the background once a first result is shown".into(),
+            _ if parts.background => {
+                "the rest downloads in the background once a first result is shown".into()
+            }
+            _ => "it stays on the server: only what each query needs is fetched".into(),
         };
         let first = if parts.first == parts.probes {
             String::new()

@@ -284,6 +284,7 @@ impl Remote {
                 } else {
                     probes.cells as u32
                 },
+                background: root == TRAIN_ROOT,
             }),
             ..SetInfo::default()
         };
@@ -392,6 +393,7 @@ impl Remote {
                 cells: scratch.cells() as u32,
                 fetched,
                 trips,
+                memory_mb: super::memory_mb(),
             }),
         }))
     }

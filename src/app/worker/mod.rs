@@ -13,6 +13,8 @@ mod store;
 use std::cell::RefCell;
 use std::rc::Rc;
 
+use futures::FutureExt;
+use futures::future::{LocalBoxFuture, Shared};
 use js_sys::{Array, Uint8Array};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
@@ -106,7 +108,14 @@ struct Host {
     layout_run: u32,
     /// Files of an own set sent ahead of the message that names them.
     ahead: Vec<JsValue>,
+    /// The test digit the first "Random" will show, chosen as the set opens and its
+    /// block fetched then, while the page waits for a click: that round trip is no
+    /// longer between the click and the answer.
+    first_pick: Option<Fetching>,
 }
+
+/// A test digit being fetched, awaited by whoever needs it first.
+type Fetching = Shared<LocalBoxFuture<'static, Result<(usize, Vec<u8>, u8), Problem>>>;
 
 thread_local! {
     static HOST: RefCell<Host> = RefCell::new(Host::default());
@@ -186,8 +195,18 @@ pub fn run() {
                 let remote = Rc::new(remote);
                 let here = remote.all_here();
                 post(&FromWorker::Ready(remote.info.clone()));
+                let queries = remote.info.queries as usize;
+                let first = (queries > 0).then(|| {
+                    let i = (js_sys::Math::random() * queries as f64) as usize % queries;
+                    let r = remote.clone();
+                    let fetching: Fetching =
+                        async move { r.test_digit(i).await }.boxed_local().shared();
+                    wasm_bindgen_futures::spawn_local(fetching.clone().map(|_| ()));
+                    fetching
+                });
                 let pending = HOST.with_borrow_mut(|h| {
                     h.remote = Some(remote);
+                    h.first_pick = first;
                     h.pending.take()
                 });
                 // A former visit kept everything: no first result to wait for.
@@ -632,9 +651,14 @@ async fn pick(which: Option<u32>) -> Result<Query, Problem> {
     // out, its own.
     let Some(set) = set.filter(|s| s.info.own) else {
         let remote = remote.ok_or_else(|| busy("the data are still loading"))?;
-        let (i, image, label) = match test {
-            Some(t) => pick_from(&t, which, "test digit")?,
-            None => {
+        let first = which
+            .is_none()
+            .then(|| HOST.with_borrow_mut(|h| h.first_pick.take()))
+            .flatten();
+        let (i, image, label) = match (test, first) {
+            (Some(t), _) => pick_from(&t, which, "test digit")?,
+            (None, Some(fetching)) => fetching.await?,
+            (None, None) => {
                 let i = choose(remote.info.queries as usize, which, "test digit")?;
                 remote.test_digit(i).await?
             }
