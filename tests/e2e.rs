@@ -1285,11 +1285,26 @@ async fn a_first_result_costs_a_root_one_test_block_and_a_few_cells_by_range() {
 #[tokio::test(flavor = "current_thread")]
 #[ignore = "needs dist/ (trunk build --release) and chromedriver; scripts/test.sh runs it"]
 async fn a_set_opened_by_its_address_is_searched_by_parts_and_says_its_size() {
+    open_set_by_address(0, "2").await;
+}
+
+/// The same set coded (format 2): a third round trip fetches the candidates' pictures,
+/// and the hits show.
+#[tokio::test(flavor = "current_thread")]
+#[ignore = "needs dist/ (trunk build --release) and chromedriver; scripts/test.sh runs it"]
+async fn a_coded_set_opened_by_its_address_fetches_pictures_in_a_third_round_trip() {
+    open_set_by_address(16, "3").await;
+}
+
+/// Opens a set of 3,000 with `codes` bytes of code (0: cells of images) by `?set=` and
+/// searches a test digit, which must take `trips` round trips.
+async fn open_set_by_address(codes: usize, trips: &str) {
     let data = common::mnist("train").head(3000);
     let params = ssam::stream::WriteParams::Routed {
         cell: 30,
         top: 16,
         seed: 5,
+        codes,
     };
     let written = ssam::stream::write(&data, ssam::Space::DEFAULT, "three", params).unwrap();
     let mut config = Config::new().fault("/big/set/three.root", site::Fault::Bytes(written.root));
@@ -1328,7 +1343,7 @@ async fn a_set_opened_by_its_address_is_searched_by_parts_and_says_its_size() {
     assert!(results.contains("round trips"), "{results}");
     assert_eq!(
         b.attribute(".results", "data-trips").await,
-        "2",
+        trips,
         "{results}"
     );
     assert_eq!(b.hit_labels().await.len(), 10, "{results}");
