@@ -359,3 +359,73 @@ fn stream_with_no_flags_rebuilds_the_shipped_layouts_byte_for_byte_and_measures_
     let recall: f64 = row.split_whitespace().nth(2).unwrap().parse().unwrap();
     assert!(recall > 0.9, "recall@10 with 8 cells: {row}");
 }
+
+#[test]
+fn stream_codes_writes_a_coded_layout_and_measure_keeps_its_exact_answers_in_truth() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = |name: &str| dir.path().join(name).to_str().unwrap().to_owned();
+    let o = ssam(&[
+        "augment",
+        "--from",
+        "0",
+        "--count",
+        "600",
+        "--out",
+        &d("set"),
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    let o = ssam(&[
+        "stream",
+        "--codes",
+        "16",
+        "--cell",
+        "30",
+        "--images",
+        &d("set/train-images-idx3-ubyte"),
+        "--labels",
+        &d("set/train-labels-idx1-ubyte"),
+        "--out",
+        &d("coded"),
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    let root = d("coded/train-images-idx3-ubyte.root");
+    let layout = ssam::stream::Layout::from_bytes("r", &std::fs::read(&root).unwrap()).unwrap();
+    assert!(layout.coded() && layout.len() == 600);
+    let measure = || {
+        let args = [
+            "stream",
+            "--measure",
+            "--root",
+            &root,
+            "--queries",
+            "20",
+            "--cold",
+            "3",
+            "--cells",
+            "4",
+            "--pictures",
+            "32",
+            "--truth",
+            &d("truth.bin"),
+        ];
+        let o = ssam(&args);
+        assert!(o.status.success(), "{}", text(&o));
+        let out = text(&o);
+        let row = out
+            .lines()
+            .find(|l| l.trim_start().starts_with("4 "))
+            .unwrap_or_else(|| panic!("{out}"))
+            .to_owned();
+        (out, row)
+    };
+    let (first, row) = measure();
+    assert!(first.contains("exact answers of 20 test digits"), "{first}");
+    // Cells, pictures, recall@10, 1-NN, ms, cold kB p50 and max, round trips.
+    let cols: Vec<&str> = row.split_whitespace().collect();
+    assert_eq!(cols[1], "32", "{row}");
+    assert_eq!(cols[7], "2.00", "cells then pictures: {row}");
+    // The second run reads the exact answers from the file: the same recall.
+    let (second, again) = measure();
+    assert!(!second.contains("exact answers of"), "{second}");
+    assert_eq!(again.split_whitespace().nth(2), cols.get(2).copied());
+}
