@@ -4,6 +4,8 @@
 # with ?set=, each query timed in headless Chromium with a round trip added.
 #   bash bench/million.sh                        50 digits, the set under target/million
 #   ROOT=path/to/set.root COUNT=100 LATENCY_MS=50 bash bench/million.sh
+#   HTTP2=1 bash bench/million.sh                over TLS with HTTP/2, as CDNs serve: a
+#                                                query's ranges share one connection
 # The set is built by `ssam augment` and `ssam stream --images ...` (README, "A million
 # digits"); builds the site when dist/ has none.
 set -euo pipefail
@@ -23,5 +25,5 @@ ln -s "$(cd "$(dirname "$root")" && pwd)" "$site/set"
 source bench/nginx.sh "$site"
 trap 'kill $server; wait $server 2>/dev/null; rm -rf "$prefix" "$site"' EXIT
 PLAYWRIGHT_CORE="$PWD/target/tools/node_modules/playwright-core" LATENCY_MS="${LATENCY_MS:-50}" \
-    node bench/million.js "http://127.0.0.1:$port/?set=set/$(basename "$root")" \
+    node bench/million.js "$scheme://127.0.0.1:$port/?set=set/$(basename "$root")" \
     assets/mnist/t10k-labels-idx1-ubyte.gz "${COUNT:-50}"

@@ -1,7 +1,10 @@
 # Serves dist/ (or the folder given) with nginx as a CDN serves it (scripts/nginx.conf, the
 # end-to-end tests' server: gzip on, byte ranges) on a free local port, until the calling
-# script exits. Sourced by bench scripts: sets $port and $prefix (its access.log is there).
+# script exits. Sourced by bench scripts: sets $port, $prefix (its access.log is there)
+# and $scheme.
 #   source bench/nginx.sh dist
+#   HTTP2=1 source bench/nginx.sh dist   over TLS with HTTP/2, as CDNs serve (a certificate
+#                                        made for the run; the browser must accept it)
 if ! command -v nginx >/dev/null || [ ! -d target/tools/node_modules/playwright-core ]; then
     bash scripts/setup.sh --browser
 fi
@@ -11,7 +14,16 @@ ln -s "$(cd "$1" && pwd)" "$prefix/root"
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 user=""
 [ "$(id -u)" = 0 ] && user="user root;"
-sed -e "s#@PREFIX@#$prefix#g" -e "s#@PORT@#$port#g" -e "s#@USER@#$user#g" scripts/nginx.conf > "$prefix/nginx.conf"
+scheme=http
+listen="listen 127.0.0.1:@PORT@;"
+if [ -n "${HTTP2:-}" ]; then
+    scheme=https
+    openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 \
+        -keyout "$prefix/key.pem" -out "$prefix/cert.pem" 2>/dev/null
+    listen="listen 127.0.0.1:@PORT@ ssl http2; ssl_certificate $prefix/cert.pem; ssl_certificate_key $prefix/key.pem;"
+fi
+sed -e "s#listen 127.0.0.1:@PORT@;#$listen#" -e "s#@PREFIX@#$prefix#g" -e "s#@PORT@#$port#g" \
+    -e "s#@USER@#$user#g" scripts/nginx.conf > "$prefix/nginx.conf"
 nginx -c "$prefix/nginx.conf" -p "$prefix" &
 server=$!
 trap 'kill $server; wait $server 2>/dev/null; rm -rf "$prefix"' EXIT
