@@ -474,12 +474,12 @@ impl Streamed {
         ranking: Ranking,
         scratch: &mut StreamScratch,
     ) -> Result<Vec<Found>> {
-        let (rows, cols) = self.layout.shape();
-        let dim = rows * cols;
-        let vdim = self.layout.space().dim(rows, cols);
         if self.layout.codes().is_some() {
             return self.find_coded(query, k, ranking, scratch);
         }
+        let (rows, cols) = self.layout.shape();
+        let dim = rows * cols;
+        let vdim = self.layout.space().dim(rows, cols);
         let StreamScratch {
             variants,
             chosen,
@@ -499,11 +499,7 @@ impl Streamed {
                 ))
             })?;
             for (i, v) in s.searched.chunks_exact(vdim).enumerate() {
-                let d = variants
-                    .chunks_exact(vdim)
-                    .map(|q| l2_sq(q, v))
-                    .min()
-                    .unwrap_or(u32::MAX);
+                let d = closest(v, variants);
                 top.push(Neighbor {
                     distance: d,
                     id: places.len() as u32,
@@ -641,11 +637,12 @@ fn ranked<'a>(
     })
 }
 
-/// The distance from the nearest version of the query to `centroid`.
-fn closest(centroid: &[u8], variants: &[u8]) -> u32 {
+/// The distance from the nearest version of the query to `v` (a centroid or an item's
+/// vector).
+fn closest(v: &[u8], variants: &[u8]) -> u32 {
     variants
-        .chunks_exact(centroid.len())
-        .map(|q| l2_sq(q, centroid))
+        .chunks_exact(v.len())
+        .map(|q| l2_sq(q, v))
         .min()
         .unwrap_or(u32::MAX)
 }

@@ -93,22 +93,10 @@ pub fn write(data: &Dataset, space: Space, stem: &str, params: WriteParams) -> R
     // the candidates of one cell lie near each other.
     let pictures = std::cell::RefCell::new(Pictures::default());
     let cell = |ids: &[u32]| {
-        if let Some(codes) = &coded {
-            return Out {
-                kind: KIND_CELL,
-                items: ids.len() as u32,
-                bytes: gzip(&pictures.borrow_mut().coded_cell(data, codes, ids)),
-            };
-        }
-        let mut raw = Vec::with_capacity(4 + ids.len() * (5 + dim));
-        raw.extend_from_slice(&(ids.len() as u32).to_le_bytes());
-        for &id in ids {
-            raw.extend_from_slice(&id.to_le_bytes());
-        }
-        raw.extend(ids.iter().map(|&id| data.label(id as usize)));
-        for &id in ids {
-            raw.extend_from_slice(data.image(id as usize));
-        }
+        let raw = match &coded {
+            Some(codes) => pictures.borrow_mut().coded_cell(data, codes, ids),
+            None => cell_items(data, ids, dim, 0, |id| data.image(id)),
+        };
         Out {
             kind: KIND_CELL,
             items: ids.len() as u32,
@@ -306,15 +294,9 @@ impl Pictures {
         }
         let file = self.files.len() - 1;
         let offset = self.files[file].len() as u64;
-        let mut raw = Vec::with_capacity(14 + ids.len() * (7 + codes.dim()));
-        raw.extend_from_slice(&(ids.len() as u32).to_le_bytes());
-        for &id in ids {
-            raw.extend_from_slice(&id.to_le_bytes());
-        }
-        raw.extend(ids.iter().map(|&id| data.label(id as usize)));
-        for &id in ids {
-            raw.extend_from_slice(codes.code(id as usize));
-        }
+        let mut raw = cell_items(data, ids, codes.dim(), 10 + 2 * ids.len(), |id| {
+            codes.code(id)
+        });
         raw.extend_from_slice(&(file as u16).to_le_bytes());
         raw.extend_from_slice(&offset.to_le_bytes());
         for p in &pictures {
@@ -323,4 +305,26 @@ impl Pictures {
         }
         raw
     }
+}
+
+/// What every cell begins with: the count, the ids, the labels, then each item's
+/// `width` bytes of `payload` (its image, or its code); room is left for `tail` bytes
+/// more.
+fn cell_items<'a>(
+    data: &Dataset,
+    ids: &[u32],
+    width: usize,
+    tail: usize,
+    payload: impl Fn(usize) -> &'a [u8],
+) -> Vec<u8> {
+    let mut raw = Vec::with_capacity(4 + ids.len() * (5 + width) + tail);
+    raw.extend_from_slice(&(ids.len() as u32).to_le_bytes());
+    for &id in ids {
+        raw.extend_from_slice(&id.to_le_bytes());
+    }
+    raw.extend(ids.iter().map(|&id| data.label(id as usize)));
+    for &id in ids {
+        raw.extend_from_slice(payload(id as usize));
+    }
+    raw
 }
