@@ -195,15 +195,15 @@ pub fn run() {
                 let remote = Rc::new(remote);
                 let here = remote.all_here();
                 post(&FromWorker::Ready(remote.info.clone()));
-                let queries = remote.info.queries as usize;
-                let first = (queries > 0).then(|| {
-                    let i = (js_sys::Math::random() * queries as f64) as usize % queries;
-                    let r = remote.clone();
-                    let fetching: Fetching =
-                        async move { r.test_digit(i).await }.boxed_local().shared();
-                    wasm_bindgen_futures::spawn_local(fetching.clone().map(|_| ()));
-                    fetching
-                });
+                let first = choose(remote.info.queries as usize, None, "test digit")
+                    .ok()
+                    .map(|i| {
+                        let r = remote.clone();
+                        let fetching: Fetching =
+                            async move { r.test_digit(i).await }.boxed_local().shared();
+                        wasm_bindgen_futures::spawn_local(fetching.clone().map(|_| ()));
+                        fetching
+                    });
                 let pending = HOST.with_borrow_mut(|h| {
                     h.remote = Some(remote);
                     h.first_pick = first;
