@@ -45,6 +45,7 @@
 
 mod kmeans;
 mod picture;
+pub mod ranges;
 mod search;
 mod write;
 

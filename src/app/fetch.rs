@@ -8,8 +8,9 @@ use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{ReadableStream, ReadableStreamDefaultReader};
 
-use super::protocol::Problem;
+use super::protocol::{DataKind, Problem};
 use crate::gzip::{self, Inflater, Limit};
+use crate::stream::ranges;
 
 /// Milliseconds since the page (or the worker) started.
 pub fn now() -> f64 {
@@ -295,4 +296,71 @@ pub async fn range(url: &str, start: u64, end: u64) -> Result<Vec<u8>, Problem> 
         Some(body) => drain(url, body, sink, Some(end - start), |_, _| {}).await,
         None => Err(failed(None, "the response has no body".into())),
     }
+}
+
+/// Several ranges of `url` (`start..end`) by one request, each range's bytes in the order
+/// asked; [`Answer::Unsupported`] when the host does not answer several ranges at once
+/// (it began sending the whole file, which is cancelled at once, or sent less than
+/// asked, or more than the ranges and their framing), and the caller asks one by one.
+///
+/// [`Answer::Unsupported`]: crate::stream::ranges::Answer::Unsupported
+pub async fn ranges(url: &str, wanted: &[(u64, u64)]) -> Result<ranges::Answer, Problem> {
+    let (first, last) = wanted
+        .iter()
+        .fold((u64::MAX, 0), |(a, b), &(s, e)| (a.min(s), b.max(e)));
+    let name = format!(
+        "{url} bytes {first}-{} ({} ranges)",
+        last.saturating_sub(1),
+        wanted.len()
+    );
+    let failed = |status: Option<u16>, reason: String| Problem::Download {
+        file: name.clone(),
+        status,
+        reason,
+    };
+    let response = gloo_net::http::Request::get(url)
+        .header("Range", &ranges::header(wanted))
+        .cache(web_sys::RequestCache::NoStore)
+        .send()
+        .await
+        .map_err(|e| failed(None, e.to_string()))?;
+    let most = ranges::most_bytes(wanted);
+    let header = |h: &str| response.headers().get(h);
+    let declared = header("content-length").and_then(|v| v.parse::<u64>().ok());
+    match response.status() {
+        206 if declared.is_none_or(|d| d <= most) => {}
+        200 | 206 => {
+            if let Some(body) = response.body() {
+                let _ = body.cancel();
+            }
+            return Ok(ranges::Answer::Unsupported);
+        }
+        s => return Err(failed(Some(s), response.status_text())),
+    }
+    let (content_type, content_range) = (header("content-type"), header("content-range"));
+    let sink = Capped {
+        name: name.clone(),
+        most,
+        bytes: Vec::with_capacity(declared.unwrap_or(0) as usize),
+    };
+    let body = match response.body() {
+        Some(body) => drain(&name, body, sink, declared, |_, _| {}).await,
+        None => return Err(failed(None, "the response has no body".into())),
+    };
+    let body = match body {
+        Ok(body) => body,
+        Err(Problem::Data {
+            kind: DataKind::Size,
+            ..
+        }) => return Ok(ranges::Answer::Unsupported),
+        Err(e) => return Err(e),
+    };
+    ranges::read(
+        &name,
+        content_type.as_deref(),
+        content_range.as_deref(),
+        &body,
+        wanted,
+    )
+    .map_err(engine)
 }

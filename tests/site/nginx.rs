@@ -29,6 +29,8 @@ pub enum Fault {
     Status(u16),
     /// Serves these bytes instead (a damaged or truncated file, or another build's).
     Bytes(Vec<u8>),
+    /// Serves these bytes with these nginx directives (a host's own limits).
+    BytesWith(Vec<u8>, String),
     /// Sends at most this many bytes a second on each connection.
     Rate(u64),
     /// Answers a Range request with 200 and the whole file, as some servers do.
@@ -115,10 +117,14 @@ impl Config {
             let matcher = if path.ends_with('/') { "^~" } else { "=" };
             let body = match fault {
                 Fault::Status(code) => format!("return {code};"),
-                Fault::Bytes(bytes) => {
+                Fault::Bytes(bytes) | Fault::BytesWith(bytes, _) => {
                     let file = prefix.join(format!("fault-{n}"));
                     std::fs::write(&file, bytes).unwrap();
-                    format!("alias {};", file.display())
+                    let rules = match fault {
+                        Fault::BytesWith(_, rules) => rules.as_str(),
+                        _ => "",
+                    };
+                    format!("alias {}; {rules}", file.display())
                 }
                 Fault::Rate(r) => format!("alias {root}/{rest}; limit_rate {r};"),
                 Fault::IgnoreRange => format!("alias {root}/{rest}; max_ranges 0;"),
