@@ -20,13 +20,17 @@
 //! router block (gzip of): n (u32), n child cell blocks (u32), n centroids (dim bytes)
 //! ```
 //!
-//! Format 2, a **coded** layout, for sets too large for cells of images: the root holds
+//! Format 3, a **coded** layout, for sets too large for cells of images: the root holds
 //! compact codes' projection (see crate::codes) right after the labelled flag, code
 //! length c (u16), weights (dim x c f32), offsets (c f32); a cell holds codes instead of
 //! images, and each item's image is a **picture** of its own (see `picture`) in further
-//! data files, in cell order, so that a query fetches the few it measures exactly:
+//! data files, in cell order, so that a query fetches the few it measures exactly. Its
+//! blocks are all cells, and its top is every cell's centroid as a code, which a query
+//! scores without fetching anything (format 2 routed through router blocks instead, a
+//! round trip more):
 //!
 //! ```text
+//! top (u8): 2 coded: one centroid code (c bytes) a block, in block order
 //! coded cell (gzip of): n (u32), n ids (u32), n labels (u8), n codes (c bytes),
 //!                       picture file (u16), offset of the first picture (u64),
 //!                       n picture lengths (u16)
@@ -64,9 +68,10 @@ use xxhash_rust::xxh3::xxh3_64;
 pub const MAGIC: [u8; 8] = *b"SSAMSTR\0";
 /// The format version of layouts whose cells hold images; this build writes and reads it.
 pub const VERSION: u32 = 1;
-/// The format version of coded layouts (codes in cells, pictures apart); this build
-/// writes and reads it too.
-pub const VERSION_CODED: u32 = 2;
+/// The format version of coded layouts (codes in cells, pictures apart, cells routed by
+/// their centroids' codes in the root); this build writes and reads it too. Version 2
+/// routed them by router blocks, a round trip more a query.
+pub const VERSION_CODED: u32 = 3;
 /// Largest data file written: common static hosts refuse larger files (Cloudflare Pages
 /// takes 25 MiB a file).
 pub const MAX_FILE_BYTES: u64 = 24 << 20;
@@ -90,6 +95,7 @@ const KIND_CELL: u8 = 0;
 const KIND_ROUTER: u8 = 1;
 const TOP_TABLE: u8 = 0;
 const TOP_ROUTED: u8 = 1;
+const TOP_CODED: u8 = 2;
 /// Bytes before the length field's count starts: magic, version, checksum, length.
 const HEAD: u64 = 28;
 
@@ -126,6 +132,9 @@ pub(crate) enum Top {
     Table { per_block: u32 },
     /// Centroids in the searched space leading to child blocks.
     Routed(Router),
+    /// Every block a cell, and each cell's centroid as a code (the layout's code length
+    /// a cell, in block order): a query scores them all with what the root holds.
+    Coded(Vec<u8>),
 }
 
 /// Centroids and the blocks they lead to.
@@ -448,8 +457,23 @@ impl Layout {
                 }
                 Top::Routed(router)
             }
+            TOP_CODED => {
+                let Some(c) = codes.as_ref().map(Codes::dim) else {
+                    return Err(r.corrupt("cells routed by codes in a layout without codes".into()));
+                };
+                let cells: u64 = blocks.iter().map(|b| u64::from(b.items)).sum();
+                if blocks.iter().any(|b| b.router) || cells != u64::from(items) {
+                    return Err(r.corrupt(format!(
+                        "cells routed by codes hold {cells} items, the root says {items}"
+                    )));
+                }
+                Top::Coded(r.take(blocks.len() * c, "cell codes")?.to_vec())
+            }
             t => return Err(r.corrupt(format!("top kind {t}"))),
         };
+        if codes.is_some() != matches!(top, Top::Coded(_)) {
+            return Err(r.corrupt("a coded layout routes by codes, and only it does".into()));
+        }
         if r.at != raw.len() {
             return Err(r.corrupt(format!("{} bytes after the top", raw.len() - r.at)));
         }
@@ -812,7 +836,7 @@ impl Layout {
     fn router_dim(&self) -> usize {
         match &self.top {
             Top::Routed(r) => r.dim,
-            Top::Table { .. } => 0,
+            Top::Table { .. } | Top::Coded(_) => 0,
         }
     }
 

@@ -1289,12 +1289,13 @@ async fn a_set_opened_by_its_address_is_searched_by_parts_and_says_its_size() {
     assert!(log.iter().all(|s| s.status == 206), "{log:#?}");
 }
 
-/// The same set coded (format 2): a third round trip fetches the candidates' pictures,
-/// and the hits show. The pictures of one file come by one request of several ranges.
+/// The same set coded (format 3): routed by the codes its root holds, its cells come in
+/// the first round trip and the candidates' pictures in a second, and the hits show.
+/// The pictures of one file come by one request of several ranges.
 #[tokio::test(flavor = "current_thread")]
 #[ignore = "needs dist/ (trunk build --release) and chromedriver; scripts/test.sh runs it"]
-async fn a_coded_set_opened_by_its_address_fetches_pictures_in_a_third_round_trip() {
-    let log = open_set_by_address(16, "3", "").await;
+async fn a_coded_set_opened_by_its_address_fetches_pictures_in_a_second_round_trip() {
+    let log = open_set_by_address(16, "2", "").await;
     let several = several_ranges(&log);
     assert!(
         !several.is_empty() && several.iter().all(|s| s.status == 206),
@@ -1308,7 +1309,7 @@ async fn a_coded_set_opened_by_its_address_fetches_pictures_in_a_third_round_tri
 #[tokio::test(flavor = "current_thread")]
 #[ignore = "needs dist/ (trunk build --release) and chromedriver; scripts/test.sh runs it"]
 async fn a_host_that_takes_one_range_a_request_is_asked_one_by_one() {
-    let log = open_set_by_address(16, "3", "max_ranges 1; limit_rate 200k;").await;
+    let log = open_set_by_address(16, "2", "max_ranges 1; limit_rate 200k;").await;
     let refused = several_ranges(&log);
     assert!(
         !refused.is_empty() && refused.iter().all(|s| s.status == 200),

@@ -335,12 +335,6 @@ impl Streamed {
     ) -> Result<Plan> {
         self.blocks.tick += 1;
         let layout = &self.layout;
-        let Top::Routed(top) = layout.top() else {
-            return Err(Error::InvalidInput(format!(
-                "{} is a table, not a searchable layout",
-                layout.name()
-            )));
-        };
         let (rows, cols) = layout.shape();
         if query.len() != rows * cols {
             return Err(Error::InvalidInput(format!(
@@ -355,37 +349,67 @@ impl Streamed {
             let q = scratch.vectors.make(space, rows, cols, query, v)?;
             scratch.variants.extend_from_slice(q);
         }
-        let first = nearest(top, &scratch.variants, top.children.len());
-        let routed = first.iter().any(|&c| layout.blocks()[c as usize].router);
-        let cells = if routed {
-            let routers: Vec<u32> = first.into_iter().take(probes.routers.max(1)).collect();
-            let missing: Vec<u32> = routers
-                .iter()
-                .copied()
-                .filter(|&b| !self.blocks.has(b))
-                .collect();
-            if !missing.is_empty() {
-                return Ok(Plan::Fetch(layout.spans(&missing)));
+        scratch.codes.clear();
+        if let Some(codes) = layout.codes() {
+            for q in scratch.variants.chunks_exact(space.dim(rows, cols)) {
+                codes.encode(q, &mut scratch.code);
+                scratch.codes.extend_from_slice(&scratch.code);
             }
-            let mut scored: Vec<(u32, u32)> = routers
-                .iter()
-                .flat_map(|b| {
-                    let r = &self.blocks.routers[b];
-                    (0..r.children.len())
-                        .map(|i| (closest(r.centroid(i), &scratch.variants), r.children[i]))
-                })
-                .collect();
-            scored.sort_unstable();
-            scored
-                .into_iter()
-                .map(|(_, c)| c)
-                .take(probes.cells.max(1))
-                .collect()
-        } else {
-            first
-                .into_iter()
-                .take(probes.cells.max(1))
-                .collect::<Vec<_>>()
+        }
+        let cells = match layout.top() {
+            Top::Coded(centroids) => {
+                let c = scratch.code.len();
+                let mut scored: Vec<(u32, u32)> = centroids
+                    .chunks_exact(c)
+                    .enumerate()
+                    .map(|(b, code)| (closest(code, &scratch.codes), b as u32))
+                    .collect();
+                let n = probes.cells.clamp(1, scored.len());
+                scored.select_nth_unstable(n - 1);
+                scored.truncate(n);
+                scored.sort_unstable();
+                scored.into_iter().map(|(_, b)| b).collect()
+            }
+            Top::Routed(top) => {
+                let first = nearest(top, &scratch.variants, top.children.len());
+                let routed = first.iter().any(|&c| layout.blocks()[c as usize].router);
+                if routed {
+                    let routers: Vec<u32> = first.into_iter().take(probes.routers.max(1)).collect();
+                    let missing: Vec<u32> = routers
+                        .iter()
+                        .copied()
+                        .filter(|&b| !self.blocks.has(b))
+                        .collect();
+                    if !missing.is_empty() {
+                        return Ok(Plan::Fetch(layout.spans(&missing)));
+                    }
+                    let mut scored: Vec<(u32, u32)> = routers
+                        .iter()
+                        .flat_map(|b| {
+                            let r = &self.blocks.routers[b];
+                            (0..r.children.len())
+                                .map(|i| (closest(r.centroid(i), &scratch.variants), r.children[i]))
+                        })
+                        .collect();
+                    scored.sort_unstable();
+                    scored
+                        .into_iter()
+                        .map(|(_, c)| c)
+                        .take(probes.cells.max(1))
+                        .collect()
+                } else {
+                    first
+                        .into_iter()
+                        .take(probes.cells.max(1))
+                        .collect::<Vec<_>>()
+                }
+            }
+            Top::Table { .. } => {
+                return Err(Error::InvalidInput(format!(
+                    "{} is a table, not a searchable layout",
+                    layout.name()
+                )));
+            }
         };
         scratch.chosen = cells;
         for &c in &scratch.chosen {
@@ -409,15 +433,8 @@ impl Streamed {
     /// A coded layout's third round: the items of the chosen cells nearest to the query
     /// by code, and the pictures of them not here yet.
     fn plan_pictures(&mut self, count: usize, scratch: &mut StreamScratch) -> Plan {
-        let codes = self.layout.codes().expect("a coded layout");
-        let c = codes.dim();
-        let (rows, cols) = self.layout.shape();
-        let vdim = self.layout.space().dim(rows, cols);
-        scratch.codes.clear();
-        for q in scratch.variants.chunks_exact(vdim) {
-            codes.encode(q, &mut scratch.code);
-            scratch.codes.extend_from_slice(&scratch.code);
-        }
+        // The query's codes, one per version of it, were made as it was planned.
+        let c = self.layout.codes().expect("a coded layout").dim();
         let items: usize = scratch
             .chosen
             .iter()

@@ -9,7 +9,7 @@ use xxhash_rust::xxh3::xxh3_64;
 use super::kmeans::{self, Part};
 use super::picture;
 use super::{
-    HEAD, KIND_CELL, KIND_ROUTER, MAGIC, MAX_FILE_BYTES, TOP_ROUTED, TOP_TABLE, VERSION,
+    HEAD, KIND_CELL, KIND_ROUTER, MAGIC, MAX_FILE_BYTES, TOP_CODED, TOP_ROUTED, TOP_TABLE, VERSION,
     VERSION_CODED,
 };
 use crate::codes::Codes;
@@ -124,51 +124,66 @@ pub fn write(data: &Dataset, space: Space, stem: &str, params: WriteParams) -> R
             let vdim = searched.dim();
             let ids: Vec<u32> = (0..data.len() as u32).collect();
             let cells = kmeans::chained(kmeans::partition(searched, &ids, size, seed));
-            let (children, centroids) = if cells.len() <= most.max(1) {
-                let first = blocks.len() as u32;
-                let centroids: Vec<u8> = cells.iter().flat_map(|p| p.centroid.clone()).collect();
+            if let Some(codes) = &coded {
+                // Every cell's centroid as a code in the root: a query scores them all
+                // with what it holds, a round trip less than routers cost. A code is a
+                // few dozen bytes, so the root stays small for a million items.
+                top.push(TOP_CODED);
+                let mut code = Vec::with_capacity(codes.dim());
+                for p in &cells {
+                    codes.encode(&p.centroid, &mut code);
+                    top.extend_from_slice(&code);
+                }
                 blocks.extend(cells.iter().map(|p| cell(&p.ids)));
-                ((first..blocks.len() as u32).collect::<Vec<_>>(), centroids)
             } else {
-                // About sqrt(cells) groups of about sqrt(cells) cells, a router block
-                // each (small, so a query's routers cost little): routers first, so that
-                // they lie together, then every group's cells.
-                let side = (cells.len() as f64).sqrt().ceil() as usize;
-                let groups = kmeans::chained(kmeans::partition(
-                    searched,
-                    &ids,
-                    size * side,
-                    seed ^ 0x5eed,
-                ));
-                let grouped: Vec<Vec<Part>> = groups
-                    .iter()
-                    .enumerate()
-                    .map(|(g, p)| {
-                        let seed = seed.wrapping_add(g as u64 + 1);
-                        kmeans::chained(kmeans::partition(searched, &p.ids, size, seed))
-                    })
-                    .collect();
-                let mut next = groups.len() as u32;
-                for parts in &grouped {
-                    let children: Vec<u32> = (next..next + parts.len() as u32).collect();
-                    next += parts.len() as u32;
+                let (children, centroids) = if cells.len() <= most.max(1) {
+                    let first = blocks.len() as u32;
                     let centroids: Vec<u8> =
-                        parts.iter().flat_map(|p| p.centroid.clone()).collect();
-                    blocks.push(Out {
-                        kind: KIND_ROUTER,
-                        items: parts.len() as u32,
-                        bytes: gzip(&router(&children, &centroids)),
-                    });
-                }
-                for parts in &grouped {
-                    blocks.extend(parts.iter().map(|p| cell(&p.ids)));
-                }
-                let centroids: Vec<u8> = groups.iter().flat_map(|p| p.centroid.clone()).collect();
-                ((0..groups.len() as u32).collect(), centroids)
-            };
-            top.push(TOP_ROUTED);
-            top.extend_from_slice(&(vdim as u16).to_le_bytes());
-            top.extend_from_slice(&router(&children, &centroids)[..]);
+                        cells.iter().flat_map(|p| p.centroid.clone()).collect();
+                    blocks.extend(cells.iter().map(|p| cell(&p.ids)));
+                    ((first..blocks.len() as u32).collect::<Vec<_>>(), centroids)
+                } else {
+                    // About sqrt(cells) groups of about sqrt(cells) cells, a router block
+                    // each (small, so a query's routers cost little): routers first, so that
+                    // they lie together, then every group's cells.
+                    let side = (cells.len() as f64).sqrt().ceil() as usize;
+                    let groups = kmeans::chained(kmeans::partition(
+                        searched,
+                        &ids,
+                        size * side,
+                        seed ^ 0x5eed,
+                    ));
+                    let grouped: Vec<Vec<Part>> = groups
+                        .iter()
+                        .enumerate()
+                        .map(|(g, p)| {
+                            let seed = seed.wrapping_add(g as u64 + 1);
+                            kmeans::chained(kmeans::partition(searched, &p.ids, size, seed))
+                        })
+                        .collect();
+                    let mut next = groups.len() as u32;
+                    for parts in &grouped {
+                        let children: Vec<u32> = (next..next + parts.len() as u32).collect();
+                        next += parts.len() as u32;
+                        let centroids: Vec<u8> =
+                            parts.iter().flat_map(|p| p.centroid.clone()).collect();
+                        blocks.push(Out {
+                            kind: KIND_ROUTER,
+                            items: parts.len() as u32,
+                            bytes: gzip(&router(&children, &centroids)),
+                        });
+                    }
+                    for parts in &grouped {
+                        blocks.extend(parts.iter().map(|p| cell(&p.ids)));
+                    }
+                    let centroids: Vec<u8> =
+                        groups.iter().flat_map(|p| p.centroid.clone()).collect();
+                    ((0..groups.len() as u32).collect(), centroids)
+                };
+                top.push(TOP_ROUTED);
+                top.extend_from_slice(&(vdim as u16).to_le_bytes());
+                top.extend_from_slice(&router(&children, &centroids)[..]);
+            }
         }
     }
     // Data files: a coded layout's pictures first (its cells name them by their place
