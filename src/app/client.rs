@@ -322,12 +322,16 @@ impl Client {
             FromWorker::Answer(a) if a.id <= self.cleared.get_value() => self.next(),
             FromWorker::Answer(a) => {
                 // The offline copy of the page starts once a first result is shown, so
-                // that its downloads never compete with the first search.
-                if self.answer.with_untracked(Option::is_none) {
-                    register_service_worker();
-                }
+                // that its downloads never compete with the first search: after the
+                // frame that paints it (registering costs the page a few milliseconds).
+                let first = self.answer.with_untracked(Option::is_none);
                 self.problem.set(None);
                 self.answer.set(Some(a));
+                if first {
+                    request_animation_frame(|| {
+                        set_timeout(register_service_worker, std::time::Duration::ZERO);
+                    });
+                }
                 self.next();
             }
             FromWorker::Picked(q) => {
