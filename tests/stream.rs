@@ -116,6 +116,7 @@ fn probing_every_cell_is_exact_search_and_fewer_cells_cost_fewer_bytes() {
         routers: 1,
         cells: blocks,
         pictures: 0,
+        cell_bytes: u64::MAX,
     };
     for i in 0..test.len() {
         let q = test.image(i);
@@ -139,6 +140,7 @@ fn probing_every_cell_is_exact_search_and_fewer_cells_cost_fewer_bytes() {
                 routers: 1,
                 cells: 2,
                 pictures: 0,
+                cell_bytes: u64::MAX,
             },
             &mut scratch,
         )
@@ -156,12 +158,56 @@ fn probing_every_cell_is_exact_search_and_fewer_cells_cost_fewer_bytes() {
                 routers: 1,
                 cells: 2,
                 pictures: 0,
+                cell_bytes: u64::MAX,
             },
             &mut scratch
         ),
         1
     );
     assert_eq!(cold.blocks().cells(), 2);
+}
+
+/// A bound on a query's bytes of cells: the nearest cells that fit in it, the same before
+/// and after they arrive (one round trip), and the nearest one even when it alone is
+/// larger.
+#[test]
+fn a_query_searches_the_nearest_cells_within_its_bytes_in_one_round_trip() {
+    let (_, written) = small();
+    let layout = Layout::from_bytes("small.root", &written.root).unwrap();
+    let q = mnist("t10k").image(0).to_vec();
+    let mut scratch = StreamScratch::default();
+    let cells = |cell_bytes: u64| Probes {
+        routers: 1,
+        cells: 6,
+        pictures: 0,
+        cell_bytes,
+    };
+    // The six nearest, unbounded: their bytes in order.
+    let mut free = Streamed::new(layout.clone(), usize::MAX);
+    let Plan::Fetch(spans) = free.plan(&q, cells(u64::MAX), &mut scratch).unwrap() else {
+        panic!("a cold client has nothing");
+    };
+    let nearest: Vec<u32> = spans.iter().flat_map(|s| s.blocks.clone()).collect();
+    assert_eq!(nearest.len(), 6);
+    let len = |b: u32| u64::from(layout.blocks()[b as usize].len);
+    let all: u64 = nearest.iter().map(|&b| len(b)).sum();
+    for (most, fewer) in [(all, false), (all - 1, true), (1, true)] {
+        let mut cold = Streamed::new(layout.clone(), usize::MAX);
+        assert_eq!(
+            fetch_until_ready(&mut cold, &written, &q, cells(most), &mut scratch),
+            1,
+            "within {most} bytes"
+        );
+        let held = cold.blocks().cells();
+        assert_eq!(held < 6, fewer, "within {most} bytes: {held} cells");
+        assert!(
+            held >= 1 && (most > 1 || held == 1),
+            "within {most} bytes: {held} cells"
+        );
+        let Plan::Ready = cold.plan(&q, cells(most), &mut scratch).unwrap() else {
+            panic!("asked again within {most} bytes, it fetches more");
+        };
+    }
 }
 
 #[test]
@@ -182,6 +228,7 @@ fn cells_beyond_the_bound_are_dropped_least_recent_first_never_those_in_use() {
                 routers: 1,
                 cells: 4,
                 pictures: 0,
+                cell_bytes: u64::MAX,
             },
             &mut scratch,
         );
@@ -222,6 +269,7 @@ fn a_large_set_gets_a_level_of_routers_and_takes_two_round_trips() {
         routers: 2,
         cells: 6,
         pictures: 0,
+        cell_bytes: u64::MAX,
     };
     assert_eq!(
         fetch_until_ready(&mut streamed, &written, &q, probes, &mut scratch),
@@ -359,6 +407,7 @@ fn a_coded_layout_fetches_cells_then_pictures_and_measures_them_exactly() {
         routers: 2,
         cells: 6,
         pictures: 40,
+        cell_bytes: u64::MAX,
     };
     let mut right = 0;
     for i in 0..test.len() {
@@ -393,6 +442,7 @@ fn a_coded_layout_probed_whole_is_exact_search() {
         routers: usize::MAX,
         cells: usize::MAX,
         pictures: usize::MAX,
+        cell_bytes: u64::MAX,
     };
     let mut streamed = Streamed::new(layout, usize::MAX);
     let mut scratch = StreamScratch::default();
@@ -420,6 +470,7 @@ fn pictures_beyond_the_bound_are_dropped_never_those_in_use() {
         routers: 2,
         cells: 6,
         pictures: 40,
+        cell_bytes: u64::MAX,
     };
     let test = mnist("t10k").head(30);
     for i in 0..test.len() {
@@ -452,6 +503,7 @@ fn picture_round(written: &ssam::stream::Written) -> (Streamed, Vec<Span>, Strea
         routers: 2,
         cells: 6,
         pictures: 40,
+        cell_bytes: u64::MAX,
     };
     loop {
         let Plan::Fetch(spans) = streamed.plan(&q, probes, &mut scratch).unwrap() else {

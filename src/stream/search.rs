@@ -23,6 +23,10 @@ pub struct Probes {
     /// In a coded layout, the items nearest by code whose pictures are fetched and
     /// measured exactly (at least what the ranking re-ranks).
     pub pictures: usize,
+    /// Most bytes of cells (as stored, compressed) a query searches: the nearest cells
+    /// that fit, and always the nearest one. Whether they are held already does not
+    /// count, so that a query picks the same cells before and after they arrive.
+    pub cell_bytes: u64,
 }
 
 impl Probes {
@@ -31,6 +35,7 @@ impl Probes {
         routers: 4,
         cells: 8,
         pictures: 64,
+        cell_bytes: u64::MAX,
     };
 
     /// What a coded layout (a set too large for cells of images) is searched with: its
@@ -41,6 +46,7 @@ impl Probes {
         routers: 4,
         cells: 20,
         pictures: 96,
+        cell_bytes: u64::MAX,
     };
 
     /// What a query of `layout` searches with: [`Probes::CODED`] or [`Probes::DEFAULT`].
@@ -55,11 +61,13 @@ impl Probes {
     /// What the first query of a visit searches with when the whole layout follows in
     /// the background: its cells are most of what a phone waits for before a first
     /// answer, and the answers after the download are the whole set's anyway (the
-    /// README gives both rows of `ssam stream --measure`).
+    /// README gives both rows of `ssam stream --measure`). Cells differ in size, so
+    /// their bytes are bounded too: a query in MNIST's largest cells takes 5 of them.
     pub const FIRST: Probes = Probes {
         routers: 4,
         cells: 6,
         pictures: 64,
+        cell_bytes: 280_000,
     };
 }
 
@@ -411,7 +419,7 @@ impl Streamed {
                 )));
             }
         };
-        scratch.chosen = cells;
+        scratch.chosen = self.within(cells, probes.cell_bytes);
         for &c in &scratch.chosen {
             self.blocks.touch(c);
         }
@@ -430,7 +438,22 @@ impl Streamed {
         Ok(Plan::Ready)
     }
 
-    /// A coded layout's third round: the items of the chosen cells nearest to the query
+    /// The first of `cells` (nearest first) whose bytes stay within `most`, and the
+    /// nearest whatever its size.
+    fn within(&self, cells: Vec<u32>, most: u64) -> Vec<u32> {
+        let mut bytes = 0u64;
+        let mut out = Vec::with_capacity(cells.len());
+        for b in cells {
+            bytes += u64::from(self.layout.blocks()[b as usize].len);
+            if bytes > most && !out.is_empty() {
+                break;
+            }
+            out.push(b);
+        }
+        out
+    }
+
+    /// A coded layout's last round: the items of the chosen cells nearest to the query
     /// by code, and the pictures of them not here yet.
     fn plan_pictures(&mut self, count: usize, scratch: &mut StreamScratch) -> Plan {
         // The query's codes, one per version of it, were made as it was planned.

@@ -54,6 +54,11 @@ pub struct Args {
     /// code), one row each.
     #[arg(long, value_delimiter = ',', default_values_t = [Probes::DEFAULT.pictures])]
     pictures: Vec<usize>,
+    /// Most bytes of cells a query searches (the nearest that fit, and always one);
+    /// unbounded when not given. The visit's first query on MNIST takes
+    /// `Probes::FIRST.cell_bytes`.
+    #[arg(long)]
+    cell_bytes: Option<u64>,
     /// The exact answers' k-th distances of the queries, read from this file when it
     /// exists, else computed and written there (over a million items they take minutes).
     #[arg(long)]
@@ -283,6 +288,7 @@ fn measure(assets_dir: &Path, out: &Path, args: &Args) -> Result {
             routers: usize::MAX,
             cells: usize::MAX,
             pictures: usize::MAX,
+            cell_bytes: u64::MAX,
         };
         let mut kth = Vec::with_capacity(n);
         for i in 0..n {
@@ -325,6 +331,7 @@ fn measure(assets_dir: &Path, out: &Path, args: &Args) -> Result {
                 cells,
                 routers: args.routers,
                 pictures,
+                cell_bytes: args.cell_bytes.unwrap_or(u64::MAX),
             };
             let (mut recall, mut right) = (0.0, 0);
             let t = Instant::now();
