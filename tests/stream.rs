@@ -583,6 +583,41 @@ fn damaged_pictures_are_refused_naming_the_file_and_the_picture() {
     streamed.receive(span, &good, &mut scratch).unwrap();
 }
 
+/// A coded root of no items and no cells, checksum and all, as a hostile or broken build
+/// may write: read, and searched to an empty answer, never a panic.
+#[test]
+fn a_coded_root_of_no_cells_answers_nothing_and_does_not_fail() {
+    let (_, written) = coded(1);
+    let raw = ssam::gzip::gunzip("r", &written.root, ssam::gzip::Limit::at_most(1 << 24)).unwrap();
+    let body = &raw[28..];
+    // rows, columns, items, fingerprint, space, labelled; then the code length and the
+    // projection (256 inputs of 16 weights, 16 offsets), then the files.
+    let code_len = u16::from_le_bytes([body[21], body[22]]) as usize;
+    let projection_end = 23 + (256 * code_len + code_len) * 4;
+    let mut empty = body[..projection_end].to_vec();
+    empty[4..8].copy_from_slice(&0u32.to_le_bytes());
+    empty.extend_from_slice(&0u16.to_le_bytes()); // files
+    empty.extend_from_slice(&0u32.to_le_bytes()); // blocks
+    empty.push(2); // cells routed by codes: none
+    let mut root = raw[..12].to_vec();
+    root.extend_from_slice(&xxhash_rust::xxh3::xxh3_64(&empty).to_le_bytes());
+    root.extend_from_slice(&(empty.len() as u64).to_le_bytes());
+    root.extend_from_slice(&empty);
+    let layout = Layout::from_bytes("empty.root", &root).unwrap();
+    assert_eq!(layout.len(), 0);
+    let mut streamed = Streamed::new(layout, usize::MAX);
+    let mut scratch = StreamScratch::default();
+    let q = mnist("t10k").image(0).to_vec();
+    assert_eq!(
+        streamed.plan(&q, Probes::CODED, &mut scratch).unwrap(),
+        Plan::Ready
+    );
+    let found = streamed
+        .find(&q, 10, Ranking::DEFAULT, &mut scratch)
+        .unwrap();
+    assert!(found.is_empty());
+}
+
 #[test]
 fn every_cut_or_flip_of_a_coded_root_is_refused() {
     let (_, written) = coded(1);

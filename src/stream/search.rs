@@ -7,6 +7,7 @@ use std::collections::HashMap;
 
 use super::picture::{self, Place};
 use super::{Arrived, Block, Cell, Layout, Router, Span, Top};
+use crate::codes::Codes;
 use crate::distance::l2_sq;
 use crate::error::{Error, Result};
 use crate::neighbors::{Neighbor, TopK};
@@ -366,14 +367,17 @@ impl Streamed {
         }
         let cells = match layout.top() {
             Top::Coded(centroids) => {
-                let c = scratch.code.len();
+                let c = layout.codes().map_or(1, Codes::dim);
                 let mut scored: Vec<(u32, u32)> = centroids
                     .chunks_exact(c)
                     .enumerate()
                     .map(|(b, code)| (closest(code, &scratch.codes), b as u32))
                     .collect();
-                let n = probes.cells.clamp(1, scored.len());
-                scored.select_nth_unstable(n - 1);
+                // A layout of no cells (a root may say so) has nothing to pick.
+                let n = probes.cells.max(1).min(scored.len());
+                if n > 0 {
+                    scored.select_nth_unstable(n - 1);
+                }
                 scored.truncate(n);
                 scored.sort_unstable();
                 scored.into_iter().map(|(_, b)| b).collect()
