@@ -31,6 +31,11 @@ fn secs(ms: f64) -> String {
 fn ready_line(s: &SetInfo, local: Option<(u64, u64)>) -> String {
     if let Some(parts) = s.streamed {
         let here = match local {
+            // Every byte here, but the set still being put together with its index.
+            Some((done, total)) if total > 0 && done >= total => format!(
+                "all {:.1} MB of it are here and being put together with the index; then every search is local and the site works offline",
+                total as f64 / 1e6
+            ),
             Some((done, total)) if total > 0 => format!(
                 "{:.0}% of it is here ({:.1} of {:.1} MB downloading in the background); then every search is local and the site works offline",
                 100.0 * done as f64 / total as f64,
