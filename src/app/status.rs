@@ -57,7 +57,7 @@ fn ready_line(s: &SetInfo, local: Option<(u64, u64)>) -> String {
             thousands(u64::from(s.items)),
             s.name,
             parts.probes,
-            parts.cells,
+            thousands(u64::from(parts.cells)),
         );
     }
     let index = format!(
