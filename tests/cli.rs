@@ -160,6 +160,24 @@ fn a_damaged_index_or_missing_file_is_a_message_not_a_crash() {
     );
 }
 
+/// A reader that stops early (`ssam query ... | head`): its pipe closed before the answer is
+/// written, the command ends quietly and well, not with a panic.
+#[test]
+fn a_query_read_by_a_reader_that_stopped_early_ends_well() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ssam"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["query", "test:0", "-k", "100"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("the ssam binary runs");
+    // Closed at once: the index takes far longer to load than this.
+    drop(child.stdout.take());
+    let o = child.wait_with_output().unwrap();
+    let said = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success() && !said.contains("panicked"), "{said}");
+}
+
 /// MNIST's training digits as shipped.
 fn training_digits() -> ssam::Dataset {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/mnist");

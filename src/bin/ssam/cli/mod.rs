@@ -75,6 +75,18 @@ pub fn main() -> ExitCode {
 /// Errors of the CLI are messages for the user; the engine's errors already name the file.
 pub type Result<T = ()> = std::result::Result<T, String>;
 
+/// Writes `out` to standard output. A reader that closed early (`ssam query ... | head`)
+/// took what it wanted: that is no error.
+pub fn print(out: &str) -> Result {
+    use std::io::Write;
+    match std::io::stdout().lock().write_all(out.as_bytes()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(format!("writing the answer: {e}"))
+        }
+        _ => Ok(()),
+    }
+}
+
 /// A progress bar for `len` steps of `what`.
 pub fn progress(len: usize, what: &str) -> indicatif::ProgressBar {
     indicatif::ProgressBar::new(len as u64).with_style(

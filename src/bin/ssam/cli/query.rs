@@ -1,5 +1,6 @@
 //! `ssam query`: the training images nearest to a picture or to an item of an IDX file.
 
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use ssam::preprocess::{self, SIDE};
@@ -69,51 +70,61 @@ pub fn run(assets_dir: &Path, args: Args) -> Result {
         .map_err(|e| e.to_string())?
         .to_vec();
     let train = index.originals();
-    println!("query: {what}");
-    print!("{}", ascii(&query, SIDE));
+    // Written whole at the end: a reader that stops early (`| head`) is no error.
+    let mut out = String::new();
+    let _ = writeln!(out, "query: {what}");
+    let _ = write!(out, "{}", ascii(&query, SIDE));
     if index.space() != Space::Raw {
         let side = index.searched().cols();
-        println!("searched as ({}):", index.space());
-        print!("{}", ascii(scratch.searched_query(), side));
+        let _ = writeln!(out, "searched as ({}):", index.space());
+        let _ = write!(out, "{}", ascii(scratch.searched_query(), side));
     }
-    println!(
+    let _ = writeln!(
+        out,
         "{effort:?}, {ranking:?}: {} distances measured",
         scratch.measured()
     );
     if let Some(v) = verdict::verdict(&found, |id| train.label(id as usize)) {
-        match (v.sure(), v.runner_up) {
-            (false, Some((other, share))) => println!(
+        let _ = match (v.sure(), v.runner_up) {
+            (false, Some((other, share))) => writeln!(
+                out,
                 "predicted digit: {} or {other}? the nearest disagree ({:.0}% against {:.0}%)",
                 v.label,
                 v.support * 100.0,
                 share * 100.0
             ),
-            _ => println!(
+            _ => writeln!(
+                out,
                 "predicted digit: {} ({:.0}% of the weight of the {} nearest)",
                 v.label,
                 v.support * 100.0,
                 found.len().min(verdict::VOTERS)
             ),
-        }
+        };
     }
     let unit = match ranking {
         Ranking::Space => "distance",
         Ranking::Distortion { .. } => "distortion",
     };
-    println!("{:>4}  {:>6}  {:>5}  {:>10}", "rank", "id", "label", unit);
+    let _ = writeln!(
+        out,
+        "{:>4}  {:>6}  {:>5}  {:>10}",
+        "rank", "id", "label", unit
+    );
     for (rank, n) in found.iter().enumerate() {
         let distance = match ranking {
             Ranking::Space => format!("{:.1}", n.euclidean()),
             Ranking::Distortion { .. } => n.distance.to_string(),
         };
-        println!(
+        let _ = writeln!(
+            out,
             "{:>4}  {:>6}  {:>5}  {distance:>10}",
             rank + 1,
             n.id,
             train.label(n.id as usize),
         );
     }
-    Ok(())
+    super::print(&out)
 }
 
 /// Reads the query: a PNG through the MNIST preprocessing, or an IDX item as it is.
