@@ -218,19 +218,7 @@ pub async fn whole(
         web_sys::RequestCache::NoStore
     });
     let (response, total) = get(request, url).await?;
-    let sink = Capped {
-        name: url.to_owned(),
-        most,
-        bytes: Vec::with_capacity(total.unwrap_or(0).min(most) as usize),
-    };
-    match response.body() {
-        Some(body) => drain(url, body, sink, total, progress).await,
-        None => Err(Problem::Download {
-            file: url.to_owned(),
-            status: None,
-            reason: "the response has no body".into(),
-        }),
-    }
+    capped(url, &response, most, total, progress).await
 }
 
 /// Sends `request` for `url`: a response that is OK, and its length when the server said.
@@ -261,25 +249,19 @@ async fn get(
 /// than the range (it ignored `Range` and sends the whole file) is noticed from the
 /// status and the transfer cancelled at once, not downloaded.
 pub async fn range(url: &str, start: u64, end: u64) -> Result<Vec<u8>, Problem> {
+    let name = format!("{url} bytes {start}-{}", end.saturating_sub(1));
     let failed = |status: Option<u16>, reason: String| Problem::Download {
-        file: format!("{url} bytes {start}-{}", end.saturating_sub(1)),
+        file: name.clone(),
         status,
         reason,
     };
-    // Past the HTTP cache: a copy it holds whole (gzipped by a host that compresses it)
-    // answers a range badly, and the worker keeps what it needs itself.
-    let response = gloo_net::http::Request::get(url)
-        .header("Range", &format!("bytes={start}-{}", end.saturating_sub(1)))
-        .cache(web_sys::RequestCache::NoStore)
-        .send()
+    let response = get_range(url, &ranges::header(&[(start, end)]))
         .await
-        .map_err(|e| failed(None, e.to_string()))?;
+        .map_err(|e| failed(None, e))?;
     match response.status() {
         206 => {}
         200 => {
-            if let Some(body) = response.body() {
-                let _ = body.cancel();
-            }
+            cancel(&response);
             return Err(failed(
                 Some(200),
                 "the server ignored the byte range and began sending the whole file (cancelled): it must answer range requests".into(),
@@ -287,15 +269,7 @@ pub async fn range(url: &str, start: u64, end: u64) -> Result<Vec<u8>, Problem> 
         }
         s => return Err(failed(Some(s), response.status_text())),
     }
-    let sink = Capped {
-        name: format!("{url} bytes {start}-{}", end.saturating_sub(1)),
-        most: end - start,
-        bytes: Vec::with_capacity((end - start) as usize),
-    };
-    match response.body() {
-        Some(body) => drain(url, body, sink, Some(end - start), |_, _| {}).await,
-        None => Err(failed(None, "the response has no body".into())),
-    }
+    capped(&name, &response, end - start, Some(end - start), |_, _| {}).await
 }
 
 /// Several ranges of `url` (`start..end`) by one request, each range's bytes in the order
@@ -318,36 +292,21 @@ pub async fn ranges(url: &str, wanted: &[(u64, u64)]) -> Result<ranges::Answer, 
         status,
         reason,
     };
-    let response = gloo_net::http::Request::get(url)
-        .header("Range", &ranges::header(wanted))
-        .cache(web_sys::RequestCache::NoStore)
-        .send()
+    let response = get_range(url, &ranges::header(wanted))
         .await
-        .map_err(|e| failed(None, e.to_string()))?;
+        .map_err(|e| failed(None, e))?;
     let most = ranges::most_bytes(wanted);
     let header = |h: &str| response.headers().get(h);
     let declared = header("content-length").and_then(|v| v.parse::<u64>().ok());
     match response.status() {
         206 if declared.is_none_or(|d| d <= most) => {}
         200 | 206 => {
-            if let Some(body) = response.body() {
-                let _ = body.cancel();
-            }
+            cancel(&response);
             return Ok(ranges::Answer::Unsupported);
         }
         s => return Err(failed(Some(s), response.status_text())),
     }
-    let (content_type, content_range) = (header("content-type"), header("content-range"));
-    let sink = Capped {
-        name: name.clone(),
-        most,
-        bytes: Vec::with_capacity(declared.unwrap_or(0) as usize),
-    };
-    let body = match response.body() {
-        Some(body) => drain(&name, body, sink, declared, |_, _| {}).await,
-        None => return Err(failed(None, "the response has no body".into())),
-    };
-    let body = match body {
+    let body = match capped(&name, &response, most, declared, |_, _| {}).await {
         Ok(body) => body,
         Err(Problem::Data {
             kind: DataKind::Size,
@@ -357,10 +316,53 @@ pub async fn ranges(url: &str, wanted: &[(u64, u64)]) -> Result<ranges::Answer, 
     };
     ranges::read(
         &name,
-        content_type.as_deref(),
-        content_range.as_deref(),
+        header("content-type").as_deref(),
+        header("content-range").as_deref(),
         &body,
         wanted,
     )
     .map_err(engine)
+}
+
+/// A GET of `url` asking for `range` (a `Range` header's value), past the HTTP cache: a
+/// copy it holds whole (gzipped by a host that compresses it) answers a range badly, and
+/// the worker keeps what it needs itself.
+async fn get_range(url: &str, range: &str) -> Result<gloo_net::http::Response, String> {
+    gloo_net::http::Request::get(url)
+        .header("Range", range)
+        .cache(web_sys::RequestCache::NoStore)
+        .send()
+        .await
+        .map_err(|e| e.to_string())
+}
+
+/// Stops the transfer of `response`'s body: the rest is not wanted.
+fn cancel(response: &gloo_net::http::Response) {
+    if let Some(body) = response.body() {
+        let _ = body.cancel();
+    }
+}
+
+/// `response`'s body as it is, refused past `most` bytes, calling `progress` per chunk;
+/// `name` says what it is in errors, `expected` how long the server said it is.
+async fn capped(
+    name: &str,
+    response: &gloo_net::http::Response,
+    most: u64,
+    expected: Option<u64>,
+    progress: impl FnMut(u64, Option<u64>),
+) -> Result<Vec<u8>, Problem> {
+    let sink = Capped {
+        name: name.to_owned(),
+        most,
+        bytes: Vec::with_capacity(expected.unwrap_or(0).min(most) as usize),
+    };
+    match response.body() {
+        Some(body) => drain(name, body, sink, expected, progress).await,
+        None => Err(Problem::Download {
+            file: name.to_owned(),
+            status: None,
+            reason: "the response has no body".into(),
+        }),
+    }
 }
