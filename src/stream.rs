@@ -20,21 +20,28 @@
 //! router block (gzip of): n (u32), n child cell blocks (u32), n centroids (dim bytes)
 //! ```
 //!
-//! Format 3, a **coded** layout, for sets too large for cells of images: the root holds
+//! Format 4, a **coded** layout, for sets too large for cells of images: the root holds
 //! compact codes' projection (see crate::codes) right after the labelled flag, code
 //! length c (u16), weights (dim x c f32), offsets (c f32); a cell holds codes instead of
-//! images, and each item's image is a **picture** of its own (see `picture`) in further
-//! data files, in cell order, so that a query fetches the few it measures exactly. Its
-//! blocks are all cells, and its top is every cell's centroid as a code, which a query
-//! scores without fetching anything (format 2 routed through router blocks instead, a
-//! round trip more):
+//! images, and each item's id and image are a **picture** of its own (see `picture`) in
+//! further data files, in cell order, so that a query fetches the few it measures
+//! exactly. Its blocks are all cells, and its top is every cell's centroid as a code,
+//! which a query scores without fetching anything. A cell's codes are kept as their
+//! differences from its centroid's, direction by direction, which deflate to about half
+//! of what the codes themselves do:
 //!
 //! ```text
 //! top (u8): 2 coded: one centroid code (c bytes) a block, in block order
-//! coded cell (gzip of): n (u32), n ids (u32), n labels (u8), n codes (c bytes),
+//! coded cell (gzip of): n (u32), n labels (u8),
+//!                       c runs of n bytes: run j holds byte j of every item's code
+//!                       less byte j of the cell's centroid code (mod 256),
 //!                       picture file (u16), offset of the first picture (u64),
-//!                       n picture lengths (u16)
+//!                       n picture lengths' low bytes, then their n high bytes
 //! ```
+//!
+//! Format 3 held each item's id and its code whole in the cell, and format 2 routed
+//! cells through router blocks, a round trip more a query; both are refused with a word
+//! to rebuild.
 //!
 //! A routed layout is a k-means tree in the searched space (what FLANN's hierarchical
 //! k-means and SPANN's posting lists do): the root's centroids lead to cells, or, for a
@@ -68,10 +75,10 @@ use xxhash_rust::xxh3::xxh3_64;
 pub const MAGIC: [u8; 8] = *b"SSAMSTR\0";
 /// The format version of layouts whose cells hold images; this build writes and reads it.
 pub const VERSION: u32 = 1;
-/// The format version of coded layouts (codes in cells, pictures apart, cells routed by
-/// their centroids' codes in the root); this build writes and reads it too. Version 2
-/// routed them by router blocks, a round trip more a query.
-pub const VERSION_CODED: u32 = 3;
+/// The format version of coded layouts (codes in cells as differences from their
+/// centroid's, ids and images apart as pictures, cells routed by their centroids' codes
+/// in the root); this build writes and reads it too.
+pub const VERSION_CODED: u32 = 4;
 /// Largest data file written: common static hosts refuse larger files (Cloudflare Pages
 /// takes 25 MiB a file).
 pub const MAX_FILE_BYTES: u64 = 24 << 20;
@@ -87,9 +94,10 @@ pub const MAX_ROOT_BYTES: u64 = 64 << 20;
 /// Blocks closer than this in one file are fetched by one range: a gap costs less than
 /// a round trip.
 pub const MERGE_GAP: u64 = 16 << 10;
-/// The same for a coded layout, whose cells are a quarter as large: a gap of 16 kB
-/// would be two cells fetched for nothing.
-pub const CODED_MERGE_GAP: u64 = 1 << 10;
+/// What one more range of a request costs in the headers of its part of the answer
+/// (about 120 bytes from nginx): a coded layout's cells, and pictures, closer than this
+/// share a range, and farther ones are asked for apart, in the same request.
+pub const PART_BYTES: u64 = 128;
 
 const KIND_CELL: u8 = 0;
 const KIND_ROUTER: u8 = 1;
@@ -152,7 +160,7 @@ impl Router {
 }
 
 /// A cell: items with their ids, labels and original images, or, in a coded layout,
-/// their codes and where their pictures lie.
+/// their labels, their codes and where their pictures lie.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Cell {
     pub(crate) ids: Vec<u32>,
@@ -182,15 +190,16 @@ impl Pictures {
 impl Cell {
     /// Items in the cell.
     pub fn len(&self) -> usize {
-        self.ids.len()
+        self.labels.len()
     }
 
     /// True when the cell holds nothing.
     pub fn is_empty(&self) -> bool {
-        self.ids.is_empty()
+        self.labels.is_empty()
     }
 
-    /// The ids of its items.
+    /// The ids of its items (none in a coded cell: its items' ids come with their
+    /// pictures).
     pub fn ids(&self) -> &[u32] {
         &self.ids
     }
@@ -214,6 +223,8 @@ pub enum Block {
 /// layout's space.
 #[derive(Debug)]
 pub(crate) struct Arrived {
+    /// The cell block and the item of it.
+    pub(crate) place: (u32, u32),
     pub(crate) id: u32,
     pub(crate) image: Vec<u8>,
     pub(crate) searched: Vec<u8>,
@@ -497,7 +508,7 @@ impl Layout {
         self.codes.as_ref()
     }
 
-    /// Whether its cells hold codes, its images lying apart as pictures (format 2).
+    /// Whether its cells hold codes, its images lying apart as pictures.
     pub fn coded(&self) -> bool {
         self.codes.is_some()
     }
@@ -572,11 +583,7 @@ impl Layout {
             (e.file, e.offset)
         });
         sorted.dedup();
-        let gap = if self.coded() {
-            CODED_MERGE_GAP
-        } else {
-            MERGE_GAP
-        };
+        let gap = if self.coded() { PART_BYTES } else { MERGE_GAP };
         let mut spans: Vec<Span> = Vec::new();
         for b in sorted {
             let e = &self.blocks[b as usize];
@@ -677,7 +684,7 @@ impl Layout {
         let (each, fixed) = match (e.router, code) {
             (true, _) => (4 + self.router_dim(), 4),
             (false, None) => (5 + dim, 4),
-            (false, Some(c)) => (7 + c, 14),
+            (false, Some(c)) => (3 + c, 14),
         };
         let size = (each as u64)
             .checked_mul(u64::from(e.items))
@@ -704,20 +711,34 @@ impl Layout {
             }
             return Ok(Block::Router(router));
         }
+        if let (Some(c), Top::Coded(centroids)) = (code, &self.top) {
+            let labels = r.take(n, "labels")?.to_vec();
+            let labels = self.checked_labels(&r, labels)?;
+            let centroid = &centroids[b as usize * c..(b as usize + 1) * c];
+            let differences = r.take(n * c, "codes")?;
+            let mut codes = vec![0u8; n * c];
+            for (j, (run, &mid)) in differences.chunks_exact(n.max(1)).zip(centroid).enumerate() {
+                for (i, &d) in run.iter().enumerate() {
+                    codes[i * c + j] = d.wrapping_add(mid);
+                }
+            }
+            let pictures = self.read_pictures(&mut r, n)?;
+            return Ok(Block::Cell(Cell {
+                ids: Vec::new(),
+                labels,
+                images: Vec::new(),
+                codes,
+                pictures: Some(pictures),
+            }));
+        }
         let ids: Vec<u32> = r
             .take(4 * n, "ids")?
             .chunks_exact(4)
             .map(|c| u32::from_le_bytes(c.try_into().expect("4 bytes")))
             .collect();
         let labels = r.take(n, "labels")?.to_vec();
-        let (images, codes, pictures) = match code {
-            None => (r.take(n * dim, "images")?.to_vec(), Vec::new(), None),
-            Some(c) => {
-                let codes = r.take(n * c, "codes")?.to_vec();
-                let pictures = self.read_pictures(&mut r, n)?;
-                (Vec::new(), codes, Some(pictures))
-            }
-        };
+        let labels = self.checked_labels(&r, labels)?;
+        let images = r.take(n * dim, "images")?.to_vec();
         if let Some(&id) = ids.iter().find(|&&id| id >= self.items) {
             return Err(r.corrupt(format!("item {id} of {}", self.items)));
         }
@@ -729,16 +750,21 @@ impl Layout {
         {
             return Err(r.corrupt("ids out of the table's order".into()));
         }
-        if let Some(&l) = labels.iter().find(|&&l| self.labelled && l > 9) {
-            return Err(r.corrupt(format!("label {l} is not a digit")));
-        }
         Ok(Block::Cell(Cell {
             ids,
             labels,
             images,
-            codes,
-            pictures,
+            codes: Vec::new(),
+            pictures: None,
         }))
+    }
+
+    /// `labels`, unless the layout is labelled and one is not a digit.
+    fn checked_labels(&self, r: &Reader, labels: Vec<u8>) -> Result<Vec<u8>> {
+        match labels.iter().find(|&&l| self.labelled && l > 9) {
+            Some(&l) => Err(r.corrupt(format!("label {l} is not a digit"))),
+            None => Ok(labels),
+        }
     }
 
     /// Where a coded cell's `n` pictures lie, checked to lie inside a data file.
@@ -746,10 +772,12 @@ impl Layout {
         let file = r.u16("picture file")?;
         let offset = r.u64("picture offset")?;
         let most = picture::most_bytes(self.rows * self.cols) as u64;
+        let low = r.take(n, "picture lengths")?;
+        let high = r.take(n, "picture lengths")?;
         let mut ends = Vec::with_capacity(n);
         let mut end = 0u64;
-        for i in 0..n {
-            let len = u64::from(r.u16("picture length")?);
+        for (i, (&low, &high)) in low.iter().zip(high).enumerate() {
+            let len = u64::from(u16::from_le_bytes([low, high]));
             if len == 0 || len > most {
                 return Err(r.corrupt(format!("picture {i} of {len} bytes")));
             }
@@ -813,7 +841,13 @@ impl Layout {
             }
             let name = format!("{where_}, picture {i} of cell {c}");
             let raw = &bytes[(start - span.start) as usize..(end - span.start) as usize];
-            let image = picture::inflate(&name, raw, rows * cols)?;
+            let (id, image) = picture::inflate(&name, raw, rows * cols)?;
+            if id >= self.items {
+                return Err(Error::Corrupt {
+                    file: name,
+                    what: format!("item {id} of {}", self.items),
+                });
+            }
             self.space
                 .apply_in(rows, cols, &image, &mut searched, 0, workspace)?;
             codes.encode(&searched, &mut code);
@@ -825,7 +859,8 @@ impl Layout {
                 });
             }
             out.push(Arrived {
-                id: cell.ids[i as usize],
+                place: (c, i),
+                id,
                 image,
                 searched: searched.clone(),
             });

@@ -15,6 +15,7 @@ fn small() -> (Dataset, ssam::stream::Written) {
         top: 512,
         seed: 3,
         codes: 0,
+        levels: 256,
     };
     let written = write(&data, Space::DEFAULT, "small", params).unwrap();
     (data, written)
@@ -257,6 +258,7 @@ fn a_large_set_gets_a_level_of_routers_and_takes_two_round_trips() {
             top: 16,
             seed: 1,
             codes: 0,
+            levels: 256,
         },
     )
     .unwrap();
@@ -344,6 +346,7 @@ fn damaged_blocks_and_roots_are_refused_naming_the_file() {
             top: 512,
             seed: 4,
             codes: 0,
+            levels: 256,
         },
     )
     .unwrap();
@@ -388,6 +391,7 @@ fn coded(seed: u64) -> (Dataset, ssam::stream::Written) {
         top: 16,
         seed,
         codes: 16,
+        levels: 128,
     };
     let written = write(&data, Space::DEFAULT, "coded", params).unwrap();
     (data, written)

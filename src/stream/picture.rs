@@ -1,32 +1,31 @@
-//! A picture of a coded layout: one item's original image, compressed on its own so that
-//! a query fetches only the few it measures exactly, and the ranges that fetch a query's
-//! pictures.
+//! A picture of a coded layout: one item's id and original image, compressed on its own
+//! so that a query fetches only the few it measures exactly, and the ranges that fetch a
+//! query's pictures.
 //!
-//! Each picture is a zlib stream (two bytes of header and an Adler-32 of the image, six
-//! bytes in all against gzip's eighteen): a damaged picture fails to inflate, inflates to
-//! the wrong size, or fails its checksum. What a checksum of the bytes cannot see, a
-//! picture of another build at the same place, the reader sees by coding the picture
-//! again and comparing with the code its cell holds.
+//! Each picture is a zlib stream (two bytes of header and an Adler-32 of what it holds,
+//! six bytes in all against gzip's eighteen) of the item's id (u32) then its image: a
+//! damaged picture fails to inflate, inflates to the wrong size, or fails its checksum.
+//! The id lives here rather than in the cell because only the pictures of a query's few
+//! best candidates are fetched, while every item of a cell is. What a checksum of the
+//! bytes cannot see, a picture of another build at the same place, the reader sees by
+//! coding the picture again and comparing with the code its cell holds.
 
 use flate2::{Compress, Compression, Decompress, FlushCompress, FlushDecompress, Status};
 
-use super::Span;
+use super::{PART_BYTES, Span};
 use crate::error::{Error, Result};
 
-/// Most requests a query's pictures take: Chromium opens six connections a host over
-/// HTTP/1.1, so a seventh request would wait for a round trip of its own.
-pub const MAX_REQUESTS: usize = 6;
-/// Pictures closer than this in one file are fetched by one range whatever the count.
-pub const PICTURE_GAP: u64 = 512;
-/// Largest gap a range bridges to keep within [`MAX_REQUESTS`]: beyond it, one more
-/// request costs less than the bytes between.
-pub const MAX_BRIDGE: u64 = 2 << 10;
+/// Bytes of a picture's id, before its image.
+const ID: usize = 4;
 
-/// `image` compressed as a picture.
-pub(crate) fn compress(image: &[u8]) -> Vec<u8> {
+/// Item `id`'s `image` compressed as a picture.
+pub(crate) fn compress(id: u32, image: &[u8]) -> Vec<u8> {
     let mut c = Compress::new(Compression::best(), true);
-    let mut out = Vec::with_capacity(image.len() + 64);
-    c.compress_vec(image, &mut out, FlushCompress::Finish)
+    let mut raw = Vec::with_capacity(ID + image.len());
+    raw.extend_from_slice(&id.to_le_bytes());
+    raw.extend_from_slice(image);
+    let mut out = Vec::with_capacity(raw.len() + 64);
+    c.compress_vec(&raw, &mut out, FlushCompress::Finish)
         .expect("compressing to memory cannot fail");
     out
 }
@@ -34,25 +33,30 @@ pub(crate) fn compress(image: &[u8]) -> Vec<u8> {
 /// Most bytes a picture of `dim` values can take (a stored stream of them and its
 /// framing): a longer length in a cell is damage.
 pub(crate) fn most_bytes(dim: usize) -> usize {
-    dim + dim / 16 + 64
+    ID + dim + dim / 16 + 64
 }
 
-/// The image of `dim` values a picture holds; `name` says where it came from in errors.
-pub(crate) fn inflate(name: &str, bytes: &[u8], dim: usize) -> Result<Vec<u8>> {
+/// The id and the image of `dim` values a picture holds; `name` says where it came from
+/// in errors.
+pub(crate) fn inflate(name: &str, bytes: &[u8], dim: usize) -> Result<(u32, Vec<u8>)> {
     let mut d = Decompress::new(true);
     // One byte of room past the image: a stream that fills it says more than it should.
-    let mut out = Vec::with_capacity(dim + 1);
+    let mut out = Vec::with_capacity(ID + dim + 1);
     let status = d.decompress_vec(bytes, &mut out, FlushDecompress::Finish);
     let damaged = |what: String| Error::Corrupt {
         file: name.to_owned(),
         what,
     };
     match status {
-        Ok(Status::StreamEnd) if out.len() == dim && d.total_in() == bytes.len() as u64 => Ok(out),
+        Ok(Status::StreamEnd) if out.len() == ID + dim && d.total_in() == bytes.len() as u64 => {
+            let id = u32::from_le_bytes(out[..ID].try_into().expect("4 bytes"));
+            Ok((id, out.split_off(ID)))
+        }
         Ok(_) => Err(damaged(format!(
-            "a picture of {} bytes gave {} values of the {dim} expected",
+            "a picture of {} bytes gave {} bytes of the {} expected (an id and {dim} values)",
             bytes.len(),
-            out.len()
+            out.len(),
+            ID + dim
         ))),
         Err(e) => Err(damaged(format!("a picture does not inflate ({e})"))),
     }
@@ -68,15 +72,15 @@ pub(crate) struct Place {
     pub(crate) item: u32,
 }
 
-/// The ranges that fetch `places`: pictures closer than [`PICTURE_GAP`] share one, then
-/// the smallest gaps up to [`MAX_BRIDGE`] are bridged until [`MAX_REQUESTS`] remain.
+/// The ranges that fetch `places`: pictures closer than [`PART_BYTES`] share one, as
+/// the bytes between cost less than the headers of one more part of the answer.
 pub(crate) fn spans(mut places: Vec<Place>) -> Vec<Span> {
     places.sort_unstable();
     places.dedup();
     let mut spans: Vec<Span> = Vec::new();
     for p in places {
         match spans.last_mut() {
-            Some(s) if s.file == p.file && p.start >= s.end && p.start - s.end <= PICTURE_GAP => {
+            Some(s) if s.file == p.file && p.start >= s.end && p.start - s.end <= PART_BYTES => {
                 s.end = p.end;
                 s.pictures.push((p.cell, p.item));
             }
@@ -89,18 +93,6 @@ pub(crate) fn spans(mut places: Vec<Place>) -> Vec<Span> {
             }),
         }
     }
-    while spans.len() > MAX_REQUESTS {
-        let smallest = (1..spans.len())
-            .filter(|&i| spans[i].file == spans[i - 1].file)
-            .min_by_key(|&i| spans[i].start - spans[i - 1].end);
-        let Some(i) = smallest.filter(|&i| spans[i].start - spans[i - 1].end <= MAX_BRIDGE) else {
-            break;
-        };
-        let next = spans.remove(i);
-        let s = &mut spans[i - 1];
-        s.end = next.end;
-        s.pictures.extend(next.pictures);
-    }
     spans
 }
 
@@ -111,9 +103,9 @@ mod tests {
     #[test]
     fn a_picture_inflates_to_its_image_and_damage_is_refused() {
         let image: Vec<u8> = (0..784).map(|i| if i % 29 < 6 { 200 } else { 0 }).collect();
-        let bytes = compress(&image);
+        let bytes = compress(31_337, &image);
         assert!(bytes.len() < most_bytes(784));
-        assert_eq!(inflate("p", &bytes, 784).unwrap(), image);
+        assert_eq!(inflate("p", &bytes, 784).unwrap(), (31_337, image.clone()));
         assert!(inflate("p", &bytes, 783).is_err());
         assert!(inflate("p", &bytes[..bytes.len() - 1], 784).is_err());
         let mut longer = bytes.clone();
@@ -125,32 +117,30 @@ mod tests {
             bad[at] ^= 0x10;
             let got = inflate("p", &bad, 784);
             assert!(
-                got.is_err() || got.unwrap() == image,
+                got.is_err() || got.unwrap() == (31_337, image.clone()),
                 "a flip at byte {at} passed"
             );
         }
     }
 
     #[test]
-    fn near_pictures_share_a_range_and_requests_stay_within_the_cap() {
-        let place = |start: u64| Place {
-            file: 0,
+    fn near_pictures_share_a_range_and_far_ones_do_not() {
+        let place = |file: u16, start: u64| Place {
+            file,
             start,
             end: start + 200,
             cell: 0,
             item: start as u32,
         };
-        let near = spans(vec![place(0), place(300), place(600)]);
+        let near = spans(vec![place(0, 250), place(0, 0), place(0, 450 + PART_BYTES)]);
         assert_eq!(near.len(), 1);
         assert_eq!(
             (near[0].start, near[0].end, near[0].pictures.len()),
-            (0, 800, 3)
+            (0, 650 + PART_BYTES, 3)
         );
-        // Ten pictures 1 kB apart: bridged down to six requests.
-        let spread = spans((0..10).map(|i| place(i * 1_000)).collect());
-        assert_eq!(spread.len(), MAX_REQUESTS);
-        assert_eq!(spread.iter().map(|s| s.pictures.len()).sum::<usize>(), 10);
-        // A megabyte apart: not worth bridging.
-        assert_eq!(spans((0..10).map(|i| place(i << 20)).collect()).len(), 10);
+        // A part's headers apart, or in another file: ranges of their own.
+        let far = spans(vec![place(0, 0), place(0, 201 + PART_BYTES), place(1, 400)]);
+        let at: Vec<(u16, u64)> = far.iter().map(|s| (s.file, s.start)).collect();
+        assert_eq!(at, [(0, 0), (0, 201 + PART_BYTES), (1, 400)]);
     }
 }

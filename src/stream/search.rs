@@ -100,9 +100,11 @@ struct Searchable {
     used: u64,
 }
 
-/// A picture that has arrived: the image and its vector in the layout's space.
+/// A picture that has arrived: the item's id, its image and its vector in the layout's
+/// space.
 #[derive(Debug)]
 struct Picture {
+    id: u32,
     image: Vec<u8>,
     searched: Vec<u8>,
     used: u64,
@@ -114,8 +116,8 @@ struct Picture {
 pub struct Blocks {
     cells: HashMap<u32, Searchable>,
     routers: HashMap<u32, Router>,
-    /// A coded layout's pictures, by item id.
-    pictures: HashMap<u32, Picture>,
+    /// A coded layout's pictures, by their place (cell block, item of the cell).
+    pictures: HashMap<(u32, u32), Picture>,
     bytes: usize,
     most: usize,
     tick: u64,
@@ -158,10 +160,10 @@ impl Blocks {
     fn evict(&mut self) {
         // Pictures first: one costs a few hundred bytes to fetch again, a cell kilobytes.
         while self.bytes > self.most {
-            let Some(id) = oldest(&self.pictures, |p| p.used, self.tick) else {
+            let Some(place) = oldest(&self.pictures, |p| p.used, self.tick) else {
                 break;
             };
-            let gone = self.pictures.remove(&id).expect("just found");
+            let gone = self.pictures.remove(&place).expect("just found");
             self.bytes -= gone.image.len() + gone.searched.len();
         }
         while self.bytes > self.most {
@@ -175,7 +177,11 @@ impl Blocks {
 }
 
 /// The key of the least recently used of `held` not used by the query at `tick`.
-fn oldest<T>(held: &HashMap<u32, T>, used: impl Fn(&T) -> u64, tick: u64) -> Option<u32> {
+fn oldest<K: Copy + Ord, T>(
+    held: &HashMap<K, T>,
+    used: impl Fn(&T) -> u64,
+    tick: u64,
+) -> Option<K> {
     held.iter()
         .filter(|(_, v)| used(v) < tick)
         .min_by_key(|&(&k, v)| (used(v), k))
@@ -184,7 +190,12 @@ fn oldest<T>(held: &HashMap<u32, T>, used: impl Fn(&T) -> u64, tick: u64) -> Opt
 
 fn size(s: &Searchable) -> usize {
     let pictures = s.cell.pictures.as_ref().map_or(0, |p| 8 * p.ends.len());
-    s.cell.images.len() + s.cell.codes.len() + pictures + s.searched.len() + 5 * s.cell.ids.len()
+    s.cell.images.len()
+        + s.cell.codes.len()
+        + pictures
+        + s.searched.len()
+        + 4 * s.cell.ids.len()
+        + s.cell.labels.len()
 }
 
 /// Reusable state of a streamed query.
@@ -267,18 +278,20 @@ impl Streamed {
                 &mut scratch.workspace,
             )?;
             for Arrived {
+                place,
                 id,
                 image,
                 searched,
             } in arrived
             {
                 let p = Picture {
+                    id,
                     image,
                     searched,
                     used: self.blocks.tick,
                 };
                 self.blocks.bytes += p.image.len() + p.searched.len();
-                if let Some(old) = self.blocks.pictures.insert(id, p) {
+                if let Some(old) = self.blocks.pictures.insert(place, p) {
                     self.blocks.bytes -= old.image.len() + old.searched.len();
                 }
             }
@@ -486,8 +499,7 @@ impl Streamed {
             let (b, i) = scratch.places[n.id as usize];
             scratch.picked.push((b, i));
             let cell = &self.blocks.cells[&b].cell;
-            let id = cell.ids[i as usize];
-            match self.blocks.pictures.get_mut(&id) {
+            match self.blocks.pictures.get_mut(&(b, i)) {
                 Some(p) => p.used = self.blocks.tick,
                 None => {
                     let pictures = cell.pictures.as_ref().expect("a coded cell");
@@ -593,12 +605,12 @@ impl Streamed {
         } = scratch;
         top.reset(ranking.candidates(k));
         // The candidates as (label, picture), by their place among the picked.
-        let mut here: Vec<(u32, u8, &Picture)> = Vec::with_capacity(picked.len());
+        let mut here: Vec<(u8, &Picture)> = Vec::with_capacity(picked.len());
         for &(b, i) in picked.iter() {
             let cell = self.blocks.cells.get(&b).map(|s| &s.cell);
             let found = cell.and_then(|cell| {
-                let id = *cell.ids.get(i as usize)?;
-                Some((id, cell.labels[i as usize], self.blocks.pictures.get(&id)?))
+                let label = *cell.labels.get(i as usize)?;
+                Some((label, self.blocks.pictures.get(&(b, i))?))
             });
             let Some(found) = found else {
                 return Err(Error::InvalidInput(format!(
@@ -606,23 +618,23 @@ impl Streamed {
                     self.layout.name()
                 )));
             };
-            let d = closest(&found.2.searched, variants);
+            let d = closest(&found.1.searched, variants);
             top.push(Neighbor {
                 distance: d,
                 id: here.len() as u32,
             });
             here.push(found);
         }
-        let image = |place: u32| here[place as usize].2.image.as_slice();
+        let image = |place: u32| here[place as usize].1.image.as_slice();
         let ranked = ranked(ranking, rerank, (rows, cols), query, top, k, image)?;
         Ok(ranked
             .into_iter()
             .map(|n| {
-                let (id, label, p) = here[n.id as usize];
+                let (label, p) = here[n.id as usize];
                 Found {
                     neighbor: Neighbor {
                         distance: n.distance,
-                        id,
+                        id: p.id,
                     },
                     label,
                     image: p.image.clone(),
@@ -646,7 +658,9 @@ impl Streamed {
 
     /// The original image of item `id`, when a cell holding it is here.
     pub fn image(&self, id: u32) -> Option<&[u8]> {
-        if let Some(p) = self.blocks.pictures.get(&id) {
+        // Pictures are held by place: a few thousand at most, looked through when the
+        // page asks for one image.
+        if let Some(p) = self.blocks.pictures.values().find(|p| p.id == id) {
             return Some(&p.image);
         }
         let dim = self.layout.shape().0 * self.layout.shape().1;

@@ -31,8 +31,11 @@ pub enum WriteParams {
         /// Seed of the k-means starts.
         seed: u64,
         /// Bytes of compact code a cell holds per item, its image then lying apart as a
-        /// picture (format 2); 0 keeps images in the cells (format 1).
+        /// picture (a coded layout); 0 keeps images in the cells (format 1).
         codes: usize,
+        /// Values the codes' widest direction spans (2 to 256; see
+        /// [`Codes::train_in`]).
+        levels: usize,
     },
     /// Blocks of `per_block` items in id order.
     Table {
@@ -49,6 +52,7 @@ impl WriteParams {
         top: 512,
         seed: 1,
         codes: 0,
+        levels: 256,
     };
     /// What the site's test digits are cut into: 100 a block, so one costs about 16 kB.
     pub const TABLE: WriteParams = WriteParams::Table { per_block: 100 };
@@ -80,22 +84,21 @@ pub fn write(data: &Dataset, space: Space, stem: &str, params: WriteParams) -> R
             data.cols()
         )));
     }
-    let dim = data.dim();
     let coded = match params {
-        WriteParams::Routed { codes, .. } if codes > 0 => {
+        WriteParams::Routed { codes, levels, .. } if codes > 0 => {
             let transformed = index::transform(data, space)?;
             let searched = transformed.as_ref().unwrap_or(data);
-            Some(Codes::train(searched, codes)?)
+            Some(Codes::train_in(searched, codes, levels)?)
         }
         _ => None,
     };
     // A coded layout's pictures, written as its cells are made: in cell order, so that
     // the candidates of one cell lie near each other.
     let pictures = std::cell::RefCell::new(Pictures::default());
-    let cell = |ids: &[u32]| {
+    let cell = |ids: &[u32], centroid: &[u8]| {
         let raw = match &coded {
-            Some(codes) => pictures.borrow_mut().coded_cell(data, codes, ids),
-            None => cell_items(data, ids, dim, 0, |id| data.image(id)),
+            Some(codes) => pictures.borrow_mut().coded_cell(data, codes, centroid, ids),
+            None => image_cell(data, ids),
         };
         Out {
             kind: KIND_CELL,
@@ -109,7 +112,7 @@ pub fn write(data: &Dataset, space: Space, stem: &str, params: WriteParams) -> R
         WriteParams::Table { per_block } => {
             let per_block = per_block.max(1);
             let ids: Vec<u32> = (0..data.len() as u32).collect();
-            blocks.extend(ids.chunks(per_block).map(cell));
+            blocks.extend(ids.chunks(per_block).map(|ids| cell(ids, &[])));
             top.push(TOP_TABLE);
             top.extend_from_slice(&(per_block as u32).to_le_bytes());
         }
@@ -133,14 +136,14 @@ pub fn write(data: &Dataset, space: Space, stem: &str, params: WriteParams) -> R
                 for p in &cells {
                     codes.encode(&p.centroid, &mut code);
                     top.extend_from_slice(&code);
+                    blocks.push(cell(&p.ids, &code));
                 }
-                blocks.extend(cells.iter().map(|p| cell(&p.ids)));
             } else {
                 let (children, centroids) = if cells.len() <= most.max(1) {
                     let first = blocks.len() as u32;
                     let centroids: Vec<u8> =
                         cells.iter().flat_map(|p| p.centroid.clone()).collect();
-                    blocks.extend(cells.iter().map(|p| cell(&p.ids)));
+                    blocks.extend(cells.iter().map(|p| cell(&p.ids, &[])));
                     ((first..blocks.len() as u32).collect::<Vec<_>>(), centroids)
                 } else {
                     // About sqrt(cells) groups of about sqrt(cells) cells, a router block
@@ -174,7 +177,7 @@ pub fn write(data: &Dataset, space: Space, stem: &str, params: WriteParams) -> R
                         });
                     }
                     for parts in &grouped {
-                        blocks.extend(parts.iter().map(|p| cell(&p.ids)));
+                        blocks.extend(parts.iter().map(|p| cell(&p.ids, &[])));
                     }
                     let centroids: Vec<u8> =
                         groups.iter().flat_map(|p| p.centroid.clone()).collect();
@@ -280,8 +283,15 @@ struct Pictures {
 }
 
 impl Pictures {
-    /// The raw bytes of the coded cell of `ids`, its pictures added to the files.
-    fn coded_cell(&mut self, data: &Dataset, codes: &Codes, ids: &[u32]) -> Vec<u8> {
+    /// The raw bytes of the coded cell of `ids` whose centroid codes to `centroid`, its
+    /// pictures added to the files.
+    fn coded_cell(
+        &mut self,
+        data: &Dataset,
+        codes: &Codes,
+        centroid: &[u8],
+        ids: &[u32],
+    ) -> Vec<u8> {
         // Items in the order of a greedy walk by code from each to the nearest not yet
         // visited: a query's candidates in a cell then lie in few runs of its pictures,
         // which few ranges fetch without the pictures between.
@@ -294,10 +304,9 @@ impl Pictures {
                 .collect(),
         );
         let ids: Vec<u32> = walk.into_iter().flat_map(|p| p.ids).collect();
-        let ids = &ids[..];
         let pictures: Vec<Vec<u8>> = ids
             .iter()
-            .map(|&id| picture::compress(data.image(id as usize)))
+            .map(|&id| picture::compress(id, data.image(id as usize)))
             .collect();
         let total: usize = pictures.iter().map(Vec::len).sum();
         if self
@@ -309,37 +318,42 @@ impl Pictures {
         }
         let file = self.files.len() - 1;
         let offset = self.files[file].len() as u64;
-        let mut raw = cell_items(data, ids, codes.dim(), 10 + 2 * ids.len(), |id| {
-            codes.code(id)
-        });
+        let n = ids.len();
+        let c = codes.dim();
+        let mut raw = Vec::with_capacity(4 + n * (3 + c) + 10);
+        raw.extend_from_slice(&(n as u32).to_le_bytes());
+        raw.extend(ids.iter().map(|&id| data.label(id as usize)));
+        // Codes as their differences from the centroid's, one direction after another:
+        // items of a cell are near its centroid, so the differences are small numbers
+        // that deflate well, and each direction's run has its own spread.
+        for (j, &mid) in centroid.iter().enumerate() {
+            raw.extend(
+                ids.iter()
+                    .map(|&id| codes.code(id as usize)[j].wrapping_sub(mid)),
+            );
+        }
         raw.extend_from_slice(&(file as u16).to_le_bytes());
         raw.extend_from_slice(&offset.to_le_bytes());
+        // Lengths low bytes first, then high bytes: the high bytes are nearly all alike.
+        raw.extend(pictures.iter().map(|p| p.len() as u8));
+        raw.extend(pictures.iter().map(|p| (p.len() >> 8) as u8));
         for p in &pictures {
-            raw.extend_from_slice(&(p.len() as u16).to_le_bytes());
             self.files[file].extend_from_slice(p);
         }
         raw
     }
 }
 
-/// What every cell begins with: the count, the ids, the labels, then each item's
-/// `width` bytes of `payload` (its image, or its code); room is left for `tail` bytes
-/// more.
-fn cell_items<'a>(
-    data: &Dataset,
-    ids: &[u32],
-    width: usize,
-    tail: usize,
-    payload: impl Fn(usize) -> &'a [u8],
-) -> Vec<u8> {
-    let mut raw = Vec::with_capacity(4 + ids.len() * (5 + width) + tail);
+/// A cell of images: the count, the ids, the labels, then the images.
+fn image_cell(data: &Dataset, ids: &[u32]) -> Vec<u8> {
+    let mut raw = Vec::with_capacity(4 + ids.len() * (5 + data.dim()));
     raw.extend_from_slice(&(ids.len() as u32).to_le_bytes());
     for &id in ids {
         raw.extend_from_slice(&id.to_le_bytes());
     }
     raw.extend(ids.iter().map(|&id| data.label(id as usize)));
     for &id in ids {
-        raw.extend_from_slice(payload(id as usize));
+        raw.extend_from_slice(data.image(id as usize));
     }
     raw
 }

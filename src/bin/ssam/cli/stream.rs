@@ -23,9 +23,13 @@ pub struct Args {
     #[arg(long, default_value_t = 256)]
     cell: usize,
     /// Bytes of compact code per item in the cells, the images lying apart as pictures
-    /// (format 2, for sets too large for cells of images); 0 keeps images in the cells.
+    /// (a coded layout, for sets too large for cells of images); 0 keeps images in the cells.
     #[arg(long, default_value_t = 0)]
     codes: usize,
+    /// Values the codes' widest direction spans (2 to 256): coarser codes cost a cell
+    /// fewer bytes, and a bit less per direction costs less recall than a direction less.
+    #[arg(long, default_value_t = 128)]
+    levels: usize,
     /// Images to lay out instead of MNIST's (an IDX file, gzipped or raw), with --labels.
     #[arg(long, requires = "labels")]
     images: Option<PathBuf>,
@@ -86,6 +90,7 @@ pub fn run(assets_dir: &Path, args: Args) -> Result {
             top,
             seed,
             codes: args.codes,
+            levels: args.levels,
         },
         table => table,
     };
