@@ -22,16 +22,18 @@
 //!
 //! Format 4, a **coded** layout, for sets too large for cells of images: the root holds
 //! compact codes' projection (see crate::codes) right after the labelled flag, code
-//! length c (u16), weights (dim x c f32), offsets (c f32); a cell holds codes instead of
+//! length r (u16), bytes of each code a cell keeps c (u16, at most r), weights (dim x r
+//! f32), offsets (r f32); a cell holds the first c bytes of its items' codes instead of
 //! images, and each item's id and image are a **picture** of its own (see `picture`) in
 //! further data files, in cell order, so that a query fetches the few it measures
 //! exactly. Its blocks are all cells, and its top is every cell's centroid as a code,
-//! which a query scores without fetching anything. A cell's codes are kept as their
-//! differences from its centroid's, direction by direction, which deflate to about half
-//! of what the codes themselves do:
+//! which a query scores without fetching anything; the root's codes may be longer than
+//! the cells' (it comes once a visit, and a query routed by longer codes needs fewer
+//! cells). A cell's codes are kept as their differences from its centroid's, direction
+//! by direction, which deflate a fifth smaller than the codes themselves:
 //!
 //! ```text
-//! top (u8): 2 coded: one centroid code (c bytes) a block, in block order
+//! top (u8): 2 coded: one centroid code (r bytes) a block, in block order
 //! coded cell (gzip of): n (u32), n labels (u8),
 //!                       c runs of n bytes: run j holds byte j of every item's code
 //!                       less byte j of the cell's centroid code (mod 256),
@@ -273,6 +275,8 @@ pub struct Layout {
     top: Top,
     /// A coded layout's projection.
     codes: Option<Codes>,
+    /// Leading bytes of each code a coded layout's cells keep (0 for other layouts).
+    kept: usize,
 }
 
 /// What a root's header declares: its whole size, for a bounded inflation.
@@ -350,8 +354,9 @@ impl Layout {
         let codes = if version == VERSION_CODED {
             let input = space.dim(rows, cols);
             let dim = usize::from(r.u16("code length")?);
-            if dim == 0 || dim > crate::codes::MAX_DIM {
-                return Err(r.corrupt(format!("codes of {dim} bytes")));
+            let kept = usize::from(r.u16("cell code length")?);
+            if dim == 0 || dim > crate::codes::MAX_DIM || kept == 0 || kept > dim {
+                return Err(r.corrupt(format!("codes of {dim} bytes, of which cells keep {kept}")));
             }
             let mut floats = |n: usize, what: &str| -> Result<Vec<f32>> {
                 let bytes = r.take(n.saturating_mul(4), what)?;
@@ -364,7 +369,7 @@ impl Layout {
             let offsets = floats(dim, "code offsets")?;
             let codes = Codes::projection(input, dim, weights, offsets)
                 .map_err(|e| r.corrupt(format!("a projection that codes nothing ({e})")))?;
-            Some(codes)
+            Some((codes, kept))
         } else {
             None
         };
@@ -469,7 +474,7 @@ impl Layout {
                 Top::Routed(router)
             }
             TOP_CODED => {
-                let Some(c) = codes.as_ref().map(Codes::dim) else {
+                let Some(c) = codes.as_ref().map(|(codes, _)| codes.dim()) else {
                     return Err(r.corrupt("cells routed by codes in a layout without codes".into()));
                 };
                 let cells: u64 = blocks.iter().map(|b| u64::from(b.items)).sum();
@@ -499,13 +504,20 @@ impl Layout {
             files,
             blocks,
             top,
-            codes,
+            kept: codes.as_ref().map_or(0, |&(_, kept)| kept),
+            codes: codes.map(|(codes, _)| codes),
         })
     }
 
     /// A coded layout's projection (None: its cells hold images).
     pub(crate) fn codes(&self) -> Option<&Codes> {
         self.codes.as_ref()
+    }
+
+    /// Leading bytes of each code a coded layout's cells keep: the root's centroid codes
+    /// are longer.
+    pub(crate) fn cell_code(&self) -> usize {
+        self.kept
     }
 
     /// Whether its cells hold codes, its images lying apart as pictures.
@@ -680,7 +692,7 @@ impl Layout {
         }
         let n = e.items as usize;
         let dim = self.rows * self.cols;
-        let code = self.codes.as_ref().map(Codes::dim);
+        let code = self.codes.as_ref().map(|_| self.kept);
         let (each, fixed) = match (e.router, code) {
             (true, _) => (4 + self.router_dim(), 4),
             (false, None) => (5 + dim, 4),
@@ -714,7 +726,8 @@ impl Layout {
         if let (Some(c), Top::Coded(centroids)) = (code, &self.top) {
             let labels = r.take(n, "labels")?.to_vec();
             let labels = self.checked_labels(&r, labels)?;
-            let centroid = &centroids[b as usize * c..(b as usize + 1) * c];
+            let whole = centroids.len() / self.blocks.len();
+            let centroid = &centroids[b as usize * whole..][..c];
             let differences = r.take(n * c, "codes")?;
             let mut codes = vec![0u8; n * c];
             for (j, (run, &mid)) in differences.chunks_exact(n.max(1)).zip(centroid).enumerate() {
@@ -851,8 +864,9 @@ impl Layout {
             self.space
                 .apply_in(rows, cols, &image, &mut searched, 0, workspace)?;
             codes.encode(&searched, &mut code);
-            let want = &cell.codes[i as usize * code.len()..(i as usize + 1) * code.len()];
-            if code != want {
+            let k = self.kept;
+            let want = &cell.codes[i as usize * k..(i as usize + 1) * k];
+            if code[..k] != *want {
                 return Err(Error::Corrupt {
                     file: name,
                     what: "its image does not code to the code its cell holds".into(),

@@ -1336,6 +1336,7 @@ async fn open_set_by_address(codes: usize, trips: &str, rules: &str) -> Vec<site
         top: 16,
         seed: 5,
         codes,
+        routing: codes,
         levels: 128,
     };
     let written = ssam::stream::write(&data, ssam::Space::DEFAULT, "three", params).unwrap();

@@ -15,6 +15,7 @@ fn small() -> (Dataset, ssam::stream::Written) {
         top: 512,
         seed: 3,
         codes: 0,
+        routing: 0,
         levels: 256,
     };
     let written = write(&data, Space::DEFAULT, "small", params).unwrap();
@@ -258,6 +259,7 @@ fn a_large_set_gets_a_level_of_routers_and_takes_two_round_trips() {
             top: 16,
             seed: 1,
             codes: 0,
+            routing: 0,
             levels: 256,
         },
     )
@@ -346,6 +348,7 @@ fn damaged_blocks_and_roots_are_refused_naming_the_file() {
             top: 512,
             seed: 4,
             codes: 0,
+            routing: 0,
             levels: 256,
         },
     )
@@ -391,6 +394,7 @@ fn coded(seed: u64) -> (Dataset, ssam::stream::Written) {
         top: 16,
         seed,
         codes: 16,
+        routing: 24,
         levels: 128,
     };
     let written = write(&data, Space::DEFAULT, "coded", params).unwrap();
@@ -594,20 +598,31 @@ fn a_coded_root_of_no_cells_answers_nothing_and_does_not_fail() {
     let (_, written) = coded(1);
     let raw = ssam::gzip::gunzip("r", &written.root, ssam::gzip::Limit::at_most(1 << 24)).unwrap();
     let body = &raw[28..];
-    // rows, columns, items, fingerprint, space, labelled; then the code length and the
-    // projection (256 inputs of 16 weights, 16 offsets), then the files.
+    // rows, columns, items, fingerprint, space, labelled; then the code length, the
+    // length cells keep and the projection (256 inputs of 24 weights, 24 offsets), then
+    // the files.
     let code_len = u16::from_le_bytes([body[21], body[22]]) as usize;
-    let projection_end = 23 + (256 * code_len + code_len) * 4;
+    let projection_end = 25 + (256 * code_len + code_len) * 4;
     let mut empty = body[..projection_end].to_vec();
     empty[4..8].copy_from_slice(&0u32.to_le_bytes());
     empty.extend_from_slice(&0u16.to_le_bytes()); // files
     empty.extend_from_slice(&0u32.to_le_bytes()); // blocks
     empty.push(2); // cells routed by codes: none
-    let mut root = raw[..12].to_vec();
-    root.extend_from_slice(&xxhash_rust::xxh3::xxh3_64(&empty).to_le_bytes());
-    root.extend_from_slice(&(empty.len() as u64).to_le_bytes());
-    root.extend_from_slice(&empty);
-    let layout = Layout::from_bytes("empty.root", &root).unwrap();
+    let rooted = |body: &[u8]| {
+        let mut root = raw[..12].to_vec();
+        root.extend_from_slice(&xxhash_rust::xxh3::xxh3_64(body).to_le_bytes());
+        root.extend_from_slice(&(body.len() as u64).to_le_bytes());
+        root.extend_from_slice(body);
+        root
+    };
+    // Cells that keep none of a code, or more than the root's codes hold.
+    for kept in [0, code_len as u16 + 1] {
+        let mut bad = empty.clone();
+        bad[23..25].copy_from_slice(&kept.to_le_bytes());
+        let e = Layout::from_bytes("bad.root", &rooted(&bad)).unwrap_err();
+        assert!(e.to_string().contains("cells keep"), "{e}");
+    }
+    let layout = Layout::from_bytes("empty.root", &rooted(&empty)).unwrap();
     assert_eq!(layout.len(), 0);
     let mut streamed = Streamed::new(layout, usize::MAX);
     let mut scratch = StreamScratch::default();

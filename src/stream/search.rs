@@ -474,7 +474,8 @@ impl Streamed {
     /// by code, and the pictures of them not here yet.
     fn plan_pictures(&mut self, count: usize, scratch: &mut StreamScratch) -> Plan {
         // The query's codes, one per version of it, were made as it was planned.
-        let c = self.layout.codes().expect("a coded layout").dim();
+        let c = self.layout.cell_code();
+        let whole = self.layout.codes().expect("a coded layout").dim();
         let items: usize = scratch
             .chosen
             .iter()
@@ -485,7 +486,7 @@ impl Streamed {
         for &b in &scratch.chosen {
             let s = &self.blocks.cells[&b];
             for (i, code) in s.cell.codes.chunks_exact(c).enumerate() {
-                let d = closest(code, &scratch.codes);
+                let d = closest_by(code, &scratch.codes, whole);
                 scratch.top.push(Neighbor {
                     distance: d,
                     id: scratch.places.len() as u32,
@@ -698,9 +699,15 @@ fn ranked<'a>(
 /// The distance from the nearest version of the query to `v` (a centroid or an item's
 /// vector).
 fn closest(v: &[u8], variants: &[u8]) -> u32 {
+    closest_by(v, variants, v.len())
+}
+
+/// The same when each version of the query is `each` values long and `v` is as long
+/// as their first values (a cell's codes are the first bytes of the query's).
+fn closest_by(v: &[u8], variants: &[u8], each: usize) -> u32 {
     variants
-        .chunks_exact(v.len())
-        .map(|q| l2_sq(q, v))
+        .chunks_exact(each)
+        .map(|q| l2_sq(&q[..v.len()], v))
         .min()
         .unwrap_or(u32::MAX)
 }

@@ -33,6 +33,10 @@ pub enum WriteParams {
         /// Bytes of compact code a cell holds per item, its image then lying apart as a
         /// picture (a coded layout); 0 keeps images in the cells (format 1).
         codes: usize,
+        /// Bytes of each cell's centroid code in the root (at least `codes`): the same
+        /// projection, longer, since the root is fetched once and a query routed by
+        /// longer codes needs fewer cells.
+        routing: usize,
         /// Values the codes' widest direction spans (2 to 256; see
         /// [`Codes::train_in`]).
         levels: usize,
@@ -52,6 +56,7 @@ impl WriteParams {
         top: 512,
         seed: 1,
         codes: 0,
+        routing: 0,
         levels: 256,
     };
     /// What the site's test digits are cut into: 100 a block, so one costs about 16 kB.
@@ -85,10 +90,19 @@ pub fn write(data: &Dataset, space: Space, stem: &str, params: WriteParams) -> R
         )));
     }
     let coded = match params {
-        WriteParams::Routed { codes, levels, .. } if codes > 0 => {
+        WriteParams::Routed {
+            codes,
+            routing,
+            levels,
+            ..
+        } if codes > 0 => {
             let transformed = index::transform(data, space)?;
             let searched = transformed.as_ref().unwrap_or(data);
-            Some(Codes::train_in(searched, codes, levels)?)
+            let routing = routing.max(codes);
+            if routing > usize::from(u16::MAX) {
+                return Err(Error::InvalidInput(format!("codes of {routing} bytes")));
+            }
+            Some((Codes::train_in(searched, routing, levels)?, codes))
         }
         _ => None,
     };
@@ -97,7 +111,11 @@ pub fn write(data: &Dataset, space: Space, stem: &str, params: WriteParams) -> R
     let pictures = std::cell::RefCell::new(Pictures::default());
     let cell = |ids: &[u32], centroid: &[u8]| {
         let raw = match &coded {
-            Some(codes) => pictures.borrow_mut().coded_cell(data, codes, centroid, ids),
+            Some((codes, kept)) => {
+                pictures
+                    .borrow_mut()
+                    .coded_cell(data, codes, &centroid[..*kept], ids)
+            }
             None => image_cell(data, ids),
         };
         Out {
@@ -127,7 +145,7 @@ pub fn write(data: &Dataset, space: Space, stem: &str, params: WriteParams) -> R
             let vdim = searched.dim();
             let ids: Vec<u32> = (0..data.len() as u32).collect();
             let cells = kmeans::chained(kmeans::partition(searched, &ids, size, seed));
-            if let Some(codes) = &coded {
+            if let Some((codes, _)) = &coded {
                 // Every cell's centroid as a code in the root: a query scores them all
                 // with what it holds, a round trip less than routers cost. A code is a
                 // few dozen bytes, so the root stays small for a million items.
@@ -220,8 +238,9 @@ pub fn write(data: &Dataset, space: Space, stem: &str, params: WriteParams) -> R
     body.extend_from_slice(&data.fingerprint().to_le_bytes());
     body.extend_from_slice(&space.to_bytes());
     body.push(u8::from(data.labels().iter().all(|&l| l <= 9)));
-    if let Some(codes) = &coded {
+    if let Some((codes, kept)) = &coded {
         body.extend_from_slice(&(codes.dim() as u16).to_le_bytes());
+        body.extend_from_slice(&(*kept as u16).to_le_bytes());
         for w in codes.weights().iter().chain(codes.offsets()) {
             body.extend_from_slice(&w.to_le_bytes());
         }
@@ -283,8 +302,9 @@ struct Pictures {
 }
 
 impl Pictures {
-    /// The raw bytes of the coded cell of `ids` whose centroid codes to `centroid`, its
-    /// pictures added to the files.
+    /// The raw bytes of the coded cell of `ids` whose centroid codes to `centroid` (as
+    /// many leading bytes of each code as the cell keeps), its pictures added to the
+    /// files.
     fn coded_cell(
         &mut self,
         data: &Dataset,
@@ -319,7 +339,7 @@ impl Pictures {
         let file = self.files.len() - 1;
         let offset = self.files[file].len() as u64;
         let n = ids.len();
-        let c = codes.dim();
+        let c = centroid.len();
         let mut raw = Vec::with_capacity(4 + n * (3 + c) + 10);
         raw.extend_from_slice(&(n as u32).to_le_bytes());
         raw.extend(ids.iter().map(|&id| data.label(id as usize)));

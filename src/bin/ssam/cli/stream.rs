@@ -26,6 +26,10 @@ pub struct Args {
     /// (a coded layout, for sets too large for cells of images); 0 keeps images in the cells.
     #[arg(long, default_value_t = 0)]
     codes: usize,
+    /// Bytes of each cell's centroid code in the root (at least --codes): longer codes
+    /// route a query to fewer cells for the same recall.
+    #[arg(long, default_value_t = 64)]
+    routing: usize,
     /// Values the codes' widest direction spans (2 to 256): coarser codes cost a cell
     /// fewer bytes, and a bit less per direction costs less recall than a direction less.
     #[arg(long, default_value_t = 128)]
@@ -90,6 +94,7 @@ pub fn run(assets_dir: &Path, args: Args) -> Result {
             top,
             seed,
             codes: args.codes,
+            routing: args.routing,
             levels: args.levels,
         },
         table => table,
