@@ -20,7 +20,7 @@
 //! router block (gzip of): n (u32), n child cell blocks (u32), n centroids (dim bytes)
 //! ```
 //!
-//! Format 4, a **coded** layout, for sets too large for cells of images: the root holds
+//! Format 5, a **coded** layout, for sets too large for cells of images: the root holds
 //! compact codes' projection (see crate::codes) right after the labelled flag, code
 //! length r (u16), bytes of each code a cell keeps c (u16, at most r), weights (dim x r
 //! f32), offsets (r f32); a cell holds the first c bytes of its items' codes instead of
@@ -30,20 +30,22 @@
 //! which a query scores without fetching anything; the root's codes may be longer than
 //! the cells' (it comes once a visit, and a query routed by longer codes needs fewer
 //! cells). A cell's codes are kept as their differences from its centroid's, direction
-//! by direction, which deflate a fifth smaller than the codes themselves:
+//! by direction, entropy coded, in about two thirds of the bytes deflate gives the codes
+//! themselves:
 //!
 //! ```text
 //! top (u8): 2 coded: one centroid code (r bytes) a block, in block order
 //! coded cell (gzip of): n (u32), n labels (u8),
-//!                       c runs of n bytes: run j holds byte j of every item's code
-//!                       less byte j of the cell's centroid code (mod 256),
 //!                       picture file (u16), offset of the first picture (u64),
-//!                       n picture lengths' low bytes, then their n high bytes
+//!                       n picture lengths' low bytes, then their n high bytes,
+//!                       c spreads (u16), w (u32), w words (u32): the differences of
+//!                       every item's code from the cell's centroid code (mod 256),
+//!                       direction after direction, coded (see `differences`)
 //! ```
 //!
-//! Format 3 held each item's id and its code whole in the cell, and format 2 routed
-//! cells through router blocks, a round trip more a query; both are refused with a word
-//! to rebuild.
+//! Format 4 deflated the differences instead, format 3 held each item's id and its code
+//! whole in the cell, and format 2 routed cells through router blocks, a round trip more
+//! a query; all are refused with a word to rebuild.
 //!
 //! A routed layout is a k-means tree in the searched space (what FLANN's hierarchical
 //! k-means and SPANN's posting lists do): the root's centroids lead to cells, or, for a
@@ -56,6 +58,7 @@
 //! Cells hold the original images, not the searched vectors: the client derives those
 //! (the space is cheap next to a download), which makes a cell about a third smaller.
 
+mod differences;
 mod kmeans;
 mod picture;
 pub mod ranges;
@@ -80,7 +83,7 @@ pub const VERSION: u32 = 1;
 /// The format version of coded layouts (codes in cells as differences from their
 /// centroid's, ids and images apart as pictures, cells routed by their centroids' codes
 /// in the root); this build writes and reads it too.
-pub const VERSION_CODED: u32 = 4;
+pub const VERSION_CODED: u32 = 5;
 /// Largest data file written: common static hosts refuse larger files (Cloudflare Pages
 /// takes 25 MiB a file).
 pub const MAX_FILE_BYTES: u64 = 24 << 20;
@@ -696,11 +699,13 @@ impl Layout {
         let (each, fixed) = match (e.router, code) {
             (true, _) => (4 + self.router_dim(), 4),
             (false, None) => (5 + dim, 4),
-            (false, Some(c)) => (3 + c, 14),
+            // At most 24 bits a difference (no value is less likely than 2^-24), and
+            // the coder's two words of state.
+            (false, Some(c)) => (3 + 3 * c, 26 + 2 * c),
         };
         let size = (each as u64)
             .checked_mul(u64::from(e.items))
-            .map(|s| s + fixed)
+            .map(|s| s + fixed as u64)
             .filter(|&s| s <= MAX_UNPACKED_BLOCK)
             .ok_or_else(|| Error::DeclaredTooLarge {
                 file: name.clone(),
@@ -709,7 +714,9 @@ impl Layout {
             })? as usize;
         let bytes = gzip::gunzip(&name, raw, Limit::at_most(size as u64))?;
         let mut r = Reader::new(&name, &bytes);
-        if r.u32("count")? as usize != n || bytes.len() != size {
+        // A coded cell's coded differences vary in length: it is checked as it is read.
+        let exact = code.is_none() || e.router;
+        if r.u32("count")? as usize != n || (exact && bytes.len() != size) {
             return Err(r.corrupt(format!("{} bytes, the root says {n} items", bytes.len())));
         }
         if e.router {
@@ -728,14 +735,31 @@ impl Layout {
             let labels = self.checked_labels(&r, labels)?;
             let whole = centroids.len() / self.blocks.len();
             let centroid = &centroids[b as usize * whole..][..c];
-            let differences = r.take(n * c, "codes")?;
+            let pictures = self.read_pictures(&mut r, n)?;
+            let spreads: Vec<u16> = r
+                .take(2 * c, "code spreads")?
+                .chunks_exact(2)
+                .map(|s| u16::from_le_bytes([s[0], s[1]]))
+                .collect();
+            let count = r.u32("coded words")? as usize;
+            let words: Vec<u32> = r
+                .take(count.saturating_mul(4), "coded differences")?
+                .chunks_exact(4)
+                .map(|w| u32::from_le_bytes(w.try_into().expect("4 bytes")))
+                .collect();
+            if r.at != bytes.len() {
+                return Err(r.corrupt(format!(
+                    "{} bytes after the coded differences",
+                    bytes.len() - r.at
+                )));
+            }
+            let runs = differences::decode(&spreads, words, n).map_err(|what| r.corrupt(what))?;
             let mut codes = vec![0u8; n * c];
-            for (j, (run, &mid)) in differences.chunks_exact(n.max(1)).zip(centroid).enumerate() {
+            for (j, (run, &mid)) in runs.chunks_exact(n.max(1)).zip(centroid).enumerate() {
                 for (i, &d) in run.iter().enumerate() {
                     codes[i * c + j] = d.wrapping_add(mid);
                 }
             }
-            let pictures = self.read_pictures(&mut r, n)?;
             return Ok(Block::Cell(Cell {
                 ids: Vec::new(),
                 labels,

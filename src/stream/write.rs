@@ -6,6 +6,7 @@ use std::io::Write;
 use flate2::{Compression, write::GzEncoder};
 use xxhash_rust::xxh3::xxh3_64;
 
+use super::differences;
 use super::kmeans::{self, Part};
 use super::picture;
 use super::{
@@ -343,20 +344,28 @@ impl Pictures {
         let mut raw = Vec::with_capacity(4 + n * (3 + c) + 10);
         raw.extend_from_slice(&(n as u32).to_le_bytes());
         raw.extend(ids.iter().map(|&id| data.label(id as usize)));
-        // Codes as their differences from the centroid's, one direction after another:
-        // items of a cell are near its centroid, so the differences are small numbers
-        // that deflate well, and each direction's run has its own spread.
-        for (j, &mid) in centroid.iter().enumerate() {
-            raw.extend(
-                ids.iter()
-                    .map(|&id| codes.code(id as usize)[j].wrapping_sub(mid)),
-            );
-        }
         raw.extend_from_slice(&(file as u16).to_le_bytes());
         raw.extend_from_slice(&offset.to_le_bytes());
         // Lengths low bytes first, then high bytes: the high bytes are nearly all alike.
         raw.extend(pictures.iter().map(|p| p.len() as u8));
         raw.extend(pictures.iter().map(|p| (p.len() >> 8) as u8));
+        // Codes as their differences from the centroid's, one direction after another:
+        // items of a cell are near its centroid, so each direction's differences are
+        // small numbers with a spread of their own (see `differences`).
+        let runs: Vec<u8> = (0..c)
+            .flat_map(|j| {
+                ids.iter()
+                    .map(move |&id| codes.code(id as usize)[j].wrapping_sub(centroid[j]))
+            })
+            .collect();
+        let (spreads, words) = differences::encode(&runs, n);
+        for s in spreads {
+            raw.extend_from_slice(&s.to_le_bytes());
+        }
+        raw.extend_from_slice(&(words.len() as u32).to_le_bytes());
+        for w in words {
+            raw.extend_from_slice(&w.to_le_bytes());
+        }
         for p in &pictures {
             self.files[file].extend_from_slice(p);
         }

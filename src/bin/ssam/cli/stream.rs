@@ -217,7 +217,8 @@ fn gather(
         .map_err(|e| e.to_string())?
     {
         cost.trips += 1;
-        cost.rounds.push(0);
+        cost.rounds.push(part_headers(streamed.layout(), &spans));
+        cost.bytes += cost.rounds.last().expect("just pushed");
         for s in &spans {
             let b = read_span(folder, streamed.layout(), s, files)?;
             cost.bytes += b.len();
@@ -229,6 +230,33 @@ fn gather(
         }
     }
     Ok(cost)
+}
+
+/// The bytes a page's requests for `spans` get besides the ranges: it asks for all of a
+/// file's spans in one request, and a host answers two or more as a multipart body,
+/// each part behind its headers, as nginx writes them (a boundary of 20 digits, the
+/// default type, the part's range and the file's size), and a closing boundary.
+fn part_headers(layout: &Layout, spans: &[ssam::stream::Span]) -> usize {
+    const BOUNDARY: usize = "\r\n--".len() + 20 + "\r\n".len();
+    const TYPE: usize = "Content-Type: application/octet-stream\r\n".len();
+    let mut bytes = 0;
+    for (f, file) in layout.files().iter().enumerate() {
+        let of_file: Vec<_> = spans.iter().filter(|s| usize::from(s.file) == f).collect();
+        if of_file.len() < 2 {
+            continue;
+        }
+        for s in &of_file {
+            let range = format!(
+                "Content-Range: bytes {}-{}/{}\r\n\r\n",
+                s.start,
+                s.end - 1,
+                file.bytes
+            );
+            bytes += BOUNDARY + TYPE + range.len();
+        }
+        bytes += BOUNDARY + "--".len();
+    }
+    bytes
 }
 
 /// The median and the largest of `kb`.
