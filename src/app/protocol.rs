@@ -214,6 +214,9 @@ pub struct Streaming {
     pub probes: u32,
     /// Cells the visit's first query searches.
     pub first: u32,
+    /// Most kilobytes of cells a query searches, its nearest that fit (0: no bound but
+    /// the count).
+    pub cell_kb: u32,
     /// Whether the whole set downloads in the background (MNIST's), or it is only ever
     /// searched by parts (a set opened by its address).
     pub background: bool,

@@ -52,11 +52,15 @@ fn ready_line(s: &SetInfo, local: Option<(u64, u64)>) -> String {
         } else {
             format!(" (the first only {})", parts.first)
         };
+        let nearest = if parts.cell_kb > 0 {
+            format!("its nearest within {} kB", parts.cell_kb)
+        } else {
+            format!("the {} nearest", parts.probes)
+        };
         return format!(
-            "Searching {} {} training digits by parts: each query fetches the {} nearest of their {} cells{first}; {here}.",
+            "Searching {} {} training digits by parts: each query fetches {nearest} of their {} cells{first}; {here}.",
             thousands(u64::from(s.items)),
             s.name,
-            parts.probes,
             thousands(u64::from(parts.cells)),
         );
     }

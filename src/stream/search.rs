@@ -40,14 +40,16 @@ impl Probes {
     };
 
     /// What a coded layout (a set too large for cells of images) is searched with: its
-    /// cells cost a quarter of those of images, so a query affords more of them, and
-    /// pictures (a few hundred bytes each) add recall for fewer bytes than cells do (the
-    /// README gives the rows of `ssam stream --measure` this was chosen from).
+    /// nearest cells within 74 kB (the count only a cap: cells where queries land are
+    /// larger than most, and a byte bound takes fewer of them and more small ones, for
+    /// more recall a byte), then the pictures of the 80 nearest by code, which add
+    /// recall for fewer bytes than more cells would (the README gives the rows of
+    /// `ssam stream --measure` this was chosen from).
     pub const CODED: Probes = Probes {
         routers: 4,
-        cells: 20,
-        pictures: 96,
-        cell_bytes: u64::MAX,
+        cells: 60,
+        pictures: 80,
+        cell_bytes: 74_000,
     };
 
     /// What a query of `layout` searches with: [`Probes::CODED`] or [`Probes::DEFAULT`].

@@ -338,6 +338,11 @@ impl Remote {
                 } else {
                     probes.cells as u32
                 },
+                cell_kb: if probes.cell_bytes == u64::MAX {
+                    0
+                } else {
+                    (probes.cell_bytes / 1000) as u32
+                },
                 background: root == TRAIN_ROOT,
             }),
             ..SetInfo::default()
