@@ -940,14 +940,19 @@ async fn back_to_mnist_while_an_own_set_is_indexed_cancels_it() {
 const DROP_FOLDER: &str = r#"
 const [extra, done] = arguments;
 (async () => {
-  const files = [];
-  for (let i = 0; i < 120; i++) {
-    const c = new OffscreenCanvas(20, 20), g = c.getContext('2d');
-    g.fillStyle = '#fff'; g.fillRect(0, 0, 20, 20); g.fillStyle = '#000';
-    const r = 3 + (i * 7) % 6, x = 10 + (i % 3) - 1, y = 10 + (i % 5) - 2;
-    if (i % 2) { g.beginPath(); g.arc(x, y, r, 0, 7); g.fill(); } else { g.fillRect(x - r, y - r, 2 * r, 2 * r); }
-    files.push([`pets/${i % 2 ? 'b' : 'a'}/p${i}.png`, new File([await c.convertToBlob()], `p${i}.png`, { type: 'image/png' })]);
+  // Drawn once a page and kept: a second drop reuses them (120 encodings can take many
+  // seconds on a loaded machine while the page downloads MNIST in the background).
+  if (!window.__pets) {
+    window.__pets = [];
+    for (let i = 0; i < 120; i++) {
+      const c = new OffscreenCanvas(20, 20), g = c.getContext('2d');
+      g.fillStyle = '#fff'; g.fillRect(0, 0, 20, 20); g.fillStyle = '#000';
+      const r = 3 + (i * 7) % 6, x = 10 + (i % 3) - 1, y = 10 + (i % 5) - 2;
+      if (i % 2) { g.beginPath(); g.arc(x, y, r, 0, 7); g.fill(); } else { g.fillRect(x - r, y - r, 2 * r, 2 * r); }
+      window.__pets.push([`pets/${i % 2 ? 'b' : 'a'}/p${i}.png`, new File([await c.convertToBlob()], `p${i}.png`, { type: 'image/png' })]);
+    }
   }
+  const files = [...window.__pets];
   files.push(['pets/a/notes.txt', new File(['not a picture'], 'notes.txt', { type: 'text/plain' })]);
   files.push(['pets/b/empty.png', new File([], 'empty.png', { type: 'image/png' })]);
   // A PNG header declaring 30000x30000 pixels: too large to decode.
@@ -981,6 +986,10 @@ const [extra, done] = arguments;
 async fn a_dropped_folder_is_indexed_with_skips_counted_and_its_saved_index_is_used_again() {
     let site = serve();
     let b = browser().await;
+    // Drawing the folder's 120 pictures in the page takes seconds on a busy machine.
+    let long =
+        fantoccini::wd::TimeoutConfiguration::new(Some(Duration::from_secs(120)), None, None);
+    b.client.update_timeouts(long).await.unwrap();
     b.open_ready(&format!("{}/ok/", site.base)).await;
     let dropped = b
         .client
