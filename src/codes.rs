@@ -267,16 +267,24 @@ impl Codes {
 
     /// Codes `vector` (as long as the data coded) into `out`, resized to [`Self::dim`].
     pub(crate) fn encode(&self, vector: &[u8], out: &mut Vec<u8>) {
+        self.encode_first(vector, self.dim, out);
+    }
+
+    /// The first `k` bytes of `vector`'s code (at most [`Self::dim`]) into `out`,
+    /// resized to them: the projection on the other directions is never computed.
+    pub(crate) fn encode_first(&self, vector: &[u8], k: usize, out: &mut Vec<u8>) {
+        let k = k.min(self.dim);
         let mut at = [0f32; MAX_DIM];
-        let at = &mut at[..self.dim];
+        let at = &mut at[..k];
         self.project(vector, at);
-        out.resize(self.dim, 0);
+        out.resize(k, 0);
         round(at, &self.offsets, out);
     }
 
-    /// `vector` times the weights. Digits are mostly ground (zeros): adding one column
-    /// per inked value reads a fifth of the weights, and the inner loop over coordinates
-    /// has no reduction, so the compiler runs it in SIMD lanes.
+    /// `vector` times the weights, for the first `at.len()` coordinates. Digits are mostly
+    /// ground (zeros): adding one column per inked value reads a fifth of the weights,
+    /// and the inner loop over coordinates has no reduction, so the compiler runs it in
+    /// SIMD lanes.
     fn project(&self, vector: &[u8], at: &mut [f32]) {
         #[cfg(target_arch = "x86_64")]
         if std::is_x86_feature_detected!("avx2") {
@@ -449,6 +457,8 @@ mod tests {
         for i in 0..data.len() {
             codes.encode(data.image(i), &mut out);
             assert_eq!(out, codes.rows().row(i));
+            codes.encode_first(data.image(i), 2, &mut out);
+            assert_eq!(out, codes.rows().row(i)[..2]);
         }
         // The first direction's range fills the byte's range.
         let first: Vec<u8> = (0..data.len()).map(|i| codes.rows().row(i)[0]).collect();

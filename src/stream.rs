@@ -730,11 +730,10 @@ impl Layout {
             }
             return Ok(Block::Router(router));
         }
-        if let (Some(c), Top::Coded(centroids)) = (code, &self.top) {
-            let labels = r.take(n, "labels")?.to_vec();
-            let labels = self.checked_labels(&r, labels)?;
-            let whole = centroids.len() / self.blocks.len();
-            let centroid = &centroids[b as usize * whole..][..c];
+        if let (Some(codes), Top::Coded(centroids)) = (&self.codes, &self.top) {
+            let c = self.kept;
+            let labels = self.labels(&mut r, n)?;
+            let centroid = &centroids[b as usize * codes.dim()..][..c];
             let pictures = self.read_pictures(&mut r, n)?;
             let spreads: Vec<u16> = r
                 .take(2 * c, "code spreads")?
@@ -773,8 +772,7 @@ impl Layout {
             .chunks_exact(4)
             .map(|c| u32::from_le_bytes(c.try_into().expect("4 bytes")))
             .collect();
-        let labels = r.take(n, "labels")?.to_vec();
-        let labels = self.checked_labels(&r, labels)?;
+        let labels = self.labels(&mut r, n)?;
         let images = r.take(n * dim, "images")?.to_vec();
         if let Some(&id) = ids.iter().find(|&&id| id >= self.items) {
             return Err(r.corrupt(format!("item {id} of {}", self.items)));
@@ -796,8 +794,9 @@ impl Layout {
         }))
     }
 
-    /// `labels`, unless the layout is labelled and one is not a digit.
-    fn checked_labels(&self, r: &Reader, labels: Vec<u8>) -> Result<Vec<u8>> {
+    /// A cell's `n` labels, read and checked to be digits if the layout is labelled.
+    fn labels(&self, r: &mut Reader, n: usize) -> Result<Vec<u8>> {
+        let labels = r.take(n, "labels")?.to_vec();
         match labels.iter().find(|&&l| self.labelled && l > 9) {
             Some(&l) => Err(r.corrupt(format!("label {l} is not a digit"))),
             None => Ok(labels),
@@ -887,10 +886,12 @@ impl Layout {
             }
             self.space
                 .apply_in(rows, cols, &image, &mut searched, 0, workspace)?;
-            codes.encode(&searched, &mut code);
+            // Only the bytes the cell keeps: the rest of the code would be projected for
+            // nothing.
             let k = self.kept;
+            codes.encode_first(&searched, k, &mut code);
             let want = &cell.codes[i as usize * k..(i as usize + 1) * k];
-            if code[..k] != *want {
+            if code != want {
                 return Err(Error::Corrupt {
                     file: name,
                     what: "its image does not code to the code its cell holds".into(),

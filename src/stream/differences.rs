@@ -66,12 +66,12 @@ fn best_spread(values: &[u8]) -> u16 {
         .map(|&v| f64::from(v as i8).powi(2))
         .sum::<f64>()
         / n;
+    let mut hist = [0u32; VALUES];
+    for &v in values {
+        hist[usize::from(v.wrapping_add(128))] += 1;
+    }
     let cost = |spread: u16| {
         let m = model(spread);
-        let mut hist = [0u32; VALUES];
-        for &v in values {
-            hist[usize::from(v.wrapping_add(128))] += 1;
-        }
         let mut bits = 0.0;
         for (s, &count) in hist.iter().enumerate() {
             if count > 0 {
@@ -116,7 +116,7 @@ pub(crate) fn encode(runs: &[u8], n: usize) -> (Vec<u16>, Vec<u32>) {
             .map(move |&v| (usize::from(v.wrapping_add(128)), m))
     });
     coder
-        .encode_symbols_reverse(symbols.collect::<Vec<_>>())
+        .encode_symbols_reverse(symbols)
         .expect("a model holds every symbol");
     (spreads, coder.into_compressed().unwrap_infallible())
 }
