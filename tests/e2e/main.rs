@@ -1,10 +1,12 @@
 //! The built site (dist/) in a real browser, Debian's Chromium driven through
 //! chromedriver: load it, draw on it, upload to it, break its index, and watch what it
 //! asks the network for. Run by scripts/test.sh after `trunk build`:
-//! `cargo test --release --test e2e -- --ignored`.
+//! `cargo test --release --test e2e` (a target of its own: plain `cargo test` skips it).
 #![cfg(not(target_arch = "wasm32"))]
 
+#[path = "../common/mod.rs"]
 mod common;
+#[path = "../site/mod.rs"]
 mod site;
 
 use std::path::{Path, PathBuf};
@@ -16,7 +18,6 @@ use serde_json::json;
 use site::{Browser, Config, bomb, browser, gzip, phone, serve, serve_with, seven_png, shapes};
 
 #[tokio::test(flavor = "current_thread")]
-#[ignore = "needs dist/ (trunk build --release) and chromedriver; scripts/test.sh runs it"]
 async fn drawing_a_digit_shows_labelled_results() {
     let site = serve();
     let b = browser().await;
@@ -82,7 +83,6 @@ async fn drawing_a_digit_shows_labelled_results() {
 }
 
 #[tokio::test(flavor = "current_thread")]
-#[ignore = "needs dist/ (trunk build --release) and chromedriver; scripts/test.sh runs it"]
 async fn an_uploaded_png_is_searched_and_a_text_file_gets_a_message() {
     let site = serve();
     let dir = tempfile::tempdir().unwrap();
@@ -115,7 +115,6 @@ fn png_header(side: u32) -> Vec<u8> {
 }
 
 #[tokio::test(flavor = "current_thread")]
-#[ignore = "needs dist/ (trunk build --release) and chromedriver; scripts/test.sh runs it"]
 async fn a_picture_too_large_is_said_so_and_a_large_one_is_searched() {
     let site = serve();
     let dir = tempfile::tempdir().unwrap();
@@ -154,7 +153,6 @@ async fn a_picture_too_large_is_said_so_and_a_large_one_is_searched() {
 }
 
 #[tokio::test(flavor = "current_thread")]
-#[ignore = "needs dist/ (trunk build --release) and chromedriver; scripts/test.sh runs it"]
 async fn a_corrupted_or_missing_index_shows_an_error_panel_naming_the_file() {
     let site = serve();
     let b = browser().await;
@@ -191,7 +189,6 @@ async fn a_corrupted_or_missing_index_shows_an_error_panel_naming_the_file() {
 }
 
 #[tokio::test(flavor = "current_thread")]
-#[ignore = "needs dist/ (trunk build --release) and chromedriver; scripts/test.sh runs it"]
 async fn the_test_server_answers_byte_ranges_with_206_and_gzips_the_webassembly() {
     let site = serve();
     let file = std::fs::read(site::dist().join("assets/index.ssam.gz")).unwrap();
@@ -247,7 +244,6 @@ async fn the_test_server_answers_byte_ranges_with_206_and_gzips_the_webassembly(
 }
 
 #[tokio::test(flavor = "current_thread")]
-#[ignore = "needs dist/ (trunk build --release) and chromedriver; scripts/test.sh runs it"]
 async fn after_loading_drawing_and_uploading_make_no_requests() {
     let site = serve();
     let dir = tempfile::tempdir().unwrap();
@@ -287,7 +283,6 @@ async fn after_loading_drawing_and_uploading_make_no_requests() {
 }
 
 #[tokio::test(flavor = "current_thread")]
-#[ignore = "needs dist/ (trunk build --release) and chromedriver; scripts/test.sh runs it"]
 async fn the_pad_draws_while_the_data_load_and_the_query_runs_when_they_are_in() {
     let site = serve();
     let b = browser().await;
@@ -315,7 +310,6 @@ async fn the_pad_draws_while_the_data_load_and_the_query_runs_when_they_are_in()
 }
 
 #[tokio::test(flavor = "current_thread")]
-#[ignore = "needs dist/ (trunk build --release) and chromedriver; scripts/test.sh runs it"]
 async fn a_second_visit_works_with_the_network_off() {
     let site = serve();
     let b = browser().await;
@@ -343,7 +337,6 @@ async fn a_second_visit_works_with_the_network_off() {
 }
 
 #[tokio::test(flavor = "current_thread")]
-#[ignore = "needs dist/ (trunk build --release) and chromedriver; scripts/test.sh runs it"]
 async fn bad_own_set_files_are_named_and_the_current_set_stays() {
     let site = serve();
     let dir = tempfile::tempdir().unwrap();
@@ -400,7 +393,6 @@ async fn bad_own_set_files_are_named_and_the_current_set_stays() {
 }
 
 #[tokio::test(flavor = "current_thread")]
-#[ignore = "needs dist/ (trunk build --release) and chromedriver; scripts/test.sh runs it"]
 async fn a_synthetic_own_set_is_indexed_searched_and_benchmarked() {
     let site = serve();
     let dir = tempfile::tempdir().unwrap();
@@ -480,7 +472,6 @@ async fn a_synthetic_own_set_is_indexed_searched_and_benchmarked() {
 /// reserved five times the compressed size, five times the set for pixels that do not
 /// compress. Allowed: twice the pixels above what the worker held for MNIST.
 #[tokio::test(flavor = "current_thread")]
-#[ignore = "needs dist/ (trunk build --release) and chromedriver; scripts/test.sh runs it"]
 async fn an_own_sets_worker_memory_stays_within_twice_its_pixel_bytes() {
     // 33 MB of pixels: far above what the worker holds for MNIST (about 1.4 MB), and
     // light enough not to starve the test running beside it.
@@ -566,7 +557,6 @@ fn paper_folder(dir: &Path) -> PathBuf {
 }
 
 #[tokio::test(flavor = "current_thread")]
-#[ignore = "needs dist/ (trunk build --release) and chromedriver; scripts/test.sh runs it"]
 async fn a_dark_on_light_folder_set_is_inverted_and_matches_drawn_and_uploaded_queries() {
     let site = serve();
     let dir = tempfile::tempdir().unwrap();
@@ -605,7 +595,6 @@ async fn futures_cells(row: &fantoccini::elements::Element) -> Vec<String> {
 }
 
 #[tokio::test(flavor = "current_thread")]
-#[ignore = "needs dist/ (trunk build --release) and chromedriver; scripts/test.sh runs it"]
 async fn nothing_runs_that_the_site_did_not_ship() {
     let site = serve();
     // Another origin, standing for anywhere else on the internet.
@@ -666,7 +655,6 @@ async fn own_error(b: &Browser, needle: &str) -> (String, String) {
 }
 
 #[tokio::test(flavor = "current_thread")]
-#[ignore = "needs dist/ (trunk build --release) and chromedriver; scripts/test.sh runs it"]
 async fn gzip_bombs_stop_at_a_limit_named_with_the_file_and_the_page_keeps_working() {
     let site = serve();
     let dir = tempfile::tempdir().unwrap();
@@ -719,7 +707,6 @@ async fn gzip_bombs_stop_at_a_limit_named_with_the_file_and_the_page_keeps_worki
 }
 
 #[tokio::test(flavor = "current_thread")]
-#[ignore = "needs dist/ (trunk build --release) and chromedriver; scripts/test.sh runs it"]
 async fn a_worker_that_stops_on_an_own_set_is_started_again_and_the_panel_blames_the_file() {
     let site = serve();
     let dir = tempfile::tempdir().unwrap();
@@ -820,7 +807,6 @@ async fn caches(b: &Browser) -> serde_json::Value {
 }
 
 #[tokio::test(flavor = "current_thread")]
-#[ignore = "needs dist/ (trunk build --release) and chromedriver; scripts/test.sh runs it"]
 async fn a_new_deploy_under_max_age_reaches_a_returning_visitor_and_no_visit_is_blank() {
     let site = serve_with(Config::standard().cache_control("max-age=600"));
     let dir = tempfile::tempdir().unwrap();
@@ -864,7 +850,6 @@ async fn a_new_deploy_under_max_age_reaches_a_returning_visitor_and_no_visit_is_
 }
 
 #[tokio::test(flavor = "current_thread")]
-#[ignore = "needs dist/ (trunk build --release) and chromedriver; scripts/test.sh runs it"]
 async fn escape_clears_only_the_drawing_and_two_dropped_pictures_say_which_was_used() {
     let site = serve();
     let b = browser().await;
@@ -909,7 +894,6 @@ async fn escape_clears_only_the_drawing_and_two_dropped_pictures_say_which_was_u
 }
 
 #[tokio::test(flavor = "current_thread")]
-#[ignore = "needs dist/ (trunk build --release) and chromedriver; scripts/test.sh runs it"]
 async fn back_to_mnist_while_an_own_set_is_indexed_cancels_it() {
     let site = serve();
     let dir = tempfile::tempdir().unwrap();
@@ -982,7 +966,6 @@ const [extra, done] = arguments;
 "#;
 
 #[tokio::test(flavor = "current_thread")]
-#[ignore = "needs dist/ (trunk build --release) and chromedriver; scripts/test.sh runs it"]
 async fn a_dropped_folder_is_indexed_with_skips_counted_and_its_saved_index_is_used_again() {
     let site = serve();
     let b = browser().await;
@@ -1052,7 +1035,6 @@ async fn a_dropped_folder_is_indexed_with_skips_counted_and_its_saved_index_is_u
 }
 
 #[tokio::test(flavor = "current_thread")]
-#[ignore = "needs dist/ (trunk build --release) and chromedriver; scripts/test.sh runs it"]
 async fn on_a_phone_the_answer_comes_into_view_and_nothing_scrolls_sideways() {
     let site = serve();
     let dir = tempfile::tempdir().unwrap();
@@ -1132,7 +1114,6 @@ async fn map_view(b: &Browser) -> (f64, (f64, f64)) {
 }
 
 #[tokio::test(flavor = "current_thread")]
-#[ignore = "needs dist/ (trunk build --release) and chromedriver; scripts/test.sh runs it"]
 async fn the_map_comes_after_the_first_result_and_moves_by_keyboard() {
     use fantoccini::key::Key;
     let site = serve();
@@ -1201,7 +1182,6 @@ async fn the_map_comes_after_the_first_result_and_moves_by_keyboard() {
 }
 
 #[tokio::test(flavor = "current_thread")]
-#[ignore = "needs dist/ (trunk build --release) and chromedriver; scripts/test.sh runs it"]
 async fn a_truncated_map_gets_a_message_and_search_still_works() {
     let site = serve();
     let b = browser().await;
@@ -1244,7 +1224,6 @@ fn train_cells() -> (String, Vec<u8>) {
 }
 
 #[tokio::test(flavor = "current_thread")]
-#[ignore = "needs dist/ (trunk build --release) and chromedriver; scripts/test.sh runs it"]
 async fn a_first_result_costs_a_root_one_test_block_and_a_few_cells_by_range() {
     let site = serve();
     let b = browser().await;
@@ -1292,7 +1271,6 @@ async fn a_first_result_costs_a_root_one_test_block_and_a_few_cells_by_range() {
 /// only: the page says its size, and a test digit's answer is labelled and says what it
 /// fetched by range, in the round trips of a routed layout (routers, then cells).
 #[tokio::test(flavor = "current_thread")]
-#[ignore = "needs dist/ (trunk build --release) and chromedriver; scripts/test.sh runs it"]
 async fn a_set_opened_by_its_address_is_searched_by_parts_and_says_its_size() {
     let log = open_set_by_address(0, "2", "").await;
     assert!(log.iter().all(|s| s.status == 206), "{log:#?}");
@@ -1302,7 +1280,6 @@ async fn a_set_opened_by_its_address_is_searched_by_parts_and_says_its_size() {
 /// the first round trip and the candidates' pictures in a second, and the hits show.
 /// The pictures of one file come by one request of several ranges.
 #[tokio::test(flavor = "current_thread")]
-#[ignore = "needs dist/ (trunk build --release) and chromedriver; scripts/test.sh runs it"]
 async fn a_coded_set_opened_by_its_address_fetches_pictures_in_a_second_round_trip() {
     let log = open_set_by_address(16, "2", "").await;
     let several = several_ranges(&log);
@@ -1316,7 +1293,6 @@ async fn a_coded_set_opened_by_its_address_fetches_pictures_in_a_second_round_tr
 /// for several): noticed on the first such answer, which is cancelled, and asked again
 /// one range at a time; the answer is the same.
 #[tokio::test(flavor = "current_thread")]
-#[ignore = "needs dist/ (trunk build --release) and chromedriver; scripts/test.sh runs it"]
 async fn a_host_that_takes_one_range_a_request_is_asked_one_by_one() {
     let log = open_set_by_address(16, "2", "max_ranges 1; limit_rate 200k;").await;
     let refused = several_ranges(&log);
@@ -1403,7 +1379,6 @@ async fn open_set_by_address(codes: usize, trips: &str, rules: &str) -> Vec<site
 }
 
 #[tokio::test(flavor = "current_thread")]
-#[ignore = "needs dist/ (trunk build --release) and chromedriver; scripts/test.sh runs it"]
 async fn damaged_missing_cut_or_unranged_blocks_are_named_and_the_drawing_stays() {
     let (name, whole) = train_cells();
     let mut damaged = whole.clone();
@@ -1499,7 +1474,6 @@ async fn map_colours(b: &Browser) -> Vec<u64> {
 }
 
 #[tokio::test(flavor = "current_thread")]
-#[ignore = "needs dist/ (trunk build --release) and chromedriver; scripts/test.sh runs it"]
 async fn an_own_sets_map_is_laid_out_on_request_and_dropped_with_the_set() {
     let site = serve();
     let dir = tempfile::tempdir().unwrap();
@@ -1582,7 +1556,6 @@ async fn an_own_sets_map_is_laid_out_on_request_and_dropped_with_the_set() {
 }
 
 #[tokio::test(flavor = "current_thread")]
-#[ignore = "needs dist/ (trunk build --release) and chromedriver; scripts/test.sh runs it"]
 async fn an_own_sets_layout_answers_searches_while_it_runs_and_stops_on_cancel() {
     let site = serve();
     let dir = tempfile::tempdir().unwrap();
