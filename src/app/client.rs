@@ -76,6 +76,10 @@ pub struct Client {
     /// is not shown.
     cleared: StoredValue<u32>,
     on_pick: StoredValue<Option<Callback<Query>>>,
+    /// A pick is on its way: taps meanwhile do not each cost a fetch. Only the latest
+    /// of them follows it (a random one is already answered by the pick on its way).
+    picking: StoredValue<bool>,
+    next_pick: StoredValue<Option<Option<u32>>>,
     /// The set searched, once ready.
     pub set: RwSignal<Option<SetInfo>>,
     /// The first load's progress.
@@ -83,6 +87,8 @@ pub struct Client {
     /// MNIST's whole set downloading in the background while it is searched by parts:
     /// bytes done of all.
     pub local: RwSignal<Option<(u64, u64)>>,
+    /// The host ignores byte ranges: MNIST comes whole before its first answer.
+    pub no_ranges: RwSignal<bool>,
     /// What stopped the first load or the worker: the page shows the error panel.
     pub failure: RwSignal<Option<Problem>>,
     pub answer: RwSignal<Option<Answer>>,
@@ -115,9 +121,12 @@ impl Client {
             next_id: StoredValue::new(0),
             cleared: StoredValue::new(0),
             on_pick: StoredValue::new(Some(on_pick)),
+            picking: StoredValue::new(false),
+            next_pick: StoredValue::new(None),
             set: RwSignal::new(None),
             progress: RwSignal::new(None),
             local: RwSignal::new(None),
+            no_ranges: RwSignal::new(false),
             failure: RwSignal::new(None),
             answer: RwSignal::new(None),
             why: RwSignal::new(None),
@@ -253,6 +262,8 @@ impl Client {
             self.problem.set(Some(stopped));
         }
         self.in_flight.set_value(false);
+        self.picking.set_value(false);
+        self.next_pick.set_value(None);
         self.bench.set(Bench::default());
         self.outbox.set_value(Vec::new());
         self.set.set(None);
@@ -335,6 +346,10 @@ impl Client {
                 self.next();
             }
             FromWorker::Picked(q) => {
+                // A newer pick waits: this one is not what the person asked for last.
+                if self.picked() {
+                    return;
+                }
                 self.problem.set(None);
                 if let Some(cb) = self.on_pick.get_value() {
                     cb.run(q);
@@ -360,6 +375,7 @@ impl Client {
             FromWorker::Map(m) => self.map.set(Some(Ok(m))),
             FromWorker::Images(i) => self.map_images.set(Some(i)),
             FromWorker::Local { done, total } => self.local.set(Some((done, total))),
+            FromWorker::NoRanges => self.no_ranges.set(true),
             // Progress that crossed a Cancel on its way is not shown.
             FromWorker::Layout(p) => {
                 if matches!(self.own_map.get_untracked(), OwnMap::Running(_)) {
@@ -391,7 +407,12 @@ impl Client {
                 self.problem.set(Some(problem));
                 self.next();
             }
-            Task::Pick | Task::Save | Task::Explain => self.problem.set(Some(problem)),
+            Task::Pick => {
+                if !self.picked() {
+                    self.problem.set(Some(problem));
+                }
+            }
+            Task::Save | Task::Explain => self.problem.set(Some(problem)),
             Task::Bench => self.bench.update(|b| {
                 b.running = false;
                 b.problem = Some(problem);
@@ -458,8 +479,31 @@ impl Client {
         self.post(&ToWorker::Picture { name: file.name() }, &[file.into()]);
     }
 
+    /// Asks the worker for item `which` of the set's queries, or one at random. While a
+    /// pick is on its way, a random one asked again is that one; any other waits, and
+    /// only the latest of those is sent when the one on its way is in.
     pub fn pick(self, which: Option<u32>) {
+        if self.picking.get_value() {
+            if which.is_some() || self.next_pick.with_value(Option::is_some) {
+                self.next_pick.set_value(Some(which));
+            }
+            return;
+        }
+        self.picking.set_value(true);
         self.post(&ToWorker::Pick { which }, &[]);
+    }
+
+    /// A pick came back: sends the one that waited, if any (then true: what came back is
+    /// superseded).
+    fn picked(self) -> bool {
+        self.picking.set_value(false);
+        match self.next_pick.try_update_value(Option::take).flatten() {
+            Some(which) => {
+                self.pick(which);
+                true
+            }
+            None => false,
+        }
     }
 
     pub fn run_bench(self, queries: u32) {

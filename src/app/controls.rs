@@ -49,7 +49,7 @@ pub fn Controls(
         <div class="controls">
             <label>
                 "Neighbours "
-                <select on:change=move |ev| k.set(event_target_value(&ev).parse().unwrap_or(DEFAULT_K)) prop:value=move || k.get().to_string()>
+                <select data-testid="k" on:change=move |ev| k.set(event_target_value(&ev).parse().unwrap_or(DEFAULT_K)) prop:value=move || k.get().to_string()>
                     {KS.map(|n| view! { <option value=n.to_string() selected=n == DEFAULT_K>{n}</option> })}
                 </select>
             </label>

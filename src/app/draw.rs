@@ -18,24 +18,6 @@ const PEN: f64 = 22.0;
 
 type Stroke = Vec<(f64, f64)>;
 
-thread_local! {
-    /// Whether a stroke is being drawn or was finished a moment ago (the page does not
-    /// scroll the pad away between the strokes of one digit).
-    static LAST_STROKE: std::cell::Cell<f64> = const { std::cell::Cell::new(f64::NEG_INFINITY) };
-}
-
-/// How long after a stroke the next one counts as part of the same drawing.
-pub const BETWEEN_STROKES_MS: f64 = 1500.0;
-
-/// True while the user is drawing (a stroke in progress or just finished).
-pub fn drawing_now() -> bool {
-    now() - LAST_STROKE.with(std::cell::Cell::get) < BETWEEN_STROKES_MS
-}
-
-fn stroked() {
-    LAST_STROKE.with(|t| t.set(now()));
-}
-
 fn context(canvas: &HtmlCanvasElement) -> Option<CanvasRenderingContext2d> {
     canvas.get_context("2d").ok()??.dyn_into().ok()
 }
@@ -80,8 +62,14 @@ fn read(canvas: &HtmlCanvasElement) -> Option<Result<preprocess::Prepared, Strin
 }
 
 /// The pad. `on_query` receives each new query; `on_blank` is called when it is emptied.
+/// When the query on screen becomes something else (a pick, an upload, a point of the
+/// map), the drawing that is no longer asked about is wiped.
 #[component]
-pub fn DrawPad(on_query: Callback<Query>, on_blank: Callback<()>) -> impl IntoView {
+pub fn DrawPad(
+    on_query: Callback<Query>,
+    on_blank: Callback<()>,
+    query: Signal<Option<Query>>,
+) -> impl IntoView {
     let canvas: NodeRef<html::Canvas> = NodeRef::new();
     let strokes: RwSignal<Vec<Stroke>> = RwSignal::new(Vec::new());
     let drawing = RwSignal::new(false);
@@ -140,12 +128,22 @@ pub fn DrawPad(on_query: Callback<Query>, on_blank: Callback<()>) -> impl IntoVi
             redraw(&c, &strokes.get_untracked());
         }
     });
+    Effect::new(move |_| {
+        let drawn = query.with(|q| q.as_ref().is_some_and(|q| q.source == super::DRAWING));
+        if !drawn && !strokes.with_untracked(Vec::is_empty) {
+            strokes.set(Vec::new());
+            if let Some(c) = canvas.get_untracked() {
+                redraw(&c, &[]);
+            }
+        }
+    });
     let keys = window_event_listener(leptos::ev::keydown, move |ev| {
         let in_field = ev
             .target()
             .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
             .is_some_and(|el| matches!(el.tag_name().as_str(), "INPUT" | "SELECT" | "TEXTAREA"));
-        if in_field {
+        // A key another part of the page took (Esc closing a "why") is not the pad's.
+        if in_field || ev.default_prevented() {
             return;
         }
         if (ev.ctrl_key() || ev.meta_key()) && ev.key().eq_ignore_ascii_case("z") {
@@ -166,7 +164,6 @@ pub fn DrawPad(on_query: Callback<Query>, on_blank: Callback<()>) -> impl IntoVi
                 aria-label="Drawing pad: draw a digit with mouse, finger or pen"
                 on:pointerdown=move |ev: PointerEvent| {
                     ev.prevent_default();
-                    stroked();
                     if let Some(c) = canvas.get_untracked() {
                         let _ = c.set_pointer_capture(ev.pointer_id());
                         if let Some(p) = point(&ev) {
@@ -182,7 +179,6 @@ pub fn DrawPad(on_query: Callback<Query>, on_blank: Callback<()>) -> impl IntoVi
                         return;
                     }
                     let (Some(c), Some(p)) = (canvas.get_untracked(), point(&ev)) else { return };
-                    stroked();
                     strokes.update(|s| {
                         if let Some(last) = s.last_mut() {
                             last.push(p);

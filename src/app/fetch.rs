@@ -245,10 +245,19 @@ async fn get(
     Ok((response, total))
 }
 
+/// What a range request brought.
+pub enum Ranged {
+    /// The bytes asked for.
+    Bytes(Vec<u8>),
+    /// The host ignored `Range` and began sending the whole file: the transfer was
+    /// cancelled at once, and the caller fetches the file whole, once.
+    Ignored,
+}
+
 /// Bytes `start..end` of `url`, by one range request. A server that answers with more
 /// than the range (it ignored `Range` and sends the whole file) is noticed from the
 /// status and the transfer cancelled at once, not downloaded.
-pub async fn range(url: &str, start: u64, end: u64) -> Result<Vec<u8>, Problem> {
+pub async fn range(url: &str, start: u64, end: u64) -> Result<Ranged, Problem> {
     let name = format!("{url} bytes {start}-{}", end.saturating_sub(1));
     let failed = |status: Option<u16>, reason: String| Problem::Download {
         file: name.clone(),
@@ -262,14 +271,13 @@ pub async fn range(url: &str, start: u64, end: u64) -> Result<Vec<u8>, Problem> 
         206 => {}
         200 => {
             cancel(&response);
-            return Err(failed(
-                Some(200),
-                "the server ignored the byte range and began sending the whole file (cancelled): it must answer range requests".into(),
-            ));
+            return Ok(Ranged::Ignored);
         }
         s => return Err(failed(Some(s), response.status_text())),
     }
-    capped(&name, &response, end - start, Some(end - start), |_, _| {}).await
+    capped(&name, &response, end - start, Some(end - start), |_, _| {})
+        .await
+        .map(Ranged::Bytes)
 }
 
 /// Several ranges of `url` (`start..end`) by one request, each range's bytes in the order

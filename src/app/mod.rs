@@ -16,7 +16,9 @@ mod own;
 mod pick;
 pub mod protocol;
 mod results;
+mod shown;
 mod status;
+mod to_answer;
 pub mod upload;
 mod why;
 pub mod worker;
@@ -25,8 +27,9 @@ use leptos::prelude::*;
 
 use client::Client;
 use controls::{Controls, DEFAULT_K};
-use protocol::{Problem, Query, Setting};
+use protocol::{Query, Setting};
 use results::Results;
+use shown::Shown;
 
 /// Shows a panic in the page instead of leaving it blank or frozen, then logs it.
 pub fn install_panic_hook() {
@@ -51,34 +54,6 @@ pub fn install_panic_hook() {
 /// Where a query drawn on the pad says it came from.
 pub const DRAWING: &str = "your drawing";
 
-/// Scrolls `card` into view when it starts below the visible part of a narrow screen
-/// (on a wide one it sits beside the pad).
-fn show_on_phone(card: NodeRef<leptos::html::Section>) {
-    let Some(window) = web_sys::window() else {
-        return;
-    };
-    let narrow = window
-        .match_media("(max-width: 760px)")
-        .ok()
-        .flatten()
-        .is_some_and(|m| m.matches());
-    let Some(el) = card.get_untracked() else {
-        return;
-    };
-    let height = window
-        .inner_height()
-        .ok()
-        .and_then(|h| h.as_f64())
-        .unwrap_or(0.0);
-    // Its top third out of sight: the answer's first lines are not visible.
-    if narrow && el.get_bounding_client_rect().top() > height * 0.66 {
-        let options = web_sys::ScrollIntoViewOptions::new();
-        options.set_behavior(web_sys::ScrollBehavior::Smooth);
-        options.set_block(web_sys::ScrollLogicalPosition::Start);
-        el.scroll_into_view_with_scroll_into_view_options(&options);
-    }
-}
-
 /// The parts of the page built so far, in the order they are built.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum Stage {
@@ -101,7 +76,9 @@ pub fn mount() {
     });
 }
 
-/// The whole page.
+/// The whole page: the questions a person can ask on the left (or on top, on a phone),
+/// the answer beside (or below) them, then the map and the panels below the fold. The
+/// page never scrolls by itself: on a phone a button under the pad leads to the answer.
 #[component]
 pub fn App() -> impl IntoView {
     // The page's "Loading" line (index.html) gives way to the app.
@@ -112,13 +89,23 @@ pub fn App() -> impl IntoView {
     let k = RwSignal::new(DEFAULT_K);
     let setting = RwSignal::new(None::<Setting>);
     let compare = RwSignal::new(false);
+    // One message at a time, about the latest thing the person did.
     let message = RwSignal::new(None::<String>);
     let ask = Callback::new(move |q: Query| {
         message.set(None);
         query.set(Some(q));
     });
     let client = Client::start(ask);
-    let tell = Callback::new(move |m: String| message.set(Some(m)));
+    let shown = Shown::follow(client);
+    Effect::new(move |_| {
+        if let Some(p) = client.problem.get() {
+            message.set(Some(p.message()));
+        }
+    });
+    let tell = Callback::new(move |m: String| {
+        client.problem.set(None);
+        message.set(Some(m));
+    });
     // The pad was emptied (Esc, Delete, Clear, undoing the last stroke): that forgets the
     // query only when the drawing was it; a picked or uploaded query stays.
     let blank = Callback::new(move |()| {
@@ -135,29 +122,26 @@ pub fn App() -> impl IntoView {
             _ => "Draw a digit, 0 to 9, to see the training digits most like it.".into(),
         }));
     });
-    // On a phone the results sit below the pad: bring them into view when an answer
-    // comes for a query that is not a drawing in progress.
-    let answer_card: NodeRef<leptos::html::Section> = NodeRef::new();
-    Effect::new(move |_| {
-        let Some(a) = client.answer.get() else { return };
-        if a.query.source != DRAWING {
-            return show_on_phone(answer_card);
-        }
-        // A drawing: once the strokes have stopped for a moment.
-        leptos::task::spawn_local(async move {
-            fetch::sleep(draw::BETWEEN_STROKES_MS + 100.0).await;
-            let still = client
-                .answer
-                .with_untracked(|a| a.as_ref().is_some_and(|a| a.query.source == DRAWING));
-            if still && !draw::drawing_now() {
-                show_on_phone(answer_card);
-            }
-        });
+    let set = Signal::derive(move || client.set.get());
+    // Which set, not how it is held: MNIST becoming whole here (after being searched by
+    // parts) is the same set, and the answer shown (and the hit selected in it) stays.
+    let same_set = Memo::new(move |_| {
+        client
+            .set
+            .with(|s| s.as_ref().map(|s| (s.name.clone(), s.own, s.items)))
     });
-    // A new set starts at its own default setting.
-    Effect::new(move |_| {
-        client.set.track();
+    // Another set starts at its own default setting and with nothing asked of it: the
+    // query of the set before belongs to that set (a query drawn while the first set
+    // loads is kept and runs when it is in).
+    Effect::new(move |before: Option<Option<(String, bool, u32)>>| {
+        let now = same_set.get();
         setting.set(None);
+        if matches!(&before, Some(Some(b)) if Some(b) != now.as_ref()) {
+            query.set(None);
+            message.set(None);
+            client.clear();
+        }
+        now
     });
     // Every change of query, set or control asks again; before the data are ready the
     // worker keeps the latest and answers it when they are.
@@ -166,14 +150,6 @@ pub fn App() -> impl IntoView {
         if let Some(q) = query.get() {
             client.search(q, k.get(), setting.get(), compare.get());
         }
-    });
-    let set = Signal::derive(move || client.set.get());
-    // Which set, not how it is held: MNIST becoming whole here (after being searched by
-    // parts) is the same set, and the answer shown (and the hit selected in it) stays.
-    let same_set = Memo::new(move |_| {
-        client
-            .set
-            .with(|s| s.as_ref().map(|s| (s.name.clone(), s.own, s.items)))
     });
     // The page comes in four tasks, each under 50 ms of the main thread: the pad first,
     // then upload and pick, then the answer card and the map, then the panels below the
@@ -186,13 +162,8 @@ pub fn App() -> impl IntoView {
             stage.set(next);
         }
     });
-    let problem = move || {
-        client
-            .problem
-            .get()
-            .map(|p: Problem| p.message())
-            .or_else(|| message.get())
-    };
+    let answer_card: NodeRef<leptos::html::Section> = NodeRef::new();
+    let asked = Signal::derive(move || query.get());
 
     view! {
         <main class="page">
@@ -204,12 +175,13 @@ pub fn App() -> impl IntoView {
             <div class="layout">
                 <section class="card ask" aria-label="Ask">
                     <h2>"Ask"</h2>
-                    <draw::DrawPad on_query=ask on_blank=blank />
+                    <draw::DrawPad on_query=ask on_blank=blank query=asked />
+                    <to_answer::ToAnswer shown=shown set=set card=answer_card />
                     <Show when=move || { stage.get() >= Stage::Tools }>
                         <upload::Upload client=client on_query=ask on_error=tell />
-                        <pick::Pick client=client />
+                        <pick::Pick client=client query=asked on_error=tell />
                     </Show>
-                    <p class="message" role="status" data-testid="message">{problem}</p>
+                    <p class="message" role="status" data-testid="message">{move || message.get()}</p>
                 </section>
                 <Show when=move || { stage.get() >= Stage::Answer }>
                 <section class="card answer" aria-label="Results" node_ref=answer_card>
@@ -218,8 +190,8 @@ pub fn App() -> impl IntoView {
                         _ => "Most similar training digits".to_owned(),
                     }}</h2>
                     <Controls set=set k=k setting=setting compare=compare />
-                    {move || match (client.answer.get(), same_set.get().and_then(|_| set.get_untracked())) {
-                        (Some(a), Some(s)) => view! { <Results answer=a set=s client=client on_query=ask /> }.into_any(),
+                    {move || match (shown.answer.get(), same_set.get().and_then(|_| set.get_untracked())) {
+                        (Some(a), Some(s)) => view! { <Results answer=a set=s client=client shown=shown on_query=ask /> }.into_any(),
                         (None, None) if query.with(Option::is_some) => view! { <p class="muted" data-testid="waiting">"Your query waits for the data; it runs as soon as they are in."</p> }.into_any(),
                         _ => view! { <p class="muted">"Results appear here as soon as there is something to search for."</p> }.into_any(),
                     }}

@@ -281,6 +281,8 @@ pub struct Hit {
     /// the index's space.
     pub distance: u32,
     pub image: Image,
+    /// Its file's name, for an own set's image made from one.
+    pub name: Option<String>,
 }
 
 /// What a search found.
@@ -302,6 +304,10 @@ pub struct Answer {
     pub exact: Option<Exact>,
     /// Answered from fetched parts of the set (None: from the whole set).
     pub parts: Option<Parts>,
+    /// What a hit that shares none of the query's ink would cost (the query against an
+    /// empty image): a hit's distance as a share of it is how much of the query it
+    /// leaves unmatched, which the page shows as how alike they are.
+    pub blank: u32,
 }
 
 /// The engine's [`crate::verdict::Verdict`] as it travels.
@@ -404,6 +410,9 @@ pub enum FromWorker {
     },
     /// The layout stopped as asked.
     LayoutCancelled,
+    /// The host ignores byte ranges: the set is downloaded whole before its first answer
+    /// (how far, in [`FromWorker::Local`]), then searched here.
+    NoRanges,
 }
 
 /// Where an own set's layout is: its three stages in order.

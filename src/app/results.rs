@@ -1,13 +1,18 @@
-//! What a search found, as a view: the query as given and as searched, what "similar"
-//! means here, the verdict (or that the nearest disagree), and the nearest images with
-//! rank, label and distance; selecting one shows why it is similar. The search itself
+//! What a search found, as a view: the query as given and as searched, the verdict (or
+//! that the nearest disagree), and the nearest images with rank, label and how alike
+//! they are; selecting one opens why it is similar right under its card. How the answer
+//! was found (space, costs, bytes) is one click away, not in the way. The search itself
 //! runs in the worker.
 
 use leptos::prelude::*;
 
+use leptos::html;
+use wasm_bindgen::JsCast;
+
 use super::client::Client;
 use super::digit::Digit;
-use super::protocol::{Answer, Hit, Query, SetInfo, Verdict};
+use super::protocol::{Answer, Hit, Image, Parts, Query, SetInfo, Verdict};
+use super::shown::{Shown, focus_hit};
 use super::status::thousands;
 use super::why::WhyView;
 
@@ -60,176 +65,319 @@ fn verdict_view(set: &SetInfo, v: Verdict) -> impl IntoView + use<> {
     }
 }
 
+/// How alike a hit is to the query, 0 to 1: the share of the query's cost against an
+/// empty image that the hit does not leave unmatched.
+pub fn alike(distance: u32, blank: u32) -> f64 {
+    if blank == 0 {
+        return 0.0;
+    }
+    (1.0 - f64::from(distance) / f64::from(blank)).clamp(0.0, 1.0)
+}
+
+/// What a hit is called everywhere on the page: "training digit #40214 (a 7)" for MNIST,
+/// the file's name (and its class) for an own set.
+pub fn item_name(set: &SetInfo, h: &Hit) -> String {
+    let class = h.label.map(|l| label_name(set, l));
+    match (set.own, class) {
+        (false, Some(c)) => format!("training digit #{} (a {c})", h.id),
+        (false, None) => format!("training digit #{}", h.id),
+        (true, class) => {
+            let name = h.name.clone().unwrap_or_else(|| format!("image #{}", h.id));
+            class.map_or(name.clone(), |c| format!("{name} ({c})"))
+        }
+    }
+}
+
 #[component]
 pub fn Results(
     answer: Answer,
     set: SetInfo,
     client: Client,
+    shown: Shown,
     on_query: Callback<Query>,
 ) -> impl IntoView {
-    let Answer {
-        query,
-        searched,
-        setting,
-        reranked,
-        hits,
-        verdict,
-        ms,
-        measured,
-        items,
-        exact,
-        parts,
-        ..
-    } = answer;
-    let k = hits.len();
-    let verdict = verdict.map(|v| verdict_view(&set, v));
-    let (items, measured) = (thousands(u64::from(items)), thousands(measured as u64));
-    let comparison = exact.map(|e| {
-        view! {
-            <p class="compare">
-                {format!(
-                    "Recall@{k} against exact search: {:.2}. {} {ms:.2} ms ({measured} distances), exact {:.1} ms (all {items}).",
-                    e.recall, setting.name(), e.ms
-                )}
-            </p>
-        }
-    });
-    let reranked = if reranked {
-        ", re-ranked by how far each part must move to match"
-    } else {
-        ""
-    };
-    let timing = match parts {
-        Some(p) => format!(
-            "{k} nearest of {items} in {ms:.2} ms (the {} cells nearest to it, {}{reranked}), {measured} distances measured",
-            p.cells,
-            if p.fetched > 0 {
-                format!(
-                    "{:.0} kB fetched in {} round trip{}",
-                    p.fetched as f64 / 1e3,
-                    p.trips,
-                    if p.trips == 1 { "" } else { "s" }
-                )
-            } else {
-                "all here already".into()
-            }
-        ),
-        None => format!(
-            "{k} nearest of {items} in {ms:.2} ms ({}{reranked}), {measured} distances measured",
-            setting.name()
-        ),
-    };
-    // The hit whose "why" is shown; a new answer starts with none.
-    let selected = RwSignal::new(None::<u32>);
-    let query_image = query.image.clone();
-    let select = Callback::new(move |id: u32| {
-        if selected.get_untracked() == Some(id) {
-            selected.set(None);
-        } else {
-            selected.set(Some(id));
-            client.explain(query_image.clone(), id);
-        }
-    });
-    let why_of = hits
-        .iter()
-        .map(|h| (h.id, about(&set, h)))
-        .collect::<Vec<_>>();
-    let why_images = hits
-        .iter()
-        .map(|h| (h.id, h.image.clone()))
-        .collect::<Vec<_>>();
-    let why = move || {
-        let id = selected.get()?;
-        let w = client.why.get().filter(|w| w.id == id)?;
-        let about = why_of.iter().find(|(i, _)| *i == id)?.1.clone();
-        let image = why_images.iter().find(|(i, _)| *i == id)?.1.clone();
-        Some(view! {
-            <WhyView
-                why=w
-                title=format!("training image #{id}{about}")
-                again=Query { image, source: format!("training image #{id}{about}") }
-                on_query=on_query
-                on_close=Callback::new(move |()| selected.set(None))
-            />
-        })
-    };
-    let hits = hits
-        .into_iter()
-        .enumerate()
-        .map(|(rank, h)| hit(&set, rank, h, selected, select))
-        .collect_view();
-    let shown = format!("{}x{}", query.image.cols, query.image.rows);
-    let searched_size = format!("{}x{}", searched.cols, searched.rows);
-    let searched_view = (!searched.pixels.is_empty() && searched != query.image).then(|| {
-        view! {
-            <figure>
-                <Digit image=searched label=format!("the query as searched, {searched_size}") class="query-tile" />
-                <figcaption class="small muted">{format!("searched, {searched_size}")}</figcaption>
-            </figure>
-        }
-    });
+    let verdict = answer.verdict.map(|v| verdict_view(&set, v));
+    let how = how_found(&answer);
+    let hits = hit_list(&set, &answer, client, shown, on_query);
+    let noun = if set.own { "images" } else { "training digits" };
+    let lead = format!(
+        "The {} most alike of {} {noun}",
+        answer.hits.len(),
+        thousands(u64::from(answer.items))
+    );
     // What the query cost rides along for tools to read (bench/million.sh).
-    let (fetched, trips, memory) = parts.map_or((0, 0, 0.0), |p| (p.fetched, p.trips, p.memory_mb));
+    let (fetched, trips, memory) = answer
+        .parts
+        .map_or((0, 0, 0.0), |p| (p.fetched, p.trips, p.memory_mb));
     view! {
         <section class="results" data-testid="results" aria-live="polite"
             data-fetched=fetched data-trips=trips data-memory-mb=format!("{memory:.1}")>
             <div class="query">
-                <figure>
-                    <Digit image=query.image label=format!("the query, {shown}") class="query-tile" />
-                    <figcaption class="small muted">{format!("query, {shown}")}</figcaption>
-                </figure>
-                {searched_view}
+                {query_figures(&answer.query.image, &answer.searched)}
                 <div>
-                    <p class="muted small">"Searched with " {query.source} </p>
+                    <p class="muted small">"Searched with " {answer.query.source} </p>
                     {verdict}
                 </div>
             </div>
-            <p class="small similar" data-testid="similar">{set.similar()}</p>
-            <p class="muted small">{timing}</p>
-            {comparison}
-            <p class="muted small">"Select a digit to see why it is similar."</p>
-            <ol class="hits">{hits}</ol>
-            {why}
+            <Refinement shown=shown items=answer.items />
+            <p class="small">{lead}", nearest first. Select one to see why it is similar."</p>
+            {hits}
+            <details class="how small">
+                <summary>"How this was found"</summary>
+                <p data-testid="similar">{set.similar()}</p>
+                <p class="muted">{how}</p>
+            </details>
         </section>
     }
 }
 
-/// How a hit's label reads after its number: " (a 7)", or nothing without labels.
-fn about(set: &SetInfo, h: &Hit) -> String {
-    h.label
-        .map(|l| format!(" (a {})", label_name(set, l)))
-        .unwrap_or_default()
+/// The query as given, and as searched when that differs.
+fn query_figures(query: &Image, searched: &Image) -> impl IntoView + use<> {
+    let shown = format!("{}x{}", query.cols, query.rows);
+    let searched_size = format!("{}x{}", searched.cols, searched.rows);
+    let searched_view = (!searched.pixels.is_empty() && searched != query).then(|| {
+        view! {
+            <figure>
+                <Digit image=searched.clone() label=format!("the query as searched, {searched_size}") class="query-tile" />
+                <figcaption class="small muted">{format!("searched, {searched_size}")}</figcaption>
+            </figure>
+        }
+    });
+    view! {
+        <figure>
+            <Digit image=query.clone() label=format!("the query, {shown}") class="query-tile" />
+            <figcaption class="small muted">{format!("query, {shown}")}</figcaption>
+        </figure>
+        {searched_view}
+    }
+}
+
+/// A refined answer said as one: how many hits the whole set changed, or that a refined
+/// answer waits because it drops the hit being looked at.
+#[component]
+fn Refinement(shown: Shown, items: u32) -> impl IntoView {
+    let all = thousands(u64::from(items));
+    let note = shown.refined.get_untracked().map(|n| {
+        let what = match n {
+            0 => "the same digits".to_owned(),
+            1 => "1 new digit".to_owned(),
+            n => format!("{n} new digits"),
+        };
+        view! {
+            <p class="refined small" data-testid="refined">
+                {format!("Refined: now searched over all {all} here, with {what}.")}
+            </p>
+        }
+    });
+    let all = thousands(u64::from(items));
+    let held = move || {
+        shown.held.with(Option::is_some).then(|| {
+            view! {
+                <p class="refined small" data-testid="held" role="status">
+                    {format!("A refined answer over all {all} is ready; it no longer holds the digit you are looking at. ")}
+                    <button on:click=move |_| shown.show_held()>"Show it"</button>
+                </p>
+            }
+        })
+    };
+    view! { {note} {held} }
+}
+
+/// How the answer was found, for those who ask: the setting, the time, the distances
+/// measured and, searched by parts, what was fetched.
+fn how_found(a: &Answer) -> String {
+    let k = a.hits.len();
+    let (items, measured) = (
+        thousands(u64::from(a.items)),
+        thousands(u64::from(a.measured)),
+    );
+    let fetched = |p: &Parts| {
+        if p.fetched > 0 {
+            format!(
+                "{:.0} kB fetched in {} round trip{}",
+                p.fetched as f64 / 1e3,
+                p.trips,
+                if p.trips == 1 { "" } else { "s" }
+            )
+        } else {
+            "all here already".into()
+        }
+    };
+    let found = match &a.parts {
+        Some(p) => format!(
+            "{k} nearest of {items} in {:.2} ms from the {} parts of the set nearest to it ({}), {measured} distances measured",
+            a.ms,
+            p.cells,
+            fetched(p)
+        ),
+        None => format!(
+            "{k} nearest of {items} in {:.2} ms ({}), {measured} distances measured",
+            a.ms,
+            a.setting.name()
+        ),
+    };
+    let exact = a.exact.as_ref().map(|e| {
+        format!(
+            " Recall@{k} against exact search: {:.2}; exact search took {:.1} ms (all {items}).",
+            e.recall, e.ms
+        )
+    });
+    let cost = if a.blank > 0 {
+        format!(
+            " A digit that shares none of the query's ink would cost {}; \"alike\" is the share of that a hit does not cost.",
+            thousands(u64::from(a.blank))
+        )
+    } else {
+        String::new()
+    };
+    format!("{found}.{}{cost}", exact.unwrap_or_default())
+}
+
+/// The hits as cards; the selected one's "why" opens right after it (a sheet on a
+/// phone), is brought into view, and closes with Esc or its button, giving the focus back
+/// to the card.
+fn hit_list(
+    set: &SetInfo,
+    answer: &Answer,
+    client: Client,
+    shown: Shown,
+    on_query: Callback<Query>,
+) -> impl IntoView + use<> {
+    let selected = shown.selected;
+    let query = answer.query.image.clone();
+    let close = move || {
+        if let Some(id) = selected.get_untracked() {
+            selected.set(None);
+            focus_hit(id);
+        }
+    };
+    let select = Callback::new(move |id: u32| {
+        if selected.get_untracked() == Some(id) {
+            close();
+        } else {
+            selected.set(Some(id));
+            client.explain(query.clone(), id);
+        }
+    });
+    // A selection kept from the answer before (a refinement) has its "why" already.
+    let cards = answer
+        .hits
+        .iter()
+        .enumerate()
+        .map(|(rank, h)| {
+            let card = hit(set, rank, h, answer.blank, selected, select);
+            let why = why_item(set, h, client, shown, on_query, Callback::new(move |()| close()));
+            view! { {card} {why} }
+        })
+        .collect_view();
+    view! {
+        <ol class="hits" on:keydown=move |ev: leptos::ev::KeyboardEvent| {
+            // Esc closes an open "why" before anything else hears it (the pad clears on Esc).
+            if ev.key() == "Escape" && selected.get_untracked().is_some() {
+                ev.prevent_default();
+                ev.stop_propagation();
+                close();
+            }
+        }>{cards}</ol>
+    }
+}
+
+/// The "why" of hit `h`, in the list right after its card while it is selected.
+fn why_item(
+    set: &SetInfo,
+    h: &Hit,
+    client: Client,
+    shown: Shown,
+    on_query: Callback<Query>,
+    on_close: Callback<()>,
+) -> impl IntoView + use<> {
+    let id = h.id;
+    let name = item_name(set, h);
+    let image = h.image.clone();
+    let distance = h.distance;
+    let item: NodeRef<html::Li> = NodeRef::new();
+    Effect::new(move |_| {
+        if let Some(el) = item.get() {
+            bring_into_view(&el);
+        }
+    });
+    move || {
+        if shown.selected.get() != Some(id) {
+            return None;
+        }
+        let why = client.why.get().filter(|w| w.id == id);
+        let name = name.clone();
+        let again = Query {
+            image: image.clone(),
+            source: name.clone(),
+        };
+        Some(view! {
+            <li class="why-item" node_ref=item>
+                {match why {
+                    Some(w) => view! {
+                        <WhyView why=w title=name cost=distance again=again on_query=on_query on_close=on_close />
+                    }.into_any(),
+                    None => view! { <p class="muted small why-waiting">"Comparing…"</p> }.into_any(),
+                }}
+            </li>
+        })
+    }
+}
+
+/// Scrolls `el` just into view (no further than needed), smoothly.
+fn bring_into_view(el: &web_sys::Element) {
+    let options = web_sys::ScrollIntoViewOptions::new();
+    options.set_behavior(web_sys::ScrollBehavior::Smooth);
+    options.set_block(web_sys::ScrollLogicalPosition::Nearest);
+    el.scroll_into_view_with_scroll_into_view_options(&options);
+    if let Some(focusable) = el
+        .query_selector(".why")
+        .ok()
+        .flatten()
+        .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
+    {
+        let _ = focusable.focus();
+    }
 }
 
 fn hit(
     set: &SetInfo,
     rank: usize,
-    h: Hit,
+    h: &Hit,
+    blank: u32,
     selected: RwSignal<Option<u32>>,
     select: Callback<u32>,
 ) -> impl IntoView + use<> {
     let id = h.id;
-    let about = about(set, &h);
-    let label = h
-        .label
-        .map_or_else(|| format!("#{id}"), |l| label_name(set, l));
-    let text = format!("#{} · {}", rank + 1, h.distance);
+    let name = item_name(set, h);
+    let label = match (h.label, &h.name) {
+        (Some(l), _) => label_name(set, l),
+        (None, Some(n)) => n.clone(),
+        (None, None) => format!("#{id}"),
+    };
+    let share = alike(h.distance, blank);
+    let pct = format!("{:.0}%", share * 100.0);
     let title = format!(
-        "rank {}, training image #{id}{about}, distance {}: select to see why it is similar",
+        "{}. {name}: {pct} alike (cost {}). Select to see why it is similar.",
         rank + 1,
-        h.distance
+        thousands(u64::from(h.distance))
     );
     view! {
         <li>
             <button
                 class="hit"
+                data-id=id
                 title=title
                 aria-pressed=move || (selected.get() == Some(id)).to_string()
+                aria-expanded=move || (selected.get() == Some(id)).to_string()
                 on:click=move |_| select.run(id)
             >
-                <Digit image=h.image label=format!("training image {id}{about}") />
+                <Digit image=h.image.clone() label=name />
                 <span class="hit-label">{label}</span>
-                <span class="hit-meta">{text}</span>
+                <span class="hit-meta">
+                    <span class="alike" aria-hidden="true"><span style=format!("width: {:.0}%", share * 100.0)></span></span>
+                    <span class="alike-text">{format!("#{} · {pct}", rank + 1)}</span>
+                </span>
             </button>
         </li>
     }

@@ -25,89 +25,66 @@ fn secs(ms: f64) -> String {
     format!("{:.2} s", ms / 1e3)
 }
 
-/// One line about the set being searched: what it holds and how it is indexed, and, when
-/// it was just loaded or built, how long that took; for a set searched by parts, how much
-/// of it is here (`local`: bytes of the background download done, of all).
-fn ready_line(s: &SetInfo, local: Option<(u64, u64)>) -> String {
+/// Megabytes as the status says them: "9.7 MB".
+fn mb(bytes: u64) -> String {
+    format!("{:.1} MB", bytes as f64 / 1e6)
+}
+
+/// One line about the set being searched, in a visitor's words: what can be searched
+/// now, what is still coming and what that brings; for MNIST searched by parts, how much
+/// of the rest is here (`local`: bytes done, of all), and whether the host makes the
+/// whole set come first (`no_ranges`).
+fn ready_line(s: &SetInfo, local: Option<(u64, u64)>, no_ranges: bool) -> String {
+    let count = thousands(u64::from(s.items));
+    let digits = format!("{count} {} training digits", s.name);
     if let Some(parts) = s.streamed {
-        let here = match local {
-            // Every byte here, but the set still being put together with its index.
+        return match local {
+            Some((done, total)) if no_ranges && done < total => format!(
+                "Loading {digits}: this server does not answer range requests, so the whole set ({}) comes before the first answer; {:.0}% is here. Then every search runs in this page and works offline.",
+                mb(total),
+                100.0 * done as f64 / total.max(1) as f64
+            ),
+            _ if no_ranges && local.is_none() => format!(
+                "Loading {digits}: this server does not answer range requests, so the whole set comes before the first answer. Then every search runs in this page and works offline."
+            ),
             Some((done, total)) if total > 0 && done >= total => format!(
-                "all {:.1} MB of it are here and being put together with the index; then every search is local and the site works offline",
-                total as f64 / 1e6
+                "Ready: {digits}. All {} of them are here and being put together; then SSAM works offline too.",
+                mb(total)
             ),
             Some((done, total)) if total > 0 => format!(
-                "{:.0}% of it is here ({:.1} of {:.1} MB downloading in the background); then every search is local and the site works offline",
+                "Ready: {digits}. The rest of the set is coming in the background ({:.0}% of {}); then SSAM works offline too.",
                 100.0 * done as f64 / total as f64,
-                done as f64 / 1e6,
-                total as f64 / 1e6
+                mb(total)
             ),
-            _ if parts.background => {
-                "the rest downloads in the background once a first result is shown".into()
-            }
-            _ => "it stays on the server: only what each query needs is fetched".into(),
+            _ if parts.background => format!(
+                "Ready: {digits}. Each search fetches only the few parts it needs; the rest of the set follows after your first result, and then SSAM works offline too."
+            ),
+            _ => format!(
+                "Ready: {digits}. They stay on their server: each search fetches only the few parts it needs."
+            ),
         };
-        let first = if parts.first == parts.probes {
-            String::new()
-        } else {
-            format!(" (the first only {})", parts.first)
-        };
-        let nearest = if parts.cell_kb > 0 {
-            format!("its nearest within {} kB", parts.cell_kb)
-        } else {
-            format!("the {} nearest", parts.probes)
-        };
-        return format!(
-            "Searching {} {} training digits by parts: each query fetches {nearest} of their {} cells{first}; {here}.",
-            thousands(u64::from(s.items)),
-            s.name,
-            thousands(u64::from(parts.cells)),
-        );
     }
-    let index = format!(
-        "a forest of {} trees{}",
-        s.trees,
-        if s.graph {
-            " and a neighbour graph"
-        } else {
-            ""
-        }
-    );
-    let stages = s
-        .stages
-        .iter()
-        .map(|(n, ms)| format!("{n} {}", secs(*ms)))
-        .collect::<Vec<_>>()
-        .join(", ");
     let size = format!("{}x{}", s.cols, s.rows);
     if s.own {
         let held = if s.queries > 0 {
             format!(
-                "; {} more held out of the index as benchmark queries",
+                "; {} more held out to pick from and to benchmark with",
                 thousands(u64::from(s.queries))
             )
         } else {
             String::new()
         };
         let notes: String = s.notes.iter().map(|n| format!(" {n}.")).collect();
+        let took: f64 = s.stages.iter().map(|(_, ms)| ms).sum();
         format!(
-            "Your set {}: {} images of {size}, {index} ({stages}){held}.{notes}",
+            "Your set {}: {count} images of {size}, indexed in {}{held}.{notes}",
             s.name,
-            thousands(u64::from(s.items)),
+            secs(took),
         )
-    } else if stages.is_empty() {
-        format!(
-            "Back to {} {} training digits of {size}, {index}.",
-            thousands(u64::from(s.items)),
-            s.name,
-        )
+    } else if s.stages.is_empty() {
+        format!("Back to {digits}: every search runs in this page.")
     } else {
-        format!(
-            "Ready: {} {} training digits of {size}, {index} ({stages}; ready {} after the page opened).",
-            thousands(u64::from(s.items)),
-            s.name,
-            secs(s.ready_at)
-        )
+        format!("Ready: {digits}, all here: every search runs in this page and works offline.")
     }
 }
 
@@ -144,7 +121,7 @@ pub fn Status(client: Client) -> impl IntoView {
                     <strong>"SSAM could not load its data."</strong>
                     <p>{problem.message()}</p>
                     {client.set.get().filter(|s| s.streamed.is_some()).map(|_| view! {
-                        <p class="small">"Searching by parts goes on: each query still fetches the cells it needs."</p>
+                        <p class="small">"Searching goes on: each search still fetches the few parts it needs."</p>
                     })}
                     <p class="small">{if matches!(problem, Problem::Download { .. } | Problem::Data { .. }) {
                         "Reload to try again; if it persists, the files under assets/ need rebuilding (see the README)."
@@ -159,7 +136,7 @@ pub fn Status(client: Client) -> impl IntoView {
             // The worker's memory rides along for tests and tools to read: a WebAssembly
             // memory never shrinks, so this is the most the worker held up to this set.
             return view! {
-                <p class="muted small" data-testid="ready" data-streamed=s.streamed.is_some().to_string() data-memory-mb=format!("{:.1}", s.memory_mb)>{ready_line(&s, client.local.get())}</p>
+                <p class="muted small" data-testid="ready" data-streamed=s.streamed.is_some().to_string() data-memory-mb=format!("{:.1}", s.memory_mb)>{ready_line(&s, client.local.get(), client.no_ranges.get())}</p>
             }
             .into_any();
         }

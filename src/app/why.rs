@@ -92,11 +92,13 @@ fn summary(why: &Why) -> String {
     )
 }
 
-/// The why panel of the selected hit; `title` names it ("training image #7, a 3").
+/// The why panel of the selected hit; `title` names it ("training digit #7 (a 3)"),
+/// `cost` is its distance as the answer ranked it.
 #[component]
 pub fn WhyView(
     why: Why,
     title: String,
+    cost: u32,
     /// The hit as a query of its own.
     again: Query,
     on_query: Callback<Query>,
@@ -124,8 +126,11 @@ pub fn WhyView(
         "The query and {title} overlaid, with arrows from the query's ink to where it matched"
     );
     view! {
-        <section class="why" aria-label="Why similar" data-testid="why">
-            <h3>{format!("Why {title} is similar")}</h3>
+        <section class="why" aria-label="Why similar" data-testid="why" tabindex="-1">
+            <div class="why-head">
+                <h3>{format!("Why {title} is similar")}</h3>
+                <button class="why-close" aria-label="Close" title="Close (Esc)" on:click=move |_| on_close.run(())>"×"</button>
+            </div>
             <div class="why-body">
                 <div class="why-picture" role="img" aria-label=label>
                     <canvas width=side height=side node_ref=canvas></canvas>
@@ -139,6 +144,7 @@ pub fn WhyView(
                         <li><span class="swatch arrow"></span>"where a part of the query found its match"</li>
                     </ul>
                     <p class="small">{text}</p>
+                    <p class="small muted">{format!("Its cost: {} (0 would be a perfect match).", super::status::thousands(u64::from(cost)))}</p>
                     <p class="small muted">"Both digits are shown stood upright, as they were compared."</p>
                     <div class="why-actions">
                         <button class="primary" on:click=move |_| on_query.run(again.clone())>"Search for this one"</button>

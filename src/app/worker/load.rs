@@ -9,14 +9,15 @@ use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, HashMap};
 use std::rc::Rc;
 
-use futures::future::join_all;
+use futures::FutureExt;
+use futures::future::{LocalBoxFuture, Shared, join_all};
 
 use crate::gzip::{Limit, MAX_BYTES};
 use crate::stream::ranges::{self, Answer as Ranged};
 use crate::stream::{Block, Layout, Plan, Probes, Span, StreamScratch, Streamed};
 use crate::{Dataset, Effort, Ranking, format, verdict};
 
-use super::super::fetch::{self, now, pause};
+use super::super::fetch::{self, Ranged as Range, now, pause};
 use super::super::protocol::{
     Answer, FromWorker, Hit, Image, Parts, Problem, Progress, Query, Request, SetInfo, Streaming,
     Verdict,
@@ -90,10 +91,22 @@ struct Source {
     /// Whether the host answers several ranges in one request: not known until it is
     /// first asked, then kept for the visit.
     several: Cell<Option<bool>>,
+    /// Whether the host answers a range request with its bytes, as [`Source::several`].
+    /// A host that ignores ranges (python's http.server, some CDNs) gets each data file
+    /// downloaded once, whole, and every part of it is read from that copy.
+    ranged: Cell<Option<bool>>,
+    /// Whole downloads under way, by URL: every part of a file waits on its one download.
+    downloading: RefCell<HashMap<String, Downloading>>,
+    /// Whether a whole download tells the page how far it is (the training digits: the
+    /// test digits' file is small and comes beside them).
+    reports: bool,
 }
 
+/// A data file being downloaded whole, awaited by every part that needs it.
+type Downloading = Shared<LocalBoxFuture<'static, Result<Rc<Vec<u8>>, Problem>>>;
+
 impl Source {
-    async fn open(root: &str) -> Result<Source, Problem> {
+    async fn open(root: &str, reports: bool) -> Result<Source, Problem> {
         let bytes = store::current(root, ROOT_MOST).await?;
         let layout = Layout::from_bytes(root, &bytes).map_err(engine)?;
         let mut whole = HashMap::new();
@@ -110,6 +123,9 @@ impl Source {
             streamed: RefCell::new(Streamed::new(layout, CELLS_MOST)),
             whole: RefCell::new(whole),
             several: Cell::new(None),
+            ranged: Cell::new(None),
+            downloading: RefCell::new(HashMap::new()),
+            reports,
         })
     }
 
@@ -131,17 +147,73 @@ impl Source {
         (0..layout.layout().files().len()).all(|f| whole.contains_key(&self.url(f as u16)))
     }
 
-    /// The bytes of `span`: from a file held whole, or by one range request.
+    /// The bytes of `span`: from a file held whole, or by one range request; from the
+    /// whole file, downloaded once, when the host ignores ranges.
     async fn span(&self, span: &Span) -> Result<Vec<u8>, Problem> {
         let url = self.url(span.file);
-        let held = self.whole.borrow().get(&url).cloned();
-        match held {
-            Some(all) => Ok(all
-                .get(span.start as usize..span.end as usize)
-                .unwrap_or_default()
-                .to_vec()),
-            None => fetch::range(&url, span.start, span.end).await,
+        let held = self.whole.borrow().contains_key(&url);
+        if !held && self.ranged.get() != Some(false) {
+            match fetch::range(&url, span.start, span.end).await? {
+                Range::Bytes(bytes) => {
+                    self.ranged.set(Some(true));
+                    return Ok(bytes);
+                }
+                Range::Ignored => {
+                    if self.ranged.replace(Some(false)).is_none() {
+                        post(&FromWorker::NoRanges);
+                    }
+                }
+            }
         }
+        let all = self.file(span.file).await?;
+        Ok(all
+            .get(span.start as usize..span.end as usize)
+            .unwrap_or_default()
+            .to_vec())
+    }
+
+    /// Data file `file` whole: held already, or downloaded once however many ask for it
+    /// meanwhile, and kept for offline use.
+    async fn file(&self, file: u16) -> Result<Rc<Vec<u8>>, Problem> {
+        let url = self.url(file);
+        if let Some(held) = self.whole.borrow().get(&url).cloned() {
+            return Ok(held);
+        }
+        let bytes = self.streamed.borrow().layout().files()[usize::from(file)].bytes;
+        let reports = self.reports;
+        let download = self
+            .downloading
+            .borrow_mut()
+            .entry(url.clone())
+            .or_insert_with(|| {
+                let url = url.clone();
+                async move {
+                    let mut last = 0.0;
+                    let got = store::immutable(&url, bytes, |done, _| {
+                        if reports && now() - last > 100.0 {
+                            last = now();
+                            post(&FromWorker::Local { done, total: bytes });
+                        }
+                    })
+                    .await?;
+                    if reports {
+                        post(&FromWorker::Local {
+                            done: bytes,
+                            total: bytes,
+                        });
+                    }
+                    Ok(Rc::new(got))
+                }
+                .boxed_local()
+                .shared()
+            })
+            .clone();
+        let got = download.await;
+        // A failed download may be tried again by the next part that needs the file.
+        self.downloading.borrow_mut().remove(&url);
+        let got = got?;
+        self.whole.borrow_mut().insert(url, got.clone());
+        Ok(got)
     }
 
     /// The bytes of `spans`, in their order, all side by side: a round trip for all of
@@ -175,6 +247,7 @@ impl Source {
         let url = self.url(spans[which[0]].file);
         if which.len() == 1
             || self.several.get() == Some(false)
+            || self.ranged.get() == Some(false)
             || self.whole.borrow().contains_key(&url)
         {
             return one_each().await.into_iter().collect();
@@ -190,7 +263,11 @@ impl Source {
             }
             Ranged::Unsupported => {
                 self.several.set(Some(false));
-                one_each().await.into_iter().collect()
+                // The first alone: a host that ignores ranges altogether is then known
+                // before the rest are asked, and the file comes once, whole.
+                let first = self.span(&spans[which[0]]).await?;
+                let rest = join_all(which[1..].iter().map(|&i| self.span(&spans[i]))).await;
+                std::iter::once(Ok(first)).chain(rest).collect()
             }
         }
     }
@@ -238,24 +315,7 @@ impl Source {
         let mut cells = Vec::new();
         let spans = layout.whole();
         for (f, file) in layout.files().iter().enumerate() {
-            let url = beside(&self.root, &file.name);
-            let held = self.whole.borrow().get(&url).cloned();
-            let bytes = match held {
-                Some(b) => b,
-                None => {
-                    let mut last = 0.0;
-                    let b = store::immutable(&url, file.bytes, |d, _| {
-                        if now() - last > 100.0 {
-                            last = now();
-                            tell(done + d, total);
-                        }
-                    })
-                    .await?;
-                    let b = Rc::new(b);
-                    self.whole.borrow_mut().insert(url.clone(), b.clone());
-                    b
-                }
-            };
+            let bytes = self.file(f as u16).await?;
             done += file.bytes;
             tell(done, total);
             for span in spans.iter().filter(|s| usize::from(s.file) == f) {
@@ -295,7 +355,7 @@ impl Remote {
     pub async fn open(root: Option<String>) -> Result<Remote, Problem> {
         let t0 = now();
         let root = root.unwrap_or_else(|| TRAIN_ROOT.to_owned());
-        let (train, test) = futures::join!(Source::open(&root), Source::open(TEST_ROOT));
+        let (train, test) = futures::join!(Source::open(&root, true), Source::open(TEST_ROOT, false));
         let (train, test) = (train?, test?);
         let layout = train.layout();
         let probes = Probes::of(&layout);
@@ -441,6 +501,7 @@ impl Remote {
                         cols: cols as u16,
                         pixels: f.image,
                     },
+                    name: None,
                 })
                 .collect(),
             verdict,
@@ -454,6 +515,7 @@ impl Remote {
                 trips,
                 memory_mb: super::memory_mb(),
             }),
+            blank: super::blank_cost(&self.info, &pixels),
         }))
     }
 

@@ -556,6 +556,7 @@ fn search(set: &Set, req: &Request, scratch: &mut Scratch) -> Result<Answer, Pro
         .flatten()
         .map(Verdict::from);
     let data = index.originals();
+    let pixels_for_blank = pixels.clone();
     let hits = found
         .iter()
         .map(|n| Hit {
@@ -567,6 +568,7 @@ fn search(set: &Set, req: &Request, scratch: &mut Scratch) -> Result<Answer, Pro
                 cols: set.info.cols,
                 pixels: data.image(n.id as usize).to_vec(),
             },
+            name: None,
         })
         .collect();
     Ok(Answer {
@@ -589,7 +591,15 @@ fn search(set: &Set, req: &Request, scratch: &mut Scratch) -> Result<Answer, Pro
         items: set.info.items,
         exact,
         parts: None,
+        blank: blank_cost(&set.info, &pixels_for_blank),
     })
+}
+
+/// The re-ranking's cost of `pixels` (at the set's size) against an empty image.
+pub(crate) fn blank_cost(info: &SetInfo, pixels: &[u8]) -> u32 {
+    let (rows, cols) = (usize::from(info.rows), usize::from(info.cols));
+    crate::index::explain_pair((rows, cols), pixels, &vec![0; rows * cols], Distortion::DEFAULT)
+        .map_or(0, |e| e.matching.distance)
 }
 
 /// Why hit `id` is similar to `query`: asked when the page selects a hit, since it costs

@@ -1,0 +1,437 @@
+//! The page as a new visitor meets it, on a desktop and on a phone-sized touch screen:
+//! it answers behind any static server, holds still while a finger draws or taps, keeps
+//! the answer a person is reading, opens explanations where the eye is, shows one query
+//! at a time and says things in a person's words.
+
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fantoccini::Locator;
+use fantoccini::actions::{InputSource, MOUSE_BUTTON_LEFT, MouseActions, PointerAction};
+use fantoccini::key::Key;
+use serde_json::json;
+
+use super::site::{self, Browser, Config, Fault, browser, phone, serve, serve_with};
+
+/// Draws one stroke down the middle of the pad: the first stroke of a 4, or a 1.
+async fn stroke(b: &Browser) {
+    let pad = b.client.find(Locator::Css(".pad canvas")).await.unwrap();
+    let actions = MouseActions::new("finger".into())
+        .then(PointerAction::MoveToElement {
+            element: pad,
+            duration: None,
+            x: -40.0,
+            y: -90.0,
+        })
+        .then(PointerAction::Down {
+            button: MOUSE_BUTTON_LEFT,
+        })
+        .then(PointerAction::MoveBy {
+            duration: Some(Duration::from_millis(150)),
+            x: -20.0,
+            y: 100.0,
+        })
+        .then(PointerAction::MoveBy {
+            duration: Some(Duration::from_millis(150)),
+            x: 90.0,
+            y: 0.0,
+        })
+        .then(PointerAction::Up {
+            button: MOUSE_BUTTON_LEFT,
+        });
+    b.client.perform_actions(actions).await.unwrap();
+}
+
+async fn scroll_y(b: &Browser) -> f64 {
+    b.js("return window.scrollY", vec![]).await.as_f64().unwrap()
+}
+
+/// Waits until `script` returns true, at most `wait`; panics saying `what` otherwise.
+async fn until(b: &Browser, script: &str, wait: Duration, what: &str) {
+    let deadline = Instant::now() + wait;
+    while b.js(script, vec![]).await != json!(true) {
+        assert!(Instant::now() < deadline, "{what}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Requests for the training digits' data file, and the bytes sent for them.
+fn cells_served(site: &site::Site, mode: &str) -> (usize, u64) {
+    let served: Vec<_> = site
+        .log()
+        .into_iter()
+        .filter(|s| s.path.starts_with(&format!("/{mode}/")) && s.path.contains("mnist-train-"))
+        .collect();
+    (served.len(), served.iter().map(|s| s.bytes).sum())
+}
+
+fn cells_file_bytes() -> u64 {
+    std::fs::read_dir(site::dist().join("assets"))
+        .unwrap()
+        .map(|e| e.unwrap())
+        .find(|e| {
+            let n = e.file_name().into_string().unwrap();
+            n.starts_with("mnist-train-") && n.ends_with(".cells")
+        })
+        .unwrap()
+        .metadata()
+        .unwrap()
+        .len()
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn behind_a_host_that_ignores_ranges_the_set_comes_once_whole_and_every_query_is_answered() {
+    let site = serve_with(Config::new().fault("/norange/assets/", Fault::IgnoreRange));
+    let b = browser().await;
+    b.open_ready(&format!("{}/norange/", site.base)).await;
+    b.draw_seven().await;
+    b.until_text("[data-testid=verdict]", "nearest").await;
+    // One calm line says why the first answer waited; nothing under the query is an error.
+    let ready = b.text("[data-testid=ready]").await;
+    assert!(
+        ready.contains("does not answer range requests") || ready.contains("all here"),
+        "{ready}"
+    );
+    assert_eq!(b.text("[data-testid=message]").await, "");
+    // A pick and another drawing are answered too, from the copy here.
+    b.click(".pick .primary").await;
+    b.until_text(".results", "Searched with test digit #").await;
+    b.until_whole().await;
+    // The training digits' file came once, whole: no storm of cancelled requests.
+    let (requests, bytes) = cells_served(&site, "norange");
+    let file = cells_file_bytes();
+    assert!(requests <= 3, "{requests} requests for the cells file");
+    assert!(
+        bytes < file + file / 4,
+        "{bytes} bytes sent for a file of {file}"
+    );
+    b.close().await;
+}
+
+/// python's http.server, the simplest static host there is, which ignores byte ranges.
+struct Python(Child, u16);
+
+impl Drop for Python {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn python_server(root: &Path) -> Python {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let child = Command::new("python3")
+        .args(["-m", "http.server", "--bind", "127.0.0.1", &port.to_string(), "-d"])
+        .arg(root)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("python3 runs");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "python's server did not start");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    Python(child, port)
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn pythons_http_server_serves_a_page_that_answers_a_drawing_and_a_pick() {
+    let server = python_server(&site::dist());
+    let b = phone(false).await;
+    b.open_ready(&format!("http://127.0.0.1:{}/", server.1)).await;
+    b.draw_seven().await;
+    b.until_text("[data-testid=verdict]", "nearest").await;
+    b.click(".pick .primary").await;
+    b.until_text(".results", "Searched with test digit #").await;
+    assert_eq!(b.text("[data-testid=message]").await, "");
+    b.close().await;
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn on_a_phone_a_pause_between_strokes_moves_nothing_and_the_answer_is_one_tap_away() {
+    let site = serve();
+    let b = phone(false).await;
+    b.open_ready(&format!("{}/ok/", site.base)).await;
+    let before = scroll_y(&b).await;
+    stroke(&b).await;
+    // The half-drawn digit is answered, and the way to the answer shows under the pad...
+    b.until_text("[data-testid=to-answer]", "See the").await;
+    // ...while the page stays put well past the pause a second stroke may follow.
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    assert_eq!(scroll_y(&b).await, before, "the page moved under the finger");
+    let pad_top = b
+        .js(
+            "return document.querySelector('.pad canvas').getBoundingClientRect().top",
+            vec![],
+        )
+        .await;
+    assert!(pad_top.as_f64().unwrap() >= 0.0, "the pad went off screen");
+    // A deliberate tap brings the answer.
+    b.click("[data-testid=to-answer]").await;
+    until(
+        &b,
+        "const r = document.querySelector('.answer').getBoundingClientRect(); return r.top >= -2 && r.top < innerHeight / 3",
+        Duration::from_secs(5),
+        "the answer never came into view",
+    )
+    .await;
+    b.close().await;
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn quick_taps_on_random_stay_on_random_and_cost_one_test_block() {
+    let site = serve();
+    let b = phone(true).await;
+    b.open_ready(&format!("{}/ok/", site.base)).await;
+    let before = scroll_y(&b).await;
+    let button = b
+        .client
+        .find(Locator::Css(".pick .primary"))
+        .await
+        .unwrap();
+    for _ in 0..5 {
+        button.click().await.unwrap();
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    b.until_text("[data-testid=verdict]", "nearest").await;
+    b.until_text("[data-testid=to-answer]", "See the").await;
+    assert_eq!(scroll_y(&b).await, before, "the page moved under the taps");
+    // No tap landed on a hit: nothing is selected, no "why" is open.
+    let pressed = b
+        .js(
+            "return document.querySelectorAll('.hit[aria-pressed=true], [data-testid=why]').length",
+            vec![],
+        )
+        .await;
+    assert_eq!(pressed, json!(0));
+    // Taps while a pick was on its way did not each fetch a block of test digits.
+    let test_blocks = site
+        .log()
+        .iter()
+        .filter(|s| s.path.contains("mnist-test-") && s.path.ends_with(".cells"))
+        .count();
+    assert!(test_blocks <= 2, "{test_blocks} requests for test digits");
+    b.close().await;
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_refined_answer_keeps_the_selected_hit_its_why_and_the_focus_or_waits_to_be_shown() {
+    let site = serve();
+    let b = browser().await;
+    b.open_ready(&format!("{}/ok/", site.base)).await;
+    b.draw_seven().await;
+    b.until_text("[data-testid=verdict]", "nearest").await;
+    assert_eq!(
+        b.attribute("[data-testid=ready]", "data-streamed").await,
+        "true",
+        "the first answer is by parts"
+    );
+    b.click(".hits .hit").await;
+    b.until_text("[data-testid=why]", "Why training digit #").await;
+    let id = b.attribute(".hit[aria-pressed=true]", "data-id").await;
+    let top = |b: &Browser| {
+        let b = b.client.clone();
+        async move {
+            b.execute(
+                "return document.querySelector('[data-testid=why]').getBoundingClientRect().top",
+                vec![],
+            )
+            .await
+            .unwrap()
+            .as_f64()
+            .unwrap()
+        }
+    };
+    let why_top = top(&b).await;
+    b.until_whole().await;
+    // The whole set answers the same query again: shown as a refinement, or held back.
+    until(
+        &b,
+        "return !!document.querySelector('[data-testid=refined], [data-testid=held]')",
+        Duration::from_secs(30),
+        "no sign of the refined answer",
+    )
+    .await;
+    if b.client
+        .find(Locator::Css("[data-testid=held]"))
+        .await
+        .is_ok()
+    {
+        // Held back: what the person reads has not changed under them.
+        assert_eq!(b.attribute(".hit[aria-pressed=true]", "data-id").await, id);
+        b.click("[data-testid=held] button").await;
+        b.until_text("[data-testid=refined]", "Refined").await;
+    } else {
+        assert_eq!(b.attribute(".hit[aria-pressed=true]", "data-id").await, id);
+        b.until_text("[data-testid=why]", "Why training digit #").await;
+        let moved = (top(&b).await - why_top).abs();
+        assert!(moved < 4.0, "the why panel moved {moved} px");
+        let focus = b
+            .js(
+                "return !!document.activeElement.closest('[data-testid=why], .hit')",
+                vec![],
+            )
+            .await;
+        assert_eq!(focus, json!(true), "the focus left the hit and its why");
+    }
+    b.close().await;
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn why_opens_under_its_card_in_sight_and_esc_closes_it_and_returns_the_focus() {
+    let site = serve();
+    for phone_sized in [false, true] {
+        let b = if phone_sized {
+            phone(false).await
+        } else {
+            browser().await
+        };
+        b.open_ready(&format!("{}/ok/", site.base)).await;
+        if !phone_sized {
+            // Fifty neighbours: the end of the list is far below the first card.
+            b.client
+                .find(Locator::Css("[data-testid=k]"))
+                .await
+                .unwrap()
+                .select_by_value("50")
+                .await
+                .unwrap();
+        }
+        b.click(".pick .primary").await;
+        b.until_text("[data-testid=verdict]", "nearest").await;
+        if phone_sized {
+            b.click("[data-testid=to-answer]").await;
+        }
+        b.click(".hits .hit").await;
+        b.until_text("[data-testid=why]", "Why").await;
+        until(
+            &b,
+            "const r = document.querySelector('[data-testid=why]').getBoundingClientRect(); return r.top >= 0 && r.top < innerHeight - 100",
+            Duration::from_secs(5),
+            "the why panel is out of sight",
+        )
+        .await;
+        b.client
+            .active_element()
+            .await
+            .unwrap()
+            .send_keys(&Key::Escape.to_string())
+            .await
+            .unwrap();
+        until(
+            &b,
+            "return !document.querySelector('[data-testid=why]')",
+            Duration::from_secs(5),
+            "Esc did not close the why panel",
+        )
+        .await;
+        let focus = b
+            .js(
+                "return document.activeElement.classList.contains('hit') && document.activeElement.getAttribute('aria-pressed')",
+                vec![],
+            )
+            .await;
+        assert_eq!(focus, json!("false"), "the focus is not back on the card");
+        b.close().await;
+    }
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn every_new_query_clears_the_last_ones_pad_number_and_message() {
+    let site = serve();
+    let dir = tempfile::tempdir().unwrap();
+    let b = browser().await;
+    b.open_ready(&format!("{}/ok/", site.base)).await;
+    let number = b.client.find(Locator::Css("#test-number")).await.unwrap();
+    let submit = "form.row button[type=submit]";
+    // Each bad number gets its own message, replacing the last.
+    for (typed, needle) in [("", "Type the number"), ("3.5", "\"3.5\""), ("-1", "\"-1\""), ("10000", "There are 10,000")] {
+        number.clear().await.unwrap();
+        if !typed.is_empty() {
+            number.send_keys(typed).await.unwrap();
+        }
+        b.click(submit).await;
+        b.until_text("[data-testid=message]", needle).await;
+    }
+    number.clear().await.unwrap();
+    number.send_keys("7").await.unwrap();
+    b.click(submit).await;
+    b.until_text(".results", "Searched with test digit #7 ").await;
+    assert_eq!(b.text("[data-testid=message]").await, "");
+    // A drawing replaces the pick: the number box no longer names a digit not shown.
+    b.draw_seven().await;
+    b.until_text(".results", "Searched with your drawing").await;
+    assert_eq!(number.prop("value").await.unwrap().unwrap_or_default(), "");
+    // A pick replaces the drawing: the pad is wiped.
+    b.click(".pick .primary").await;
+    b.until_text(".results", "Searched with test digit #").await;
+    until(
+        &b,
+        "const c = document.querySelector('.pad canvas'); const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data; for (let i = 0; i < d.length; i += 4) if (d[i] < 128) return false; return true;",
+        Duration::from_secs(5),
+        "the old drawing stayed on the pad",
+    )
+    .await;
+    // Each bad file's message replaces the one before.
+    let notes = dir.path().join("notes.txt");
+    std::fs::write(&notes, b"not a picture").unwrap();
+    let blank = dir.path().join("blank.png");
+    image::GrayImage::from_pixel(64, 64, image::Luma([255])).save(&blank).unwrap();
+    b.upload(&blank).await;
+    let first = b.until_text("[data-testid=message]", "ink").await;
+    b.upload(&notes).await;
+    let second = b.until_text("[data-testid=message]", "notes.txt").await;
+    assert!(!second.contains("ink"), "{first} stayed: {second}");
+    b.close().await;
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn the_page_speaks_in_a_persons_words_and_verdicts_never_wrap() {
+    let site = serve();
+    let b = phone(false).await;
+    b.open_ready(&format!("{}/ok/", site.base)).await;
+    let ready = b.text("[data-testid=ready]").await;
+    for engine_word in ["cells", "after the page opened", "by parts"] {
+        assert!(!ready.contains(engine_word), "{ready}");
+    }
+    // Half a digit: the nearest are likely to disagree, and the question must not wrap.
+    stroke(&b).await;
+    b.until_text("[data-testid=verdict]", "nearest").await;
+    let lines = b
+        .js(
+            "const v = document.querySelector('[data-testid=verdict] .question, [data-testid=verdict] .big'); return v.getClientRects().length",
+            vec![],
+        )
+        .await;
+    assert_eq!(lines, json!(1), "the verdict wraps");
+    // Each hit says how alike it is, in one short line.
+    let metas = b
+        .js(
+            "return [...document.querySelectorAll('.hit .alike-text')].map(e => [e.textContent, e.getClientRects().length])",
+            vec![],
+        )
+        .await;
+    for m in metas.as_array().unwrap() {
+        let text = m[0].as_str().unwrap();
+        assert!(text.ends_with('%'), "{text}");
+        assert_eq!(m[1], json!(1), "{text} wraps");
+    }
+    // One name for a training digit, in the card's title and in its why.
+    let title = b.attribute(".hits .hit", "title").await;
+    assert!(title.contains("training digit #"), "{title}");
+    b.client
+        .find(Locator::Css(".hits .hit"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    b.until_text("[data-testid=why]", "Why training digit #").await;
+    b.close().await;
+}
