@@ -249,14 +249,13 @@ async fn get(
 pub enum Ranged {
     /// The bytes asked for.
     Bytes(Vec<u8>),
-    /// The host ignored `Range` and began sending the whole file: the transfer was
-    /// cancelled at once, and the caller fetches the file whole, once.
-    Ignored,
+    /// The host ignored `Range` and is sending the whole file: its answer, whose body
+    /// the caller reads as the whole file ([`whole_body`]) rather than ask for it again.
+    Whole(gloo_net::http::Response),
 }
 
-/// Bytes `start..end` of `url`, by one range request. A server that answers with more
-/// than the range (it ignored `Range` and sends the whole file) is noticed from the
-/// status and the transfer cancelled at once, not downloaded.
+/// Bytes `start..end` of `url`, by one range request; the whole file's answer when the
+/// host ignores ranges (`200` instead of `206`).
 pub async fn range(url: &str, start: u64, end: u64) -> Result<Ranged, Problem> {
     let name = format!("{url} bytes {start}-{}", end.saturating_sub(1));
     let failed = |status: Option<u16>, reason: String| Problem::Download {
@@ -269,10 +268,7 @@ pub async fn range(url: &str, start: u64, end: u64) -> Result<Ranged, Problem> {
         .map_err(|e| failed(None, e))?;
     match response.status() {
         206 => {}
-        200 => {
-            cancel(&response);
-            return Ok(Ranged::Ignored);
-        }
+        200 => return Ok(Ranged::Whole(response)),
         s => return Err(failed(Some(s), response.status_text())),
     }
     capped(&name, &response, end - start, Some(end - start), |_, _| {})
@@ -280,13 +276,20 @@ pub async fn range(url: &str, start: u64, end: u64) -> Result<Ranged, Problem> {
         .map(Ranged::Bytes)
 }
 
+/// What a request for several ranges brought.
+pub enum Several {
+    /// Each range's bytes, in the order asked.
+    Parts(Vec<Vec<u8>>),
+    /// The host answers one range a request (it sent less than asked, or more than the
+    /// ranges and their framing): the caller asks one by one.
+    OneByOne,
+    /// The host ignored `Range` and is sending the whole file, as [`Ranged::Whole`].
+    Whole(gloo_net::http::Response),
+}
+
 /// Several ranges of `url` (`start..end`) by one request, each range's bytes in the order
-/// asked; [`Answer::Unsupported`] when the host does not answer several ranges at once
-/// (it began sending the whole file, which is cancelled at once, or sent less than
-/// asked, or more than the ranges and their framing), and the caller asks one by one.
-///
-/// [`Answer::Unsupported`]: crate::stream::ranges::Answer::Unsupported
-pub async fn ranges(url: &str, wanted: &[(u64, u64)]) -> Result<ranges::Answer, Problem> {
+/// asked, when the host answers several ranges at once.
+pub async fn ranges(url: &str, wanted: &[(u64, u64)]) -> Result<Several, Problem> {
     let (first, last) = wanted
         .iter()
         .fold((u64::MAX, 0), |(a, b), &(s, e)| (a.min(s), b.max(e)));
@@ -308,9 +311,10 @@ pub async fn ranges(url: &str, wanted: &[(u64, u64)]) -> Result<ranges::Answer, 
     let declared = header("content-length").and_then(|v| v.parse::<u64>().ok());
     match response.status() {
         206 if declared.is_none_or(|d| d <= most) => {}
-        200 | 206 => {
+        200 => return Ok(Several::Whole(response)),
+        206 => {
             cancel(&response);
-            return Ok(ranges::Answer::Unsupported);
+            return Ok(Several::OneByOne);
         }
         s => return Err(failed(Some(s), response.status_text())),
     }
@@ -319,17 +323,43 @@ pub async fn ranges(url: &str, wanted: &[(u64, u64)]) -> Result<ranges::Answer, 
         Err(Problem::Data {
             kind: DataKind::Size,
             ..
-        }) => return Ok(ranges::Answer::Unsupported),
+        }) => return Ok(Several::OneByOne),
         Err(e) => return Err(e),
     };
-    ranges::read(
+    match ranges::read(
         &name,
         header("content-type").as_deref(),
         header("content-range").as_deref(),
         &body,
         wanted,
     )
-    .map_err(engine)
+    .map_err(engine)?
+    {
+        ranges::Answer::Parts(parts) => Ok(Several::Parts(parts)),
+        ranges::Answer::Unsupported => Ok(Several::OneByOne),
+    }
+}
+
+/// The body of `response`, the whole of `url` (at most `most` bytes), calling `progress`
+/// per chunk.
+pub async fn whole_body(
+    url: &str,
+    response: gloo_net::http::Response,
+    most: u64,
+    progress: impl FnMut(u64, Option<u64>),
+) -> Result<Vec<u8>, Problem> {
+    let declared = response
+        .headers()
+        .get("content-length")
+        .and_then(|v| v.parse::<u64>().ok());
+    capped(url, &response, most, declared, progress).await
+}
+
+/// Stops the transfer of `response`'s body: the rest is not wanted.
+pub fn cancel(response: &gloo_net::http::Response) {
+    if let Some(body) = response.body() {
+        let _ = body.cancel();
+    }
 }
 
 /// A GET of `url` asking for `range` (a `Range` header's value), past the HTTP cache: a
@@ -344,12 +374,6 @@ async fn get_range(url: &str, range: &str) -> Result<gloo_net::http::Response, S
         .map_err(|e| e.to_string())
 }
 
-/// Stops the transfer of `response`'s body: the rest is not wanted.
-fn cancel(response: &gloo_net::http::Response) {
-    if let Some(body) = response.body() {
-        let _ = body.cancel();
-    }
-}
 
 /// `response`'s body as it is, refused past `most` bytes, calling `progress` per chunk;
 /// `name` says what it is in errors, `expected` how long the server said it is.

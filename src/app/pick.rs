@@ -63,13 +63,14 @@ pub fn Pick(
             <button class="primary" on:click=move |_| client.pick(None) disabled=move || client.set.with(Option::is_none)>
                 {move || format!("Random {}", noun())}
             </button>
-            // The browser's own checks would refuse 3.5 or -1 without a word: ours say why.
-            <form class="row" novalidate=true on:submit=move |ev| {
+            <form class="row" on:submit=move |ev| {
                 ev.prevent_default();
                 by_number();
             }>
                 <label for="test-number">{move || format!("{} #", capitalised(&noun()))}</label>
-                <input id="test-number" type="number" min="0" step="1" inputmode="numeric" placeholder="0"
+                // Text, not a number field: a number field hides what it cannot parse ("",
+                // for "3.5e" or "abc") where the message should name it.
+                <input id="test-number" type="text" inputmode="numeric" autocomplete="off" placeholder="0"
                     prop:value=move || number.get()
                     on:input=move |ev| number.set(event_target_value(&ev)) />
                 <button type="submit" disabled=move || client.set.with(Option::is_none)>"Search"</button>

@@ -119,8 +119,7 @@ pub fn Results(
                     {verdict}
                 </div>
             </div>
-            <Refinement shown=shown items=answer.items />
-            <p class="small">{lead}", nearest first. Select one to see why it is similar."</p>
+            <Refinement shown=shown items=answer.items lead=lead />
             {hits}
             <details class="how small">
                 <summary>"How this was found"</summary>
@@ -152,35 +151,32 @@ fn query_figures(query: &Image, searched: &Image) -> impl IntoView + use<> {
     }
 }
 
-/// A refined answer said as one: how many hits the whole set changed, or that a refined
-/// answer waits because it drops the hit being looked at.
+/// The line above the hits: what they are, or, for a refined answer, how many hits the
+/// whole set changed, or that a refined answer waits because it drops the hit being
+/// looked at. One line in one place, so that what follows does not move.
 #[component]
-fn Refinement(shown: Shown, items: u32) -> impl IntoView {
+fn Refinement(shown: Shown, items: u32, lead: String) -> impl IntoView {
     let all = thousands(u64::from(items));
-    let note = shown.refined.get_untracked().map(|n| {
-        let what = match n {
-            0 => "the same digits".to_owned(),
-            1 => "1 new digit".to_owned(),
-            n => format!("{n} new digits"),
-        };
-        view! {
-            <p class="refined small" data-testid="refined">
-                {format!("Refined: now searched over all {all} here, with {what}.")}
-            </p>
-        }
+    let refined = shown.refined.get_untracked().map(|n| match n {
+        0 => format!("Refined: now searched over all {all} here; the same digits."),
+        1 => format!("Refined: now searched over all {all} here; 1 new digit."),
+        n => format!("Refined: now searched over all {all} here; {n} new digits."),
     });
-    let all = thousands(u64::from(items));
-    let held = move || {
-        shown.held.with(Option::is_some).then(|| {
-            view! {
+    move || {
+        if shown.held.with(Option::is_some) {
+            return view! {
                 <p class="refined small" data-testid="held" role="status">
                     {format!("A refined answer over all {all} is ready; it no longer holds the digit you are looking at. ")}
                     <button on:click=move |_| shown.show_held()>"Show it"</button>
                 </p>
             }
-        })
-    };
-    view! { {note} {held} }
+            .into_any();
+        }
+        match &refined {
+            Some(note) => view! { <p class="refined small" data-testid="refined">{note.clone()}</p> }.into_any(),
+            None => view! { <p class="small">{lead.clone()}", nearest first. Select one to see why it is similar."</p> }.into_any(),
+        }
+    }
 }
 
 /// How the answer was found, for those who ask: the setting, the time, the distances
@@ -375,7 +371,8 @@ fn hit(
                 <Digit image=h.image.clone() label=name />
                 <span class="hit-label">{label}</span>
                 <span class="hit-meta">
-                    <span class="alike" aria-hidden="true"><span style=format!("width: {:.0}%", share * 100.0)></span></span>
+                    // A meter, not a styled span: the page's CSP allows no inline styles.
+                    <meter class="alike" min="0" max="1" value=format!("{share:.3}") aria-hidden="true"></meter>
                     <span class="alike-text">{format!("#{} · {pct}", rank + 1)}</span>
                 </span>
             </button>

@@ -24,7 +24,8 @@ pub struct Shown {
 }
 
 impl Shown {
-    /// Follows the worker's answers.
+    /// Follows the worker's answers; `client` is asked for the "why" of a hit kept
+    /// selected across a change of the query.
     pub fn follow(client: Client) -> Shown {
         let shown = Shown {
             answer: RwSignal::new(None),
@@ -32,11 +33,11 @@ impl Shown {
             selected: RwSignal::new(None),
             refined: RwSignal::new(None),
         };
-        Effect::new(move |_| shown.receive(client.answer.get()));
+        Effect::new(move |_| shown.receive(client.answer.get(), client));
         shown
     }
 
-    fn receive(self, latest: Option<Answer>) {
+    fn receive(self, latest: Option<Answer>, client: Client) {
         let Some(new) = latest else {
             self.held.set(None);
             self.selected.set(None);
@@ -44,19 +45,27 @@ impl Shown {
             self.answer.set(None);
             return;
         };
-        let (same_query, refines) = self.answer.with_untracked(|old| match old {
-            Some(old) if old.query == new.query => (true, old.parts.is_some() && new.parts.is_none()),
-            _ => (false, false),
+        // The same query, or the same drawing grown by a stroke (or its last stroke's
+        // answer arriving after a hit was chosen): a hit still among the answers stays
+        // selected, its "why" asked again for the query as it is now.
+        let (same_query, same_source, refines) = self.answer.with_untracked(|old| match old {
+            Some(old) => (
+                old.query == new.query,
+                old.query.source == new.query.source,
+                old.query == new.query && old.parts.is_some() && new.parts.is_none(),
+            ),
+            None => (false, false, false),
         });
-        let keeps = self
-            .selected
-            .get_untracked()
-            .is_none_or(|id| new.hits.iter().any(|h| h.id == id));
+        let selected = self.selected.get_untracked();
+        let keeps = selected.is_none_or(|id| new.hits.iter().any(|h| h.id == id));
         if refines && !keeps {
             self.held.set(Some(new));
             return;
         }
-        self.show(new, same_query && keeps, refines);
+        if let Some(id) = selected.filter(|_| keeps && same_source && !same_query) {
+            client.explain(new.query.image.clone(), id);
+        }
+        self.show(new, same_source && keeps, refines);
     }
 
     /// Puts `new` on screen; the selected hit stays when `keep` says so, and the focus

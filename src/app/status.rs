@@ -47,6 +47,10 @@ fn ready_line(s: &SetInfo, local: Option<(u64, u64)>, no_ranges: bool) -> String
             _ if no_ranges && local.is_none() => format!(
                 "Loading {digits}: this server does not answer range requests, so the whole set comes before the first answer. Then every search runs in this page and works offline."
             ),
+            Some((_, total)) if no_ranges => format!(
+                "Ready: {digits}. This server does not answer range requests, so the whole set ({}) came first; it is being put together, then SSAM works offline too.",
+                mb(total)
+            ),
             Some((done, total)) if total > 0 && done >= total => format!(
                 "Ready: {digits}. All {} of them are here and being put together; then SSAM works offline too.",
                 mb(total)

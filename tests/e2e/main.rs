@@ -899,21 +899,35 @@ async fn back_to_mnist_while_an_own_set_is_indexed_cancels_it() {
     let site = serve();
     let dir = tempfile::tempdir().unwrap();
     let (images, _) = shapes(40_000);
-    let images = write(dir.path(), "many-images.idx", &images);
+    let many = write(dir.path(), "many-images.idx", &images);
+    let other = write(dir.path(), "other-images.idx", &images);
     let b = browser().await;
     b.open_ready(&format!("{}/ok/", site.base)).await;
-    b.own_files(&[&images]).await;
+    // Every line the status ever shows, kept: a cancelled set must never become ready.
+    b.js(
+        "window.__ready = []; new MutationObserver(() => { const r = document.querySelector('[data-testid=ready]'); if (r) window.__ready.push(r.textContent); }).observe(document.body, { subtree: true, childList: true, characterData: true });",
+        vec![],
+    )
+    .await;
+    b.own_files(&[&many]).await;
     b.text("[data-testid=own-progress]").await;
     b.click("[data-testid=back-to-mnist]").await;
-    // Long enough for the set to have been indexed, had it gone on.
-    tokio::time::sleep(Duration::from_secs(6)).await;
-    let ready = b.text("[data-testid=ready]").await;
-    assert!(ready.contains("60,000 MNIST"), "{ready}");
+    b.until_text("[data-testid=ready]", "60,000 MNIST").await;
+    // A set of the same size asked right after: it is not refused as "another set is
+    // being indexed", and it is ready only after the cancelled one would have been, had
+    // that gone on (it started first and is as large).
+    b.own_files(&[&other]).await;
+    b.text_within(
+        "[data-testid=ready]",
+        "Your set other-images",
+        Duration::from_secs(240),
+    )
+    .await
+    .unwrap_or_else(|last| panic!("the second set was never ready: {last}"));
+    let seen = b.js("return window.__ready", vec![]).await;
     assert!(
-        b.client
-            .find(Locator::Css("[data-testid=own-progress]"))
-            .await
-            .is_err()
+        !seen.to_string().contains("Your set many-images"),
+        "the cancelled set became ready: {seen}"
     );
     b.close().await;
 }

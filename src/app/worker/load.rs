@@ -13,11 +13,11 @@ use futures::FutureExt;
 use futures::future::{LocalBoxFuture, Shared, join_all};
 
 use crate::gzip::{Limit, MAX_BYTES};
-use crate::stream::ranges::{self, Answer as Ranged};
+use crate::stream::ranges;
 use crate::stream::{Block, Layout, Plan, Probes, Span, StreamScratch, Streamed};
 use crate::{Dataset, Effort, Ranking, format, verdict};
 
-use super::super::fetch::{self, Ranged as Range, now, pause};
+use super::super::fetch::{self, Ranged, Several, now, pause};
 use super::super::protocol::{
     Answer, FromWorker, Hit, Image, Parts, Problem, Progress, Query, Request, SetInfo, Streaming,
     Verdict,
@@ -102,6 +102,13 @@ struct Source {
     reports: bool,
 }
 
+/// The bytes of `span` in its file's whole bytes `all`.
+fn part(all: &[u8], span: &Span) -> Vec<u8> {
+    all.get(span.start as usize..span.end as usize)
+        .unwrap_or_default()
+        .to_vec()
+}
+
 /// A data file being downloaded whole, awaited by every part that needs it.
 type Downloading = Shared<LocalBoxFuture<'static, Result<Rc<Vec<u8>>, Problem>>>;
 
@@ -152,50 +159,72 @@ impl Source {
     async fn span(&self, span: &Span) -> Result<Vec<u8>, Problem> {
         let url = self.url(span.file);
         let held = self.whole.borrow().contains_key(&url);
+        let mut answer = None;
         if !held && self.ranged.get() != Some(false) {
             match fetch::range(&url, span.start, span.end).await? {
-                Range::Bytes(bytes) => {
+                Ranged::Bytes(bytes) => {
                     self.ranged.set(Some(true));
                     return Ok(bytes);
                 }
-                Range::Ignored => {
-                    if self.ranged.replace(Some(false)).is_none() {
-                        post(&FromWorker::NoRanges);
-                    }
-                }
+                Ranged::Whole(response) => answer = Some(response),
             }
         }
-        let all = self.file(span.file).await?;
-        Ok(all
-            .get(span.start as usize..span.end as usize)
-            .unwrap_or_default()
-            .to_vec())
+        let all = self.file(span.file, answer).await?;
+        Ok(part(&all, span))
+    }
+
+    /// The host ignores ranges: said once, and every later part is read from the file
+    /// downloaded whole.
+    fn unranged(&self) {
+        if self.ranged.replace(Some(false)) != Some(false) {
+            post(&FromWorker::NoRanges);
+        }
     }
 
     /// Data file `file` whole: held already, or downloaded once however many ask for it
-    /// meanwhile, and kept for offline use.
-    async fn file(&self, file: u16) -> Result<Rc<Vec<u8>>, Problem> {
+    /// meanwhile (reading `answer`, the host's whole-file answer to a range request, when
+    /// one came), and kept for offline use.
+    async fn file(
+        &self,
+        file: u16,
+        answer: Option<gloo_net::http::Response>,
+    ) -> Result<Rc<Vec<u8>>, Problem> {
+        if answer.is_some() {
+            self.unranged();
+        }
         let url = self.url(file);
         if let Some(held) = self.whole.borrow().get(&url).cloned() {
+            if let Some(a) = &answer {
+                fetch::cancel(a);
+            }
             return Ok(held);
         }
         let bytes = self.streamed.borrow().layout().files()[usize::from(file)].bytes;
         let reports = self.reports;
+        let mut answer = answer;
         let download = self
             .downloading
             .borrow_mut()
             .entry(url.clone())
             .or_insert_with(|| {
                 let url = url.clone();
+                let answer = answer.take();
                 async move {
                     let mut last = 0.0;
-                    let got = store::immutable(&url, bytes, |done, _| {
+                    let progress = |done, _| {
                         if reports && now() - last > 100.0 {
                             last = now();
                             post(&FromWorker::Local { done, total: bytes });
                         }
-                    })
-                    .await?;
+                    };
+                    let got = match answer {
+                        Some(a) => {
+                            let got = fetch::whole_body(&url, a, bytes, progress).await?;
+                            store::put(&url, &got).await;
+                            got
+                        }
+                        None => store::immutable(&url, bytes, progress).await?,
+                    };
                     if reports {
                         post(&FromWorker::Local {
                             done: bytes,
@@ -208,6 +237,10 @@ impl Source {
                 .shared()
             })
             .clone();
+        // Another part's download is under way: this answer is not needed.
+        if let Some(a) = &answer {
+            fetch::cancel(a);
+        }
         let got = download.await;
         // A failed download may be tried again by the next part that needs the file.
         self.downloading.borrow_mut().remove(&url);
@@ -257,11 +290,15 @@ impl Source {
             .map(|&i| (spans[i].start, spans[i].end))
             .collect();
         match fetch::ranges(&url, &wanted).await? {
-            Ranged::Parts(parts) => {
+            Several::Parts(parts) => {
                 self.several.set(Some(true));
                 Ok(parts)
             }
-            Ranged::Unsupported => {
+            Several::Whole(answer) => {
+                let all = self.file(spans[which[0]].file, Some(answer)).await?;
+                Ok(which.iter().map(|&i| part(&all, &spans[i])).collect())
+            }
+            Several::OneByOne => {
                 self.several.set(Some(false));
                 // The first alone: a host that ignores ranges altogether is then known
                 // before the rest are asked, and the file comes once, whole.
@@ -315,7 +352,7 @@ impl Source {
         let mut cells = Vec::new();
         let spans = layout.whole();
         for (f, file) in layout.files().iter().enumerate() {
-            let bytes = self.file(f as u16).await?;
+            let bytes = self.file(f as u16, None).await?;
             done += file.bytes;
             tell(done, total);
             for span in spans.iter().filter(|s| usize::from(s.file) == f) {
