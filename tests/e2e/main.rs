@@ -9,6 +9,8 @@ mod common;
 #[path = "../site/mod.rs"]
 mod site;
 
+mod offline;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
