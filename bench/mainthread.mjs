@@ -10,13 +10,14 @@
 //   big      a 12000x12000 PNG uploaded, until its results show
 //   huge     a 30000x30000 PNG uploaded, until the page says what is wrong
 // (each upload after a first answer, which is measured apart: it builds the results and
-// the map for the first time)
+// the map for the first time). Arguments: the page's URL, the inputs' folder, the number
+// of visits (3) and `load` to measure the visits alone.
 import { createRequire } from 'node:module';
 import path from 'node:path';
 
 const require = createRequire(import.meta.url);
 const { chromium } = require(process.env.PLAYWRIGHT_CORE || 'playwright-core');
-const [url, inputs, runs = '3'] = process.argv.slice(2);
+const [url, inputs, runs = '3', only = ''] = process.argv.slice(2);
 
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
@@ -60,6 +61,10 @@ for (let i = 0; i < Number(runs); i++) {
   await context.close();
 }
 console.log(`load: median of the longest tasks ${median(loads)} ms over ${loads.length} visits (0: none over 50 ms)`);
+if (only === 'load') {
+  await browser.close();
+  process.exit(0);
+}
 
 {
   const { context, page } = await open();

@@ -5,13 +5,16 @@
 # missing; the inputs are written by bench/mainthread_inputs.py into a temporary folder.
 #   bash bench/mainthread.sh        three visits
 #   bash bench/mainthread.sh 5      five
+#   bash bench/mainthread.sh 9 load nine visits, nothing else
+#   DIST=path/to/site bash bench/mainthread.sh   another build
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh --browser
 source scripts/env.sh
-[ -s dist/index.html ] || trunk build --release
-source bench/nginx.sh dist
+dist="${DIST:-dist}"
+[ -s "$dist/index.html" ] || trunk build --release --dist "$dist"
+source bench/nginx.sh "$dist"
 inputs=$(mktemp -d)
-trap 'kill $server; wait $server 2>/dev/null; rm -rf "$prefix" "$inputs"' EXIT
-python3 bench/mainthread_inputs.py "$inputs"
-PLAYWRIGHT_CORE="$PWD/target/tools/node_modules/playwright-core" node bench/mainthread.mjs "http://127.0.0.1:$port/" "$inputs" "${1:-3}"
+at_exit "rm -rf '$inputs'"
+[ "${2:-}" = load ] || python3 bench/mainthread_inputs.py "$inputs"
+PLAYWRIGHT_CORE="$PWD/target/tools/node_modules/playwright-core" node bench/mainthread.mjs "$base" "$inputs" "${1:-3}" "${2:-}"

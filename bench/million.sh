@@ -23,7 +23,7 @@ trap 'rm -rf "$site"' EXIT
 for f in dist/*; do ln -s "$PWD/$f" "$site/"; done
 ln -s "$(cd "$(dirname "$root")" && pwd)" "$site/set"
 source bench/nginx.sh "$site"
-trap 'kill $server; wait $server 2>/dev/null; rm -rf "$prefix" "$site"' EXIT
+at_exit "rm -rf '$site'"
 PLAYWRIGHT_CORE="$PWD/target/tools/node_modules/playwright-core" LATENCY_MS="${LATENCY_MS:-50}" \
-    node bench/million.js "$scheme://127.0.0.1:$port/?set=set/$(basename "$root")" \
+    node bench/million.js "${base}?set=set/$(basename "$root")" \
     assets/mnist/t10k-labels-idx1-ubyte.gz "${COUNT:-50}"

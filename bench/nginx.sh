@@ -1,13 +1,17 @@
 # Serves dist/ (or the folder given) with nginx as a CDN serves it (scripts/nginx.conf, the
-# end-to-end tests' server: gzip on, byte ranges) on a free local port, until the calling
-# script exits. Sourced by bench scripts: sets $port, $prefix (its access.log is there)
-# and $scheme.
+# end-to-end tests' server: gzip on, the build's .gz copies, byte ranges) on a free local
+# port, until the calling script exits. Sourced by every bench script that opens the site
+# (the page reads its data by range requests, which python's http.server does not answer).
+# Sets $port, $prefix (nginx's access.log is there), $scheme and $base (the site's URL,
+# ending in /), and `at_exit COMMAND`, which runs COMMAND when the script exits (a caller's
+# own `trap ... EXIT` would replace the one that stops nginx).
 #   source bench/nginx.sh dist
 #   HTTP2=1 source bench/nginx.sh dist   over TLS with HTTP/2, as CDNs serve (a certificate
 #                                        made for the run; the browser must accept it)
 if ! command -v nginx >/dev/null || [ ! -d target/tools/node_modules/playwright-core ]; then
     bash scripts/setup.sh --browser
 fi
+[ -s "$1/index.html" ] || { echo "bench/nginx.sh: no site in $1 (trunk build --release makes dist/)" >&2; exit 1; }
 prefix=$(mktemp -d)
 ln -s "$(cd "$1" && pwd)" "$prefix/root"
 : > "$prefix/server.conf"
@@ -26,8 +30,14 @@ sed -e "s#listen 127.0.0.1:@PORT@;#$listen#" -e "s#@PREFIX@#$prefix#g" -e "s#@PO
     -e "s#@USER@#$user#g" scripts/nginx.conf > "$prefix/nginx.conf"
 nginx -c "$prefix/nginx.conf" -p "$prefix" &
 server=$!
-trap 'kill $server; wait $server 2>/dev/null; rm -rf "$prefix"' EXIT
+exit_commands=("kill $server; wait $server 2>/dev/null; rm -rf '$prefix'")
+at_exit() { exit_commands+=("$1"); }
+on_exit() { local c; for c in "${exit_commands[@]}"; do eval "$c" || true; done; }
+trap on_exit EXIT
+up=""
 for _ in $(seq 100); do
-    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
+    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && { up=1; break; }
     sleep 0.1
 done
+[ -n "$up" ] || { echo "bench/nginx.sh: nginx did not start: $(cat "$prefix/error.log" 2>/dev/null)" >&2; exit 1; }
+base="$scheme://127.0.0.1:$port/"

@@ -39,15 +39,30 @@ const logLength = () => (fs.existsSync(accessLog) ? fs.readFileSync(accessLog, '
 // The page records when the button became usable and when the first result appeared, in
 // its own clock (ms since navigation started), and clicks the button the moment it is
 // usable: a click from here would wait for Playwright's polling, tens to hundreds of
-// milliseconds that are the harness's, not the page's.
-function marks() {
-  window.__marks = {};
+// milliseconds that are the harness's, not the page's. An impatient visitor (TAPS=100)
+// then taps it again every that many milliseconds, whenever it is enabled, until a
+// result shows; the taps are counted.
+function marks(every) {
+  window.__marks = { taps: 0 };
+  const m = window.__marks;
+  const button = () => [...document.querySelectorAll('.pick button')].find((b) => /^Random/.test(b.textContent));
+  const tap = () => {
+    const b = button();
+    if (m.first !== undefined || !b || b.disabled) return false;
+    b.click();
+    m.taps += 1;
+    return true;
+  };
+  const again = () => setTimeout(() => {
+    if (m.first !== undefined) return;
+    tap();
+    again();
+  }, every);
   const look = () => {
-    const m = window.__marks;
-    const button = [...document.querySelectorAll('.pick button')].find((b) => /^Random/.test(b.textContent));
-    if (m.usable === undefined && button && !button.disabled) {
+    if (m.usable === undefined && button() && !button().disabled) {
       m.usable = performance.now();
-      button.click();
+      tap();
+      if (every > 0) again();
     }
     if (m.first === undefined && document.querySelector('[data-testid=results] .hit')) m.first = performance.now();
   };
@@ -97,17 +112,31 @@ async function visit(context, network, name) {
   const moment = (origin + m.first) / 1000;
   const all = served(from);
   const ended = all.filter((s) => s.end <= moment);
+  // Answers that carried a file's bytes (or the same range of it) a second time in this
+  // visit: the folder's address and its index.html are one file.
+  const seen = new Set();
+  const again = all.filter((s) => {
+    if (s.status !== 200 && s.status !== 206) return false;
+    const [, , , , range, path] = s.line.match(/^(\S+) (\S+) (\S+) (\S+) "([^"]*)" (\S+)$/) || [];
+    const key = `${(path || '').split('?')[0].replace(/index\.html$/, '')} ${range}`;
+    if (seen.has(key)) return true;
+    seen.add(key);
+    return false;
+  });
   const begun = all.filter((s) => s.start <= moment);
   const row = {
     network: network.name,
     visit: name,
     usable: m.usable / 1000,
+    taps: m.taps,
     first: m.first / 1000,
     requests: ended.length,
     sent: ended.reduce((a, s) => a + s.bytes, 0),
     begun: begun.length,
     begunBytes: begun.reduce((a, s) => a + s.bytes, 0),
     whole: m.first / 1000 + wholeAfter,
+    again: again.reduce((a, s) => a + s.bytes, 0),
+    againFiles: again.map((s) => s.line.split(' ').pop()),
   };
   if (process.env.VERBOSE) for (const s of all) console.log(`  ${(s.start - origin / 1000).toFixed(2)} .. ${(s.end - origin / 1000).toFixed(2)} s  ${s.line}`);
   await page.close();
@@ -122,7 +151,7 @@ async function run(network) {
   if (network.conditions) await throttleServiceWorkers(browser, network.conditions);
   // A new context is a fresh profile: empty HTTP cache, no service worker.
   const context = await browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 3, isMobile: true, hasTouch: true });
-  await context.addInitScript(marks);
+  await context.addInitScript(marks, Number(process.env.TAPS || 0));
   const rows = [await visit(context, network, 'first')];
   rows.push(await visit(context, network, 'second'));
   await context.setOffline(true);
@@ -134,11 +163,17 @@ async function run(network) {
 (async () => {
   const rows = [...(await run(phone)), ...(await run(localhost))];
   const mb = (b) => (b / 1e6).toFixed(2);
-  console.log('| network | visit | button usable | first result | answers ended before it | MB sent in them | requests begun before it | MB sent in them | whole set here |');
-  console.log('|---|---|---:|---:|---:|---:|---:|---:|---:|');
+  const taps = Number(process.env.TAPS || 0) > 0;
+  if (taps) console.log(`Random test digit tapped every ${process.env.TAPS} ms while enabled, until a result showed`);
+  console.log(`| network | visit | button usable |${taps ? ' taps |' : ''} first result | answers ended before it | MB sent in them | requests begun before it | MB sent in them | whole set here | kB sent twice |`);
+  console.log(`|---|---|---:|${taps ? '---:|' : ''}---:|---:|---:|---:|---:|---:|---:|`);
   for (const r of rows) {
-    console.log(`| ${r.network} | ${r.visit} | ${r.usable.toFixed(2)} s | ${r.first.toFixed(2)} s | ${r.requests} | ${mb(r.sent)} | ${r.begun} | ${mb(r.begunBytes)} | ~${r.whole.toFixed(1)} s |`);
+    console.log(`| ${r.network} | ${r.visit} | ${r.usable.toFixed(2)} s |${taps ? ` ${r.taps} |` : ''} ${r.first.toFixed(2)} s | ${r.requests} | ${mb(r.sent)} | ${r.begun} | ${mb(r.begunBytes)} | ~${r.whole.toFixed(1)} s | ${(r.again / 1e3).toFixed(1)} |`);
   }
+  // "Sent twice": answers in a visit (until the whole set is here and the service worker
+  // has kept the page) carrying a file, or a range of it, that an earlier answer of the
+  // same visit had already carried.
+  for (const r of rows) if (r.againFiles.length) console.log(`sent twice (${r.network}, ${r.visit}): ${r.againFiles.join(' ')}`);
 })().catch((e) => {
   console.error(e);
   process.exit(1);

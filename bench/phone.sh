@@ -8,6 +8,8 @@
 #   bash bench/phone.sh
 #   LATENCY_MS=40 DOWN_KBIT=9000 UP_KBIT=1500 bash bench/phone.sh   another network
 #   DIST=path/to/site PAGE=some/page.html bash bench/phone.sh        another build or page
+#   TAPS=100 bash bench/phone.sh    an impatient visitor: Random tapped again every 100 ms
+#                                   (whenever it is enabled) until a result shows
 # Builds nothing when dist/ (or $DIST) exists; else `trunk build --release`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,4 +23,4 @@ source bench/nginx.sh "$dist"
 
 PLAYWRIGHT_CORE="$PWD/target/tools/node_modules/playwright-core" \
     LATENCY_MS="${LATENCY_MS:-150}" DOWN_KBIT="${DOWN_KBIT:-1638}" UP_KBIT="${UP_KBIT:-675}" \
-    node bench/phone.js "http://127.0.0.1:$port/${PAGE:-}" "$prefix/access.log"
+    node bench/phone.js "$base${PAGE:-}" "$prefix/access.log"

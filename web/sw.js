@@ -9,12 +9,16 @@
 // build's version and file list below; a new deploy has a new version, which installs a
 // new cache and deletes the old one.
 //
-// Files named by their content (Trunk's hashed app script, wasm and styles) come from the
-// browser's HTTP cache when it has them (the page just loaded them: no second download).
-// Files whose names stay the same from build to build (index.html, the worker) are
-// fetched past the HTTP cache (`cache: 'reload'`): static hosts send `max-age`, and a
-// stale index.html kept under the new version would point at files the new deploy no
-// longer has. So the cache of version N holds version N's files only.
+// Keeping the page never downloads a file the page already has:
+// - files named by their content (Trunk's hashed app script, wasm and styles, and the
+//   engine worker's script and wasm, which scripts/post_build.py names so) are taken from
+//   the browser's HTTP cache whenever it has them, fresh or not (`force-cache`): the page
+//   just loaded them, and a name that says its content cannot be stale;
+// - files whose names stay the same from build to build (the page itself, the worker's
+//   loader, the manifest, the icons) are revalidated with the host (`no-cache`): a 304
+//   costs a few hundred bytes, and a copy kept under a host's `max-age` is never taken
+//   for this version's (a stale page would point at files the new deploy no longer has).
+// So the cache of version N holds version N's files only.
 const VERSION = '__SSAM_VERSION__';
 const FILES = __SSAM_FILES__;
 const CACHE = 'ssam-' + VERSION;
@@ -23,7 +27,7 @@ const HASHED = /-[0-9a-f]{12,}(_bg)?\.(js|wasm|css)$/;
 self.addEventListener('install', (event) => {
   event.waitUntil(
     caches.open(CACHE)
-      .then((cache) => cache.addAll(['./'].concat(FILES).map((url) => new Request(url, { cache: HASHED.test(url) ? 'default' : 'reload' }))))
+      .then((cache) => cache.addAll(['./'].concat(FILES).map((url) => new Request(url, { cache: HASHED.test(url) ? 'force-cache' : 'no-cache' }))))
       .then(() => self.skipWaiting()),
   );
 });

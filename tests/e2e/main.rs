@@ -10,6 +10,8 @@ mod common;
 mod site;
 mod trust;
 
+mod offline;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
