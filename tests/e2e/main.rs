@@ -6,6 +6,7 @@
 
 #[path = "../common/mod.rs"]
 mod common;
+mod map;
 #[path = "../site/mod.rs"]
 mod site;
 mod trust;
@@ -1174,14 +1175,16 @@ async fn the_map_comes_after_the_first_result_and_moves_by_keyboard() {
     tokio::time::sleep(Duration::from_millis(200)).await;
     let (zoomed, _) = map_view(&b).await;
     assert!((zoomed - 2.25).abs() < 1e-2, "two steps in: {zoomed}");
+    // Shift and the arrows move the map (the arrows alone step from point to point).
     for key in [Key::Right, Key::Down] {
-        map.send_keys(&char::from(key).to_string()).await.unwrap();
+        let keys = format!("{}{}", char::from(Key::Shift), char::from(key));
+        map.send_keys(&keys).await.unwrap();
     }
     tokio::time::sleep(Duration::from_millis(200)).await;
     let (_, (x2, y2)) = map_view(&b).await;
     assert!(
         x2 > x && y2 > y,
-        "right and down moved the centre from ({x}, {y}) to ({x2}, {y2})"
+        "Shift with right and down moved the centre from ({x}, {y}) to ({x2}, {y2})"
     );
     map.send_keys("-").await.unwrap();
     tokio::time::sleep(Duration::from_millis(200)).await;

@@ -1,0 +1,367 @@
+//! The map in a real browser: it never takes the page's scroll (one finger on a phone,
+//! the plain wheel on a desktop), two fingers and Ctrl and the wheel move and zoom it, its
+//! help fits the device, its points are reached and chosen from the keyboard, and a small
+//! set's points are large enough to see.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use fantoccini::Locator;
+use fantoccini::actions::{
+    Actions, InputSource, KeyAction, KeyActions, PointerAction, TouchActions, WheelAction,
+    WheelActions,
+};
+use fantoccini::key::Key;
+use serde_json::json;
+
+use super::{map_view, own_shapes_searched};
+use crate::site::{Browser, Site, browser, phone, serve};
+
+/// Waits until the map panel's canvas says its map is drawn.
+async fn until_map_ready(b: &Browser) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while b.attribute("[data-testid=map]", "data-state").await != "ready" {
+        assert!(Instant::now() < deadline, "the map never became ready");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// A desktop browser on the served site with a seven drawn and its answer on the map.
+async fn desktop_with_map() -> (Site, Browser) {
+    let site = serve();
+    let b = browser().await;
+    b.open_ready(&format!("{}/ok/", site.base)).await;
+    b.draw_seven().await;
+    b.until_text("[data-testid=verdict]", "nearest").await;
+    until_map_ready(&b).await;
+    (site, b)
+}
+
+/// Waits until the page has drawn two more frames: whatever input came before has been
+/// handled and drawn by then.
+async fn two_frames(b: &Browser) {
+    b.client
+        .execute_async(
+            "const done = arguments[0]; requestAnimationFrame(() => requestAnimationFrame(() => done(true)));",
+            vec![],
+        )
+        .await
+        .unwrap();
+}
+
+async fn scroll_y(b: &Browser) -> f64 {
+    b.js("return scrollY", vec![]).await.as_f64().unwrap()
+}
+
+/// Scrolls the page so that the map's middle is in the middle of the screen, and returns
+/// that middle in CSS pixels of the viewport.
+async fn centre_map(b: &Browser) -> (f64, f64) {
+    let at = b
+        .js(
+            "const c = document.querySelector('[data-testid=map]'); c.scrollIntoView({ block: 'center' }); \
+             const r = c.getBoundingClientRect(); return [r.left + r.width / 2, r.top + r.height / 2];",
+            vec![],
+        )
+        .await;
+    two_frames(b).await;
+    (at[0].as_f64().unwrap(), at[1].as_f64().unwrap())
+}
+
+/// Waits until the page's scroll leaves `from`; returns where it went.
+async fn until_scrolled(b: &Browser, from: f64, what: &str) -> f64 {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let y = scroll_y(b).await;
+        if (y - from).abs() >= 1.0 {
+            return y;
+        }
+        assert!(Instant::now() < deadline, "{what} did not scroll the page");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Centres the map, performs `gesture` (given the map's middle) and checks that it
+/// scrolled the page up (the map is well below the page's top) and left the map's view
+/// as it was.
+async fn scrolls_the_page_not_the_map(
+    b: &Browser,
+    gesture: impl FnOnce((f64, f64)) -> Actions,
+    what: &str,
+) {
+    let middle = centre_map(b).await;
+    let view = map_view(b).await;
+    let before = scroll_y(b).await;
+    b.client.perform_actions(gesture(middle)).await.unwrap();
+    let after = until_scrolled(b, before, what).await;
+    assert!(after < before, "{what} scrolled from {before} to {after}");
+    two_frames(b).await;
+    assert_eq!(map_view(b).await, view, "{what} moved the map");
+}
+
+/// Centres the map, performs `gesture` (given the map's middle) and checks that it
+/// zoomed the map in by more than `factor` and left the page's scroll as it was.
+async fn zooms_the_map_not_the_page(
+    b: &Browser,
+    gesture: impl FnOnce((f64, f64)) -> Actions,
+    factor: f64,
+    what: &str,
+) {
+    let middle = centre_map(b).await;
+    let (zoom, _) = map_view(b).await;
+    let before = scroll_y(b).await;
+    b.client.perform_actions(gesture(middle)).await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while map_view(b).await.0 <= zoom * factor {
+        assert!(Instant::now() < deadline, "{what} did not zoom the map");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(scroll_y(b).await, before, "{what} scrolled the page");
+}
+
+/// The visible text of the map's help.
+async fn help(b: &Browser) -> String {
+    b.js(
+        "return document.querySelector('[data-testid=map-help]').innerText",
+        vec![],
+    )
+    .await
+    .as_str()
+    .unwrap()
+    .to_string()
+}
+
+/// Saves a screenshot of the map's card as `name` in SSAM_SCREENSHOTS, when it is set.
+async fn shot(b: &Browser, name: &str) {
+    if let Some(dir) = std::env::var_os("SSAM_SCREENSHOTS").map(PathBuf::from) {
+        b.js("document.querySelector('.map').scrollIntoView()", vec![])
+            .await;
+        two_frames(b).await;
+        b.screenshot(&dir.join(name)).await;
+    }
+}
+
+/// A finger from `(x, y)` moved by `(dx, dy)` CSS pixels of the viewport, then lifted.
+fn finger(id: &str, (x, y): (f64, f64), (dx, dy): (f64, f64)) -> TouchActions {
+    TouchActions::new(id.into())
+        .then(PointerAction::MoveTo {
+            duration: None,
+            x,
+            y,
+        })
+        .then(PointerAction::Down { button: 0 })
+        .then(PointerAction::MoveBy {
+            duration: Some(Duration::from_millis(300)),
+            x: dx,
+            y: dy,
+        })
+        .then(PointerAction::Up { button: 0 })
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn on_a_phone_one_finger_scrolls_the_page_over_the_map_and_two_fingers_zoom_it() {
+    let site = serve();
+    for dark in [false, true] {
+        let b = phone(dark).await;
+        b.open_ready(&format!("{}/ok/", site.base)).await;
+        b.click(".pick .primary").await;
+        b.until_text("[data-testid=verdict]", "nearest").await;
+        until_map_ready(&b).await;
+
+        // The help speaks of fingers, not of a wheel, keys or pointing.
+        let words = help(&b).await;
+        assert!(words.contains("two fingers"), "{words}");
+        for absent in ["wheel", "arrow", "Point at"] {
+            assert!(!words.contains(absent), "{absent:?} in {words}");
+        }
+        let scheme = if dark { "dark" } else { "light" };
+        shot(&b, &format!("phone-{scheme}-map.png")).await;
+
+        // One finger down over the map scrolls the page up; two spreading apart zoom
+        // the map in.
+        scrolls_the_page_not_the_map(
+            &b,
+            |(x, y)| finger("finger", (x, y - 100.0), (0.0, 200.0)).into(),
+            "a one-finger swipe over the map",
+        )
+        .await;
+        let pinch = |(x, y): (f64, f64)| {
+            vec![
+                finger("left", (x - 30.0, y), (-80.0, 0.0)),
+                finger("right", (x + 30.0, y), (80.0, 0.0)),
+            ]
+            .into()
+        };
+        zooms_the_map_not_the_page(&b, pinch, 1.5, "a pinch").await;
+
+        shot(&b, &format!("phone-{scheme}-map-pinched.png")).await;
+        b.close().await;
+    }
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn on_a_desktop_the_wheel_scrolls_the_page_over_the_map_and_ctrl_with_it_zooms() {
+    let (_site, b) = desktop_with_map().await;
+    let words = help(&b).await;
+    assert!(words.contains("Ctrl and the wheel"), "{words}");
+    assert!(!words.contains("finger"), "{words}");
+    shot(&b, "desktop-map.png").await;
+
+    // The plain wheel over the map scrolls the page; with Ctrl held, it zooms the map.
+    let scroll = |(x, y): (f64, f64)| WheelAction::Scroll {
+        duration: None,
+        x: x as i64,
+        y: y as i64,
+        delta_x: 0,
+        delta_y: -200,
+    };
+    scrolls_the_page_not_the_map(
+        &b,
+        |at| WheelActions::new("wheel".into()).then(scroll(at)).into(),
+        "the wheel over the map",
+    )
+    .await;
+    // Ctrl goes down in the first tick, the wheel turns in the second.
+    let ctrl_wheel = |at| {
+        let ctrl = KeyActions::new("keys".into())
+            .then(KeyAction::Down {
+                value: Key::Control.into(),
+            })
+            .pause(Duration::from_millis(10))
+            .then(KeyAction::Up {
+                value: Key::Control.into(),
+            });
+        let wheel = WheelActions::new("wheel".into())
+            .pause(Duration::from_millis(0))
+            .then(scroll(at));
+        Actions::from(ctrl).and(wheel)
+    };
+    zooms_the_map_not_the_page(&b, ctrl_wheel, 1.2, "Ctrl and the wheel").await;
+
+    shot(&b, "desktop-map-zoomed.png").await;
+    b.close().await;
+}
+
+/// The point the map's words say is in focus: its number.
+async fn focused(b: &Browser) -> u32 {
+    let text = b
+        .until_text("[data-testid=map-hover]", "Training digit #")
+        .await;
+    let number = text.split('#').nth(1).unwrap();
+    number
+        .split(|c: char| !c.is_ascii_digit())
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap_or_else(|e| panic!("{text}: {e}"))
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn the_maps_points_are_reached_and_chosen_from_the_keyboard() {
+    let (_site, b) = desktop_with_map().await;
+    let map = b
+        .client
+        .find(Locator::Css("[data-testid=map]"))
+        .await
+        .unwrap();
+    let (zoom, centre) = map_view(&b).await;
+
+    // The first arrow rings a point and names it; the next steps to another.
+    map.send_keys(&char::from(Key::Right).to_string())
+        .await
+        .unwrap();
+    let first = focused(&b).await;
+    let said = b.attribute("[data-testid=map-hover]", "aria-live").await;
+    assert_eq!(said, "polite");
+    map.send_keys(&char::from(Key::Right).to_string())
+        .await
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut second = focused(&b).await;
+    while second == first {
+        assert!(
+            Instant::now() < deadline,
+            "the second arrow stayed on #{first}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        second = focused(&b).await;
+    }
+    shot(&b, "desktop-map-focus.png").await;
+    // Stepping leaves the view where it is (the focus is inside it).
+    assert_eq!(map_view(&b).await.0, zoom);
+    assert_eq!(map_view(&b).await.1, centre);
+
+    // Enter searches with the point in focus, as a click on it does.
+    map.send_keys(&char::from(Key::Enter).to_string())
+        .await
+        .unwrap();
+    let results = b
+        .until_text(
+            ".results",
+            &format!("Searched with training digit #{second} (a "),
+        )
+        .await;
+    assert!(results.contains("nearest"), "{results}");
+
+    // Shift and the arrows still move the map.
+    let active = b
+        .js("return document.activeElement.dataset.testid", vec![])
+        .await;
+    assert_eq!(active, json!("map"), "the map keeps the focus");
+    let shift_right = format!("{}{}", char::from(Key::Shift), char::from(Key::Right));
+    map.send_keys(&shift_right).await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while map_view(&b).await.1.0 <= centre.0 {
+        assert!(
+            Instant::now() < deadline,
+            "Shift and the arrow did not move the map"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    b.close().await;
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_small_own_sets_points_are_large_enough_to_see() {
+    let site = serve();
+    let dir = tempfile::tempdir().unwrap();
+    let b = browser().await;
+    b.open_ready(&format!("{}/ok/", site.base)).await;
+    own_shapes_searched(&b, dir.path(), 20, "20").await;
+    b.click("[data-testid=map-lay-out]").await;
+    b.until_text("[data-testid=map-layout-status]", "Laid out in this page")
+        .await;
+    until_map_ready(&b).await;
+    b.until_text("[data-testid=map-where]", "lands among").await;
+    two_frames(&b).await;
+    // For each of the three labels' colours, the points drawn as solid blocks at least
+    // 5 CSS pixels square (the numerals' strokes are thinner): a 1-pixel dot is none.
+    let blocks = b
+        .js(
+            r#"const c = document.querySelector('[data-testid=map]');
+            const s = Math.round(5 * Math.min(2, Math.max(1, devicePixelRatio)));
+            const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+            const pal = [[0xE6, 0x9F, 0x00], [0x56, 0xB4, 0xE9], [0x00, 0x9E, 0x73]];
+            const is = (x, y, p) => { const i = (y * c.width + x) * 4; return d[i] === p[0] && d[i + 1] === p[1] && d[i + 2] === p[2]; };
+            return pal.map(p => {
+              let n = 0;
+              for (let y = 0; y + s <= c.height; y += 1)
+                for (let x = 0; x + s <= c.width; x += 1) {
+                  if (!is(x, y, p)) continue;
+                  let all = true;
+                  for (let yy = y; all && yy < y + s; yy++)
+                    for (let xx = x; all && xx < x + s; xx++) all = is(xx, yy, p);
+                  if (all) { n++; x += s; }
+                }
+              return n;
+            });"#,
+            vec![],
+        )
+        .await;
+    let blocks: Vec<u64> = serde_json::from_value(blocks).unwrap();
+    assert!(
+        blocks.iter().all(|&n| n >= 1),
+        "solid points of each label: {blocks:?}"
+    );
+    shot(&b, "desktop-own-20.png").await;
+    b.close().await;
+}
