@@ -441,6 +441,7 @@ impl Remote {
                         cols: cols as u16,
                         pixels: f.image,
                     },
+                    name: None,
                 })
                 .collect(),
             verdict,
