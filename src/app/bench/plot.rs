@@ -144,9 +144,11 @@ fn place_labels(points: &[(Point, String)], lines: &[Segment], area: Box2) -> Ve
     points
         .iter()
         .map(|&((x, y), ref text)| {
-            // Digits and separators run at most 0.62 of the font size wide.
+            // Digits and separators run at most 0.62 of the font size wide; the browser's
+            // box of a line of text reaches about an em above its baseline and a quarter
+            // below.
             let w = text.chars().count() as f64 * FONT * 0.62;
-            let (up, down) = (FONT * 0.8, FONT * 0.25);
+            let (up, down) = (FONT * 1.0, FONT * 0.3);
             let tries = [
                 (x + gap, y + up / 2.0, "start"),
                 (x - gap, y + up / 2.0, "end"),
