@@ -108,14 +108,20 @@ async fn the_benchmark_offers_no_more_queries_than_the_set_has_and_says_how_many
     b.close().await;
 }
 
+/// Opens the page and shows a first result, then waits until the whole of MNIST is here:
+/// the benchmark measures the whole set, not its parts.
+async fn whole_mnist(b: &Browser, base: &str) {
+    b.open_ready(&format!("{base}/ok/")).await;
+    b.draw_seven().await;
+    b.until_text("[data-testid=verdict]", "nearest").await;
+    b.until_whole().await;
+}
+
 #[tokio::test(flavor = "current_thread")]
 async fn a_running_benchmark_stops_on_stop_says_after_how_many_and_keeps_its_rows() {
     let site = serve();
     let b = browser().await;
-    b.open_ready(&format!("{}/ok/", site.base)).await;
-    b.draw_seven().await;
-    b.until_text("[data-testid=verdict]", "nearest").await;
-    b.until_whole().await;
+    whole_mnist(&b, &site.base).await;
     b.js(
         "const s = document.querySelector('.bench select'); s.value = '10000'; s.dispatchEvent(new Event('change'));",
         vec![],
@@ -185,10 +191,7 @@ return labels.map((l, i) => [texts[i].textContent, l.map(Math.round), dots.some(
 async fn the_benchmark_plot_has_axes_with_values_and_labels_that_cover_nothing() {
     let site = serve();
     let b = browser().await;
-    b.open_ready(&format!("{}/ok/", site.base)).await;
-    b.draw_seven().await;
-    b.until_text("[data-testid=verdict]", "nearest").await;
-    b.until_whole().await;
+    whole_mnist(&b, &site.base).await;
     b.click(".bench button").await;
     b.text_within(
         "[data-testid=bench-status]",
