@@ -11,7 +11,7 @@ use super::super::status::thousands;
 /// The plot's size in its own units, its margins, its text and its points.
 const W: f64 = 400.0;
 const H: f64 = 260.0;
-const LEFT: f64 = 54.0;
+const LEFT: f64 = 66.0;
 const RIGHT: f64 = 12.0;
 const TOP: f64 = 26.0;
 const BOTTOM: f64 = 42.0;
