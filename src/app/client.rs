@@ -8,9 +8,10 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use web_sys::{ErrorEvent, File, MessageEvent, Worker};
 
+use super::bench::{self, Bench};
 use super::protocol::{
     self, Answer, FromWorker, Image, Images, LayoutProgress, MapFile, Problem, Progress, Query,
-    Request, Row, SetInfo, Setting, Task, ToWorker, Why,
+    Request, SetInfo, Setting, Task, ToWorker, Why,
 };
 
 /// The worker's loader, written by Trunk beside the page (worker files keep their names).
@@ -25,16 +26,6 @@ const HANDOVER_BATCH: usize = 50;
 /// Workers started again after one stopped, at most: a fault that stops every worker
 /// (not a user's file) must end in the error panel, not in a loop.
 const RESTARTS: u32 = 3;
-
-/// The benchmark as the page shows it.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Bench {
-    pub running: bool,
-    pub rows: Vec<Row>,
-    /// What it is doing now, or how it ended.
-    pub status: String,
-    pub problem: Option<Problem>,
-}
 
 /// An own set's map as the page knows it: laid out only when the user asks.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -297,7 +288,10 @@ impl Client {
         match message {
             FromWorker::Started => {
                 self.started.set_value(true);
-                let waiting = self.outbox.try_update_value(std::mem::take).unwrap_or_default();
+                let waiting = self
+                    .outbox
+                    .try_update_value(std::mem::take)
+                    .unwrap_or_default();
                 self.worker.with_value(|w| {
                     if let Some(w) = w {
                         for m in waiting {
@@ -356,20 +350,16 @@ impl Client {
                 }
             }
             FromWorker::Why(w) => self.why.set(Some(w)),
-            FromWorker::BenchStatus { setting, done, of } => self.bench.update(|b| {
-                b.status = match setting {
-                    Setting::Exact => format!("exact answers: {done} of {of} queries"),
-                    s => format!("{}: {done} of {of} queries", s.name()),
-                }
-            }),
+            FromWorker::BenchStatus { setting, done, of } => {
+                self.bench.update(|b| b.progress(setting, done, of))
+            }
             FromWorker::BenchRow(r) => self.bench.update(|b| b.rows.push(r)),
-            FromWorker::BenchDone { queries, memory_mb } => self.bench.update(|b| {
-                b.running = false;
-                b.status = format!(
-                    "done: {} queries per setting, k = 10, one thread in a worker; its WebAssembly memory {memory_mb:.0} MB",
-                    super::status::thousands(u64::from(queries))
-                );
-            }),
+            FromWorker::BenchDone { queries, memory_mb } => self
+                .bench
+                .update(|b| b.end(bench::State::Done { queries, memory_mb })),
+            FromWorker::BenchStopped { setting, done, of } => self
+                .bench
+                .update(|b| b.end(bench::State::Stopped { setting, done, of })),
             FromWorker::Saved { name, bytes } => download(&name, &bytes),
             FromWorker::Failed { during, problem } => self.fail(during, problem),
             FromWorker::Map(m) => self.map.set(Some(Ok(m))),
@@ -507,12 +497,14 @@ impl Client {
     }
 
     pub fn run_bench(self, queries: u32) {
-        self.bench.set(Bench {
-            running: true,
-            status: "starting…".into(),
-            ..Bench::default()
-        });
+        self.bench.set(Bench::started());
         self.post(&ToWorker::Bench { queries }, &[]);
+    }
+
+    /// Stops the benchmark under way; the rows it measured stay.
+    pub fn stop_bench(self) {
+        self.bench.update(Bench::stopping);
+        self.post(&ToWorker::StopBench, &[]);
     }
 
     /// Hands files to the worker (it reads them itself: the page never holds their bytes).

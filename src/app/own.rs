@@ -173,6 +173,7 @@ pub fn OwnSet(client: Client) -> impl IntoView {
                     <p class="small">{move || current().map(|s| format!("Still searching {}.", s.name))}</p>
                 </div>
             })}
+            <NearestFiles client=client />
             {move || current().filter(|s| s.own && s.inverted).map(|s| view! {
                 <p class="small" data-testid="own-inverted">{format!(
                     "{}: dark ink on a light ground, so its pictures were inverted to light ink on black, as MNIST and every query are.",
@@ -191,5 +192,28 @@ pub fn OwnSet(client: Client) -> impl IntoView {
                 </Show>
             </div>
         </section>
+    }
+}
+
+/// The files of the nearest images of the user's own set, in rank order: where to find
+/// them on disk (an IDX set's by file and number).
+#[component]
+fn NearestFiles(client: Client) -> impl IntoView {
+    let names = move || {
+        let own = client.set.with(|s| s.as_ref().is_some_and(|s| s.own));
+        client.answer.with(|a| match a {
+            Some(a) if own => a.hits.iter().filter_map(|h| h.name.clone()).collect(),
+            _ => Vec::new(),
+        })
+    };
+    view! {
+        <Show when=move || !names().is_empty()>
+            <details class="own-nearest" data-testid="own-nearest">
+                <summary>{move || format!("The {} nearest, as your files", names().len())}</summary>
+                <ol class="small">
+                    {move || names().into_iter().map(|n| view! { <li>{n}</li> }).collect_view()}
+                </ol>
+            </details>
+        </Show>
     }
 }

@@ -148,6 +148,9 @@ pub enum ToWorker {
     LayOut,
     /// Stop the layout under way (answered with [`FromWorker::LayoutCancelled`]).
     CancelLayout,
+    /// Stop the benchmark under way at its next pause between queries: answered with
+    /// [`FromWorker::BenchStopped`] (or [`FromWorker::BenchDone`] when it ended first).
+    StopBench,
 }
 
 /// What loading or building is doing now.
@@ -281,7 +284,9 @@ pub struct Hit {
     /// the index's space.
     pub distance: u32,
     pub image: Image,
-    /// Its file's name, for an own set's image made from one.
+    /// Where the image came from in the user's own files: a folder set's picture by its
+    /// path inside the folder ("circle/c07.png"), an IDX set's file and the image's
+    /// number in it, counted from 0 ("shapes-images.idx #41"); None for MNIST.
     pub name: Option<String>,
 }
 
@@ -413,6 +418,14 @@ pub enum FromWorker {
     /// The host ignores byte ranges: the set is downloaded whole before its first answer
     /// (how far, in [`FromWorker::Local`]), then searched here.
     NoRanges,
+    /// The benchmark stopped as asked, while measuring `setting` (`Setting::Exact`: while
+    /// finding the exact answers), after `done` of its `of` queries; the rows sent
+    /// before stand.
+    BenchStopped {
+        setting: Setting,
+        done: u32,
+        of: u32,
+    },
 }
 
 /// Where an own set's layout is: its three stages in order.

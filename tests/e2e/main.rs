@@ -13,6 +13,8 @@ mod trust;
 
 mod offline;
 
+mod panels;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
@@ -1006,12 +1008,13 @@ async fn a_dropped_folder_is_indexed_with_skips_counted_and_its_saved_index_is_u
         ),
         "{ready}"
     );
-    // Too small to hold images out: the benchmark says so instead of measuring itself.
-    b.click(".bench button").await;
+    // Too small to hold images out: the benchmark says so and offers nothing to run.
     let status = b
         .until_text("[data-testid=bench-status]", "too small to measure")
         .await;
     assert!(status.contains("120"), "{status}");
+    let run = b.attribute("[data-testid=bench-run]", "disabled").await;
+    assert_eq!(run, "true", "{status}");
     // Save its index (kept as a blob the page can fetch), then drop the folder again
     // with the index inside: it is read, not built.
     b.js(

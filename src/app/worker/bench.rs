@@ -1,8 +1,10 @@
 //! The benchmark, in the worker: the set's query images searched with each setting,
 //! scored against exact k-th distances in the index's space (shipped for MNIST, computed
 //! here for an own set); recall@10, queries per second, p50/p99 latency and 1-NN
-//! accuracy. Work runs in slices with pauses, so searches asked meanwhile are answered.
+//! accuracy. Work runs in slices with pauses, so searches asked meanwhile are answered
+//! and a Stop is heard.
 
+use std::cell::Cell;
 use std::rc::Rc;
 
 use crate::truth::KthDistances;
@@ -11,7 +13,7 @@ use crate::{Dataset, Effort, Ranking, Scratch, metrics};
 use super::super::fetch::{now, pause};
 use super::super::protocol::{DataKind, FromWorker, Problem, Row, Setting};
 use super::load::{self, TRUTH};
-use super::{Set, memory_mb, post, settings_for, test_digits};
+use super::{Set, current, memory_mb, post, settings_for, test_digits};
 
 /// Neighbours scored (recall@10).
 pub const K: usize = 10;
@@ -26,8 +28,72 @@ fn engine(e: crate::Error) -> Problem {
     Problem::from_engine(&e)
 }
 
+thread_local! {
+    /// Benchmark runs, counted: a Stop makes the run under way end at its next pause.
+    static RUN: Cell<u32> = const { Cell::new(0) };
+}
+
+/// Stops the benchmark under way, if any, at its next pause.
+pub fn stop() {
+    RUN.set(RUN.get() + 1);
+}
+
+/// Why a run ended before its last row.
+enum Halt {
+    /// Stopped as asked, while measuring `setting`, after `done` of its `of` queries.
+    Stopped {
+        setting: Setting,
+        done: u32,
+        of: u32,
+    },
+    /// Another set is searched now: the page has forgotten this run.
+    Gone,
+    Failed(Problem),
+}
+
+impl From<Problem> for Halt {
+    fn from(p: Problem) -> Halt {
+        Halt::Failed(p)
+    }
+}
+
+/// One run, asked at a pause whether it is still wanted.
+struct Run<'a> {
+    id: u32,
+    set: &'a Set,
+}
+
+impl Run<'_> {
+    fn start(set: &Set) -> Run<'_> {
+        stop();
+        Run { id: RUN.get(), set }
+    }
+
+    /// Lets the event loop run (a Stop or a search may be waiting), then says whether to
+    /// go on measuring `setting`, `done` of `of` queries in.
+    async fn pause(&self, setting: Setting, done: usize, of: usize) -> Result<(), Halt> {
+        pause().await;
+        self.wanted(setting, done, of)
+    }
+
+    fn wanted(&self, setting: Setting, done: usize, of: usize) -> Result<(), Halt> {
+        if !current().is_some_and(|c| std::ptr::eq(Rc::as_ptr(&c), self.set)) {
+            return Err(Halt::Gone);
+        }
+        if RUN.get() != self.id {
+            return Err(Halt::Stopped {
+                setting,
+                done: done as u32,
+                of: of as u32,
+            });
+        }
+        Ok(())
+    }
+}
+
 /// The query images and their exact k-th distances in the index's space.
-async fn truth(set: &Set) -> Result<Rc<(Dataset, KthDistances)>, Problem> {
+async fn truth(run: &Run<'_>) -> Result<Rc<(Dataset, KthDistances)>, Halt> {
+    let set = run.set;
     if let Some(t) = set.truth.borrow().clone() {
         return Ok(t);
     }
@@ -66,7 +132,7 @@ async fn truth(set: &Set) -> Result<Rc<(Dataset, KthDistances)>, Problem> {
                         done: i as u32 + 1,
                         of: queries.len() as u32,
                     });
-                    pause().await;
+                    run.pause(Setting::Exact, i + 1, queries.len()).await?;
                     slice = now();
                 }
             }
@@ -80,8 +146,27 @@ async fn truth(set: &Set) -> Result<Rc<(Dataset, KthDistances)>, Problem> {
     Ok(t)
 }
 
-/// Runs every setting over the first `queries` query images and posts a row for each.
+/// Runs every setting over the first `queries` query images and posts a row for each;
+/// a Stop ends it at its next pause, saying where, and the rows posted stand.
 pub async fn run(set: &Set, queries: usize) -> Result<(), Problem> {
+    measurable(set)?;
+    let run = Run::start(set);
+    match rows(&run, queries).await {
+        Ok(n) => post(&FromWorker::BenchDone {
+            queries: n as u32,
+            memory_mb: memory_mb(),
+        }),
+        Err(Halt::Stopped { setting, done, of }) => {
+            post(&FromWorker::BenchStopped { setting, done, of })
+        }
+        Err(Halt::Gone) => {}
+        Err(Halt::Failed(p)) => return Err(p),
+    }
+    Ok(())
+}
+
+/// Whether the benchmark can measure this set at all.
+fn measurable(set: &Set) -> Result<(), Problem> {
     if set.info.own && set.own_queries.is_none() {
         return Err(Problem::Unsupported {
             what: format!(
@@ -100,20 +185,30 @@ pub async fn run(set: &Set, queries: usize) -> Result<(), Problem> {
             ),
         });
     }
-    let truth = truth(set).await?;
+    Ok(())
+}
+
+/// Posts a row for every setting, then for what the page answers with; the number of
+/// queries each was measured over.
+async fn rows(run: &Run<'_>, queries: usize) -> Result<usize, Halt> {
+    let truth = truth(run).await?;
     let (data, kth) = (&truth.0, &truth.1);
     let n = queries.min(data.len());
     if n == 0 {
-        return Err(Problem::Unsupported {
+        return Err(Halt::Failed(Problem::Unsupported {
             what: "this set has no query images to measure with".into(),
-        });
+        }));
     }
-    let index = &set.index;
+    let index = &run.set.index;
     let mut scratch = Scratch::new();
     let default = Effort::default_for(index);
     let mut default_recall = None;
+    let mut measure = async |setting: Setting, ranking| {
+        run.wanted(setting, 0, n)?;
+        measure(run, data, kth, n, setting, ranking, &mut scratch).await
+    };
     for setting in settings_for(index) {
-        let row = measure(set, data, kth, n, setting, Ranking::Space, &mut scratch).await?;
+        let row = measure(setting, Ranking::Space).await?;
         if Effort::from(setting) == default {
             default_recall = Some(row.recall);
         }
@@ -122,36 +217,25 @@ pub async fn run(set: &Set, queries: usize) -> Result<(), Problem> {
     // What the page answers with: the default search, its nearest re-ranked. Recall@10 in
     // the index's space is the candidate search's (the row above): re-ranking reorders
     // by another measure.
-    let mut row = measure(
-        set,
-        data,
-        kth,
-        n,
-        default.into(),
-        Ranking::DEFAULT,
-        &mut scratch,
-    )
-    .await?;
+    let mut row = measure(default.into(), Ranking::DEFAULT).await?;
     row.recall = default_recall.unwrap_or(row.recall);
     row.reranked = true;
     post(&FromWorker::BenchRow(row));
-    post(&FromWorker::BenchDone {
-        queries: n as u32,
-        memory_mb: memory_mb(),
-    });
-    Ok(())
+    Ok(n)
 }
 
 /// One row: the first `n` query images searched with `setting`, ordered by `ranking`.
+/// A Stop while they are timed again ends the row with the time measured so far.
 async fn measure(
-    set: &Set,
+    run: &Run<'_>,
     data: &Dataset,
     kth: &KthDistances,
     n: usize,
     setting: Setting,
     ranking: Ranking,
     scratch: &mut Scratch,
-) -> Result<Row, Problem> {
+) -> Result<Row, Halt> {
+    let set = run.set;
     let index = &set.index;
     let effort = Effort::from(setting);
     let mut latencies = Vec::with_capacity(n);
@@ -179,7 +263,7 @@ async fn measure(
                 done: i as u32 + 1,
                 of: n as u32,
             });
-            pause().await;
+            run.pause(setting, i + 1, n).await?;
             slice = now();
         }
     }
@@ -199,6 +283,11 @@ async fn measure(
             busy += now() - slice;
             pause().await;
             slice = now();
+            match run.wanted(setting, n, n) {
+                Err(Halt::Gone) => return Err(Halt::Gone),
+                Err(_) => break,
+                Ok(()) => {}
+            }
         }
     }
     busy += now() - slice;

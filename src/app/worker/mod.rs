@@ -10,6 +10,8 @@ mod own;
 mod picture;
 mod store;
 
+pub(crate) use own::{HOLD_EVERY, MIN_TO_HOLD_OUT};
+
 use std::cell::RefCell;
 use std::rc::Rc;
 
@@ -38,6 +40,8 @@ pub(crate) struct Set {
     own_queries: Option<Dataset>,
     /// The benchmark's exact k-th distances, once known.
     truth: RefCell<Option<Rc<(Dataset, KthDistances)>>>,
+    /// Own sets: each image named by the user's file (None: MNIST).
+    names: Option<own::Names>,
 }
 
 impl Set {
@@ -63,6 +67,7 @@ impl Set {
             info,
             own_queries,
             truth: RefCell::new(None),
+            names: None,
         }
     }
 
@@ -389,6 +394,7 @@ fn handle(message: ToWorker, files: Vec<JsValue>) {
             }
         }
         ToWorker::LayOut => lay_out(),
+        ToWorker::StopBench => bench::stop(),
         ToWorker::CancelLayout => {
             // The layout stops at the end of its slice, which has already ended: this
             // handler runs between slices.
@@ -568,7 +574,7 @@ fn search(set: &Set, req: &Request, scratch: &mut Scratch) -> Result<Answer, Pro
                 cols: set.info.cols,
                 pixels: data.image(n.id as usize).to_vec(),
             },
-            name: None,
+            name: set.names.as_ref().map(|names| names.indexed(n.id as usize)),
         })
         .collect();
     Ok(Answer {
@@ -687,11 +693,14 @@ async fn pick(which: Option<u32>) -> Result<Query, Problem> {
         None => set.index.originals(),
     };
     let (i, image, label) = pick_from(data, which, &set.info.query_noun)?;
-    let what = if set.info.labelled {
+    let mut what = if set.info.labelled {
         format!(" ({})", set.class_name(label))
     } else {
         String::new()
     };
+    if let Some(names) = &set.names {
+        what += &format!(" · {}", names.query(i));
+    }
     Ok(Query {
         image: Image {
             rows: data.rows() as u16,

@@ -91,10 +91,11 @@ fn own_declared(head: &[u8]) -> Declared {
 }
 
 /// How a dataset is split for the benchmark: the images indexed, and the held-out
-/// queries (None for a set too small to hold any out).
+/// queries (None for a set too small to hold any out), every `step`-th image.
 pub struct Split {
     pub indexed: Dataset,
     pub queries: Option<Dataset>,
+    pub step: Option<usize>,
 }
 
 /// Holds every `step`-th image out of `pixels`/`labels` (in place: the set is never
@@ -112,6 +113,7 @@ fn split(
         return Ok(Split {
             indexed,
             queries: None,
+            step: None,
         });
     }
     let dim = rows * cols;
@@ -134,7 +136,49 @@ fn split(
     Ok(Split {
         indexed: Dataset::new(rows, cols, pixels, labels).map_err(engine)?,
         queries: Some(Dataset::new(rows, cols, held_pixels, held_labels).map_err(engine)?),
+        step: Some(step),
     })
+}
+
+/// Where an own set's images came from in the user's files, in the order given.
+enum Origin {
+    /// Images of one IDX file: named by its file name and their number in it.
+    Idx(String),
+    /// Pictures of a folder: their paths inside it.
+    Files(Vec<String>),
+}
+
+/// Names each image of an own set by the user's own file, for the page to show beside
+/// a hit or a query: the split moved them from the order they were given in.
+pub struct Names {
+    origin: Origin,
+    /// The split's step (None: indexed whole).
+    step: Option<usize>,
+}
+
+impl Names {
+    /// Indexed image `id` (a hit's id).
+    pub fn indexed(&self, id: usize) -> String {
+        // Of each `step` images given, the first `step - 1` were indexed.
+        let given = self.step.map_or(id, |s| id / (s - 1) * s + id % (s - 1));
+        self.given(given)
+    }
+
+    /// Query image `i`: held out when the set holds any out, else an indexed one.
+    pub fn query(&self, i: usize) -> String {
+        match self.step {
+            Some(s) => self.given(i * s + s - 1),
+            None => self.given(i),
+        }
+    }
+
+    /// The image given `i`-th.
+    fn given(&self, i: usize) -> String {
+        match &self.origin {
+            Origin::Idx(file) => format!("{file} #{i}"),
+            Origin::Files(paths) => paths.get(i).cloned().unwrap_or_default(),
+        }
+    }
 }
 
 /// Lets the event loop run, then says whether this build is still wanted (the user may
@@ -157,30 +201,16 @@ pub async fn build(
     wanted: &dyn Fn() -> bool,
 ) -> Result<Set, Problem> {
     let t0 = now();
-    let (name, pixels, labels, shape, labelled, classes, saved, skipped) = match given {
-        Given::Files(names) => {
-            let f = from_files(&names, &files, wanted).await?;
-            (
-                f.name,
-                f.pixels,
-                f.labels,
-                f.shape,
-                f.labelled,
-                Vec::new(),
-                f.saved,
-                Vec::new(),
-            )
-        }
-        Given::Folder(paths) => {
-            let f = from_folder(&paths, &files, wanted).await?;
-            let labelled = !f.classes.is_empty();
-            (
-                f.name, f.pixels, f.labels, f.shape, labelled, f.classes, f.saved, f.skipped,
-            )
-        }
+    let read = match given {
+        Given::Files(names) => from_files(&names, &files, wanted).await?,
+        Given::Folder(paths) => from_folder(&paths, &files, wanted).await?,
     };
-    let (rows, cols) = shape;
-    let Split { indexed, queries } = split(rows, cols, pixels, labels)?;
+    let (rows, cols) = read.shape;
+    let Split {
+        indexed,
+        queries,
+        step,
+    } = split(rows, cols, read.pixels, read.labels)?;
     // Polarity per set: pictures of dark ink on paper are inverted once, here (before a
     // saved index is checked against them), so that ink is high as in MNIST and in every
     // query the page makes.
@@ -191,39 +221,17 @@ pub async fn build(
         (indexed, queries)
     };
     let t1 = now();
-    let mut notes = skipped;
-    let index = match saved {
-        Some((file, bytes)) => {
-            notes.push(format!("The index was read from {file}, not built"));
-            progress("reading the saved index", &file, 0.0, None, true);
-            pause_while(wanted).await?;
-            format::from_bytes(&file, &bytes, indexed).map_err(engine)?
-        }
-        None => {
-            progress("indexing", &name, 0.0, Some(1.0), true);
-            pause_while(wanted).await?;
-            let mut last = 0.0;
-            Index::build(
-                indexed,
-                Space::Raw,
-                Params::default().trees(TREES),
-                None,
-                &mut |stage, done| {
-                    if now() - last > 50.0 {
-                        last = now();
-                        progress(stage, &name, done, Some(1.0), true);
-                    }
-                },
-            )
-            .map_err(engine)?
-        }
-    };
+    let mut notes = read.skipped;
+    if let Some((file, _)) = &read.saved {
+        notes.push(format!("The index was read from {file}, not built"));
+    }
+    let index = index(indexed, read.saved, &read.name, wanted).await?;
     let t2 = now();
     let info = SetInfo {
-        name,
+        name: read.name,
         own: true,
-        labelled,
-        classes,
+        labelled: read.labelled,
+        classes: read.classes,
         ready_at: t2,
         stages: vec![
             ("read and check".into(), t1 - t0),
@@ -234,7 +242,42 @@ pub async fn build(
         inverted,
         ..SetInfo::default()
     };
-    Ok(Set::new(index, info, queries))
+    let mut set = Set::new(index, info, queries);
+    set.names = Some(Names {
+        origin: read.origin,
+        step,
+    });
+    Ok(set)
+}
+
+/// The index of `indexed`: read from the saved index given with it, or built.
+async fn index(
+    indexed: Dataset,
+    saved: Saved,
+    name: &str,
+    wanted: &dyn Fn() -> bool,
+) -> Result<Index, Problem> {
+    if let Some((file, bytes)) = saved {
+        progress("reading the saved index", &file, 0.0, None, true);
+        pause_while(wanted).await?;
+        return format::from_bytes(&file, &bytes, indexed).map_err(engine);
+    }
+    progress("indexing", name, 0.0, Some(1.0), true);
+    pause_while(wanted).await?;
+    let mut last = 0.0;
+    Index::build(
+        indexed,
+        Space::Raw,
+        Params::default().trees(TREES),
+        None,
+        &mut |stage, done| {
+            if now() - last > 50.0 {
+                last = now();
+                progress(stage, name, done, Some(1.0), true);
+            }
+        },
+    )
+    .map_err(engine)
 }
 
 /// A saved index travelling with its images: its file name and bytes.
@@ -252,6 +295,8 @@ struct Read {
     saved: Saved,
     /// Files of a folder that were not used, and why.
     skipped: Vec<String>,
+    /// Where each image came from.
+    origin: Origin,
 }
 
 /// Reads one own-set file within [`MAX_FILE_BYTES`] and what its header declares.
@@ -265,6 +310,25 @@ async fn read(file: &Blob, name: &str) -> Result<Vec<u8>, Problem> {
         }
     })
     .await
+}
+
+/// Images of `rows` x `cols` pixels that an own set may hold.
+fn check_shape(file: &str, rows: usize, cols: usize) -> Result<(), Problem> {
+    if rows == 0 || cols == 0 {
+        return Err(idx_error(
+            file,
+            format!("images of {rows}x{cols} pixels are empty"),
+        ));
+    }
+    if rows > MAX_SIDE || cols > MAX_SIDE {
+        return Err(Problem::TooLarge {
+            file: file.into(),
+            rows: rows as u32,
+            cols: cols as u32,
+            max: MAX_SIDE as u32,
+        });
+    }
+    Ok(())
 }
 
 /// IDX images, optional IDX labels and an optional saved index, told apart by content.
@@ -287,20 +351,7 @@ async fn from_files(
         let array = idx::parse_owned(name, bytes).map_err(engine)?;
         match *array.dims.as_slice() {
             [count, rows, cols] => {
-                if rows == 0 || cols == 0 {
-                    return Err(idx_error(
-                        name,
-                        format!("images of {rows}x{cols} pixels are empty"),
-                    ));
-                }
-                if rows > MAX_SIDE || cols > MAX_SIDE {
-                    return Err(Problem::TooLarge {
-                        file: name.clone(),
-                        rows: rows as u32,
-                        cols: cols as u32,
-                        max: MAX_SIDE as u32,
-                    });
-                }
+                check_shape(name, rows, cols)?;
                 images = Some((name.clone(), rows, cols, array.data, count));
             }
             [_] => labels = Some((name.clone(), array.data)),
@@ -351,6 +402,7 @@ async fn from_files(
         classes: Vec::new(),
         saved,
         skipped: Vec::new(),
+        origin: Origin::Idx(name),
     })
 }
 
@@ -420,40 +472,116 @@ async fn from_folder(
             pictures.push((path, file));
         }
     }
-    // "root/class/file.png" has a class; "root/file.png" has none.
-    let class_of = |p: &str| {
-        let parts: Vec<&str> = p.split('/').collect();
-        (parts.len() >= 3).then(|| parts[parts.len() - 2].to_owned())
+    let classes = Classes::of(&pictures);
+    let drawn = draw_all(pictures, &classes, wanted).await?;
+    let Some((cols, rows)) = drawn.size else {
+        return Err(Problem::NoImages { what: root });
     };
-    let names: BTreeMap<String, u8> = pictures
-        .iter()
-        .filter_map(|(p, _)| class_of(p))
-        .collect::<BTreeSet<_>>()
-        .into_iter()
-        .take(256)
-        .enumerate()
-        .map(|(i, c)| (c, i as u8))
-        .collect();
-    let labelled = !names.is_empty()
-        && names.len() < 256
-        && pictures.iter().all(|(p, _)| class_of(p).is_some());
-    let mut size: Option<(usize, usize)> = None;
+    let classes = classes.names();
+    // "root/circle/c07.png" is "circle/c07.png" to its owner.
+    let inside = |p: String| match p.split_once('/') {
+        Some((_, rest)) => rest.to_owned(),
+        None => p,
+    };
+    Ok(Read {
+        name: set_name(&root),
+        pixels: drawn.pixels,
+        labels: drawn.labels,
+        shape: (rows, cols),
+        labelled: !classes.is_empty(),
+        classes,
+        saved,
+        skipped: skipped_note(&drawn.skips),
+        origin: Origin::Files(drawn.paths.into_iter().map(inside).collect()),
+    })
+}
+
+/// A folder's classes: its subfolders' names, numbered in order, when every picture is in
+/// one and there are fewer than 256.
+struct Classes {
+    numbers: BTreeMap<String, u8>,
+    labelled: bool,
+}
+
+impl Classes {
+    fn of(pictures: &[(&String, &JsValue)]) -> Classes {
+        let numbers: BTreeMap<String, u8> = pictures
+            .iter()
+            .filter_map(|(p, _)| class_of(p))
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .take(256)
+            .enumerate()
+            .map(|(i, c)| (c, i as u8))
+            .collect();
+        let labelled = !numbers.is_empty()
+            && numbers.len() < 256
+            && pictures.iter().all(|(p, _)| class_of(p).is_some());
+        Classes { numbers, labelled }
+    }
+
+    /// A picture's label (0 without classes).
+    fn label(&self, path: &str) -> u8 {
+        if !self.labelled {
+            return 0;
+        }
+        class_of(path)
+            .and_then(|c| self.numbers.get(&c).copied())
+            .unwrap_or(0)
+    }
+
+    /// The names by label; empty without classes.
+    fn names(self) -> Vec<String> {
+        if self.labelled {
+            self.numbers.into_keys().collect()
+        } else {
+            Vec::new()
+        }
+    }
+}
+
+/// A picture's class: "root/class/file.png" has one; "root/file.png" has none.
+fn class_of(path: &str) -> Option<String> {
+    let parts: Vec<&str> = path.split('/').collect();
+    (parts.len() >= 3).then(|| parts[parts.len() - 2].to_owned())
+}
+
+/// A folder's pictures drawn at one size: those decoded, in order, with their paths.
+struct Drawn {
+    /// Columns and rows (None: no picture was decoded).
+    size: Option<(usize, usize)>,
+    pixels: Vec<u8>,
+    labels: Vec<u8>,
+    paths: Vec<String>,
+    skips: Vec<(Skip, String)>,
+}
+
+/// Decodes and draws each picture at the first one's size; counts those skipped.
+async fn draw_all(
+    pictures: Vec<(&String, &JsValue)>,
+    classes: &Classes,
+    wanted: &dyn Fn() -> bool,
+) -> Result<Drawn, Problem> {
+    let mut out = Drawn {
+        size: None,
+        pixels: Vec::new(),
+        labels: Vec::new(),
+        paths: Vec::new(),
+        skips: Vec::new(),
+    };
     let mut canvas: Option<(OffscreenCanvas, OffscreenCanvasRenderingContext2d)> = None;
-    let (mut pixels, mut labels) = (Vec::new(), Vec::new());
-    let mut skips = Vec::new();
     let mut last = now();
     let total = pictures.len();
     for (i, (path, file)) in pictures.into_iter().enumerate() {
-        let file = blob(file, path)?;
-        let bitmap = match decode(&file).await {
+        let bitmap = match decode(&blob(file, path)?).await {
             Ok(b) => b,
             Err(why) => {
-                skips.push((why, path.clone()));
+                out.skips.push((why, path.clone()));
                 continue;
             }
         };
         let (w, h) = (bitmap.width() as usize, bitmap.height() as usize);
-        let (cols, rows) = *size.get_or_insert_with(|| {
+        let (cols, rows) = *out.size.get_or_insert_with(|| {
             let scale = (MAX_SIDE as f64 / w.max(h) as f64).min(1.0);
             let shape = (
                 ((w as f64 * scale).round() as usize).max(1),
@@ -461,7 +589,7 @@ async fn from_folder(
             );
             // One allocation for the whole set, not a doubling vector (memory matters
             // more than a little slack).
-            pixels.reserve_exact(total * shape.0 * shape.1);
+            out.pixels.reserve_exact(total * shape.0 * shape.1);
             shape
         });
         if canvas.is_none() {
@@ -478,38 +606,17 @@ async fn from_folder(
         let data = drawn.map_err(|e| Problem::Worker {
             detail: format!("{path}: could not be drawn ({})", js_error(&e)),
         })?;
-        pixels.extend_from_slice(&preprocess::luminance(&data.data()));
-        labels.push(if labelled {
-            class_of(path)
-                .and_then(|c| names.get(&c).copied())
-                .unwrap_or(0)
-        } else {
-            0
-        });
+        out.pixels
+            .extend_from_slice(&preprocess::luminance(&data.data()));
+        out.labels.push(classes.label(path));
+        out.paths.push(path.clone());
         if now() - last > 40.0 {
             progress("decoding", path, (i + 1) as f64, Some(total as f64), true);
             pause_while(wanted).await?;
             last = now();
         }
     }
-    let Some((cols, rows)) = size else {
-        return Err(Problem::NoImages { what: root });
-    };
-    let classes = if labelled {
-        names.into_keys().collect()
-    } else {
-        Vec::new()
-    };
-    Ok(Read {
-        name: set_name(&root),
-        pixels,
-        labels,
-        shape: (rows, cols),
-        labelled: !classes.is_empty(),
-        classes,
-        saved,
-        skipped: skipped_note(&skips),
-    })
+    Ok(out)
 }
 
 /// The browser's own decoder, off the page; why not, for a file that is no picture, is
