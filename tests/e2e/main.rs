@@ -6,14 +6,13 @@
 
 #[path = "../common/mod.rs"]
 mod common;
-mod map;
 #[path = "../site/mod.rs"]
 mod site;
-mod trust;
 
+mod map;
 mod offline;
-
 mod panels;
+mod trust;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
