@@ -138,12 +138,16 @@ pub fn DrawPad(
         }
     });
     let keys = window_event_listener(leptos::ev::keydown, move |ev| {
-        let in_field = ev
+        // The pad's keys work from the pad, its buttons or the page itself; a key meant
+        // for another part (a field, the map, Esc closing a "why") is not the pad's.
+        let elsewhere = ev
             .target()
             .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
-            .is_some_and(|el| matches!(el.tag_name().as_str(), "INPUT" | "SELECT" | "TEXTAREA"));
-        // A key another part of the page took (Esc closing a "why") is not the pad's.
-        if in_field || ev.default_prevented() {
+            .is_some_and(|el| {
+                let page = matches!(el.tag_name().as_str(), "BODY" | "HTML");
+                !page && el.closest(".pad").ok().flatten().is_none()
+            });
+        if elsewhere || ev.default_prevented() {
             return;
         }
         if (ev.ctrl_key() || ev.meta_key()) && ev.key().eq_ignore_ascii_case("z") {

@@ -152,14 +152,24 @@ pub fn App() -> impl IntoView {
         }
     });
     // The page comes in four tasks, each under 50 ms of the main thread: the pad first,
-    // then upload and pick, then the answer card and the map, then the panels below the
-    // fold (WebAssembly compiles each function on its first call, so the first build of
-    // a part costs several times what it costs later).
+    // then upload and pick, then the answer card and the map, then, once the set is
+    // ready, the panels below the fold (WebAssembly compiles each function on its first
+    // call, so the first build of a part costs several times what it costs later; built
+    // in the task that handles the ready message, they made it a long one).
     let stage = RwSignal::new(Stage::Ask);
     leptos::task::spawn_local(async move {
-        for next in [Stage::Tools, Stage::Answer, Stage::Below] {
+        for next in [Stage::Tools, Stage::Answer] {
             fetch::pause().await;
             stage.set(next);
+        }
+    });
+    Effect::new(move |_| {
+        let settled = client.set.with(Option::is_some) || client.failure.with(Option::is_some);
+        if settled && stage.get() == Stage::Answer {
+            leptos::task::spawn_local(async move {
+                fetch::pause().await;
+                stage.set(Stage::Below);
+            });
         }
     });
     let answer_card: NodeRef<leptos::html::Section> = NodeRef::new();
