@@ -213,8 +213,9 @@ impl View {
             self.query(ctx, mark);
         }
         if let Some((sx, sy)) = self.focus.and_then(|id| self.screen_of(id)) {
-            // White in a dark ring: seen on the ground, on light points and on pictures.
-            let r = (ring + 3.0 * dpr).max(7.0 * dpr);
+            // White in a dark ring, seen on the ground, on light points and on pictures,
+            // and wider than the query's disc, which its nearest often sits beside.
+            let r = (ring + 3.0 * dpr).max(11.0 * dpr);
             for (width, colour) in [(5.0, "#000000"), (2.5, "#ffffff")] {
                 ctx.begin_path();
                 let _ = ctx.arc(f64::from(sx), f64::from(sy), r, 0.0, std::f64::consts::TAU);
