@@ -280,11 +280,11 @@ pub async fn range(url: &str, start: u64, end: u64) -> Result<Ranged, Problem> {
 pub enum Several {
     /// Each range's bytes, in the order asked.
     Parts(Vec<Vec<u8>>),
-    /// The host answers one range a request (it sent less than asked, or more than the
-    /// ranges and their framing): the caller asks one by one.
+    /// The host does not answer several ranges at once (it began sending the whole
+    /// file, which is cancelled, or sent less than asked, or more than the ranges and
+    /// their framing): the caller asks one by one, and the first single range tells
+    /// whether the host takes ranges at all (S3 and Varnish take one, not several).
     OneByOne,
-    /// The host ignored `Range` and is sending the whole file, as [`Ranged::Whole`].
-    Whole(gloo_net::http::Response),
 }
 
 /// Several ranges of `url` (`start..end`) by one request, each range's bytes in the order
@@ -311,8 +311,7 @@ pub async fn ranges(url: &str, wanted: &[(u64, u64)]) -> Result<Several, Problem
     let declared = header("content-length").and_then(|v| v.parse::<u64>().ok());
     match response.status() {
         206 if declared.is_none_or(|d| d <= most) => {}
-        200 => return Ok(Several::Whole(response)),
-        206 => {
+        200 | 206 => {
             cancel(&response);
             return Ok(Several::OneByOne);
         }

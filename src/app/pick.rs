@@ -52,7 +52,11 @@ pub fn Pick(
         }
     });
     let by_number = move || {
-        let n = client.set.with_untracked(|s| s.as_ref().map_or(0, |s| s.queries));
+        // A set too small to hold queries out is picked from whole.
+        let n = client.set.with_untracked(|s| {
+            s.as_ref()
+                .map_or(0, |s| if s.queries > 0 { s.queries } else { s.items })
+        });
         match parse_number(&number.get_untracked(), n, &noun()) {
             Ok(i) => client.pick(Some(i)),
             Err(m) => on_error.run(m),

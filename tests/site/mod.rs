@@ -158,6 +158,28 @@ impl Browser {
         }
     }
 
+    /// All the text of the first element matching `css`, shown or not (a closed
+    /// `<details>` too), waiting for it to contain `needle`.
+    pub async fn until_content(&self, css: &str, needle: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let got = self
+                .js(
+                    "const e = document.querySelector(arguments[0]); return e ? e.textContent : ''",
+                    vec![json!(css)],
+                )
+                .await
+                .as_str()
+                .unwrap_or_default()
+                .to_owned();
+            if got.contains(needle) {
+                return got;
+            }
+            assert!(Instant::now() < deadline, "{css} never held {needle:?}; last: {got:?}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
     /// Pixels of the drawing pad that carry ink (dark on its light ground).
     pub async fn pad_ink(&self) -> u64 {
         self.js(

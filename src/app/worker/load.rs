@@ -294,10 +294,6 @@ impl Source {
                 self.several.set(Some(true));
                 Ok(parts)
             }
-            Several::Whole(answer) => {
-                let all = self.file(spans[which[0]].file, Some(answer)).await?;
-                Ok(which.iter().map(|&i| part(&all, &spans[i])).collect())
-            }
             Several::OneByOne => {
                 self.several.set(Some(false));
                 // The first alone: a host that ignores ranges altogether is then known
