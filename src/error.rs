@@ -259,11 +259,12 @@ pub enum Error {
 /// Shorthand for results of the engine.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
-/// A file's first bytes for a message: as text when they are printable, else in hex.
+/// A file's first bytes for a message: as text when they are printable (an SSAM magic's
+/// padding shown as `\0`), else in hex.
 fn shown(bytes: &[u8]) -> String {
     if bytes.is_empty() {
         "nothing".into()
-    } else if bytes.iter().all(|b| (b' '..=b'~').contains(b)) {
+    } else if bytes.iter().all(|&b| b == 0 || (b' '..=b'~').contains(&b)) {
         format!("{:?}", String::from_utf8_lossy(bytes))
     } else {
         let hex: Vec<String> = bytes.iter().map(|b| format!("{b:02x}")).collect();
