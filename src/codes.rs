@@ -78,23 +78,33 @@ impl Codes {
     pub fn train_in(data: &Dataset, dim: usize, levels: usize) -> Result<Codes> {
         let input = data.dim();
         if !(2..=256).contains(&levels) {
-            return Err(Error::InvalidInput(format!(
-                "codes spanning {levels} values: choose 2 to 256"
-            )));
+            return Err(Error::BadParameter {
+                name: "code levels",
+                value: levels.to_string(),
+                why: "choose 2 to 256".into(),
+            });
         }
         if !(1..=MAX_DIM.min(input)).contains(&dim) {
-            return Err(Error::InvalidInput(format!(
-                "codes of {dim} bytes for vectors of {input}: choose 1 to {}",
-                MAX_DIM.min(input)
-            )));
+            return Err(Error::BadParameter {
+                name: "code bytes",
+                value: dim.to_string(),
+                why: format!(
+                    "for vectors of {input} values choose 1 to {}",
+                    MAX_DIM.min(input)
+                ),
+            });
         }
         if input > MAX_INPUT {
-            return Err(Error::InvalidInput(format!(
-                "codes are trained for vectors of at most {MAX_INPUT} values, not {input}"
-            )));
+            return Err(Error::Unsupported {
+                what: format!(
+                    "codes are trained for vectors of at most {MAX_INPUT} values, not {input}"
+                ),
+            });
         }
         if data.is_empty() {
-            return Err(Error::InvalidInput("codes need at least one item".into()));
+            return Err(Error::Unsupported {
+                what: "codes need at least one item".into(),
+            });
         }
         let basis = leading_directions(data, dim);
         // Each coordinate's range over the data sets one rounding step for all, wide
@@ -143,12 +153,14 @@ impl Codes {
             || offsets.len() != dim
             || !weights.iter().chain(&offsets).all(|v| v.is_finite())
         {
-            return Err(Error::InvalidInput(format!(
-                "a projection of {} weights and {} offsets does not code {}-value vectors in {dim} bytes",
-                weights.len(),
-                offsets.len(),
-                data.dim()
-            )));
+            return Err(Error::BadParameter {
+                name: "projection",
+                value: format!("of {} weights and {} offsets", weights.len(), offsets.len()),
+                why: format!(
+                    "it does not code {}-value vectors in {dim} bytes with finite numbers",
+                    data.dim()
+                ),
+            });
         }
         let mut codes = Codes {
             dim,

@@ -23,22 +23,21 @@ impl Dataset {
     pub fn new(rows: usize, cols: usize, pixels: Vec<u8>, labels: Vec<u8>) -> Result<Self> {
         let dim = rows * cols;
         if dim == 0 {
-            return Err(Error::InvalidInput(format!(
-                "images of {rows}x{cols} pixels are empty"
-            )));
+            return Err(Error::Unsupported {
+                what: format!("images of {rows}x{cols} pixels are empty"),
+            });
         }
         if pixels.len() != labels.len() * dim {
-            return Err(Error::InvalidInput(format!(
-                "{} pixel bytes do not make {} images of {rows}x{cols}",
-                pixels.len(),
-                labels.len()
-            )));
+            return Err(Error::ImageSize {
+                what: format!("{} images of {rows}x{cols}", labels.len()),
+                expected: labels.len() * dim,
+                received: pixels.len(),
+            });
         }
         if labels.len() > u32::MAX as usize {
-            return Err(Error::InvalidInput(format!(
-                "{} images are too many",
-                labels.len()
-            )));
+            return Err(Error::Unsupported {
+                what: format!("{} images are too many for one set", labels.len()),
+            });
         }
         let fingerprint = fingerprint(rows, cols, &pixels, &labels);
         Ok(Dataset {

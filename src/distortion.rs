@@ -68,16 +68,19 @@ impl Gradients {
 
     /// As [`Gradients::of`], reusing this value's memory.
     pub fn set(&mut self, model: Distortion, rows: usize, cols: usize, image: &[u8]) -> Result<()> {
-        if rows == 0
-            || cols == 0
-            || rows > MAX_SIDE
-            || cols > MAX_SIDE
-            || image.len() != rows * cols
-        {
-            return Err(Error::InvalidInput(format!(
-                "a {rows}x{cols} image of {} values cannot be compared by distortion (sides 1 to {MAX_SIDE})",
-                image.len()
-            )));
+        if !(1..=MAX_SIDE).contains(&rows) || !(1..=MAX_SIDE).contains(&cols) {
+            return Err(Error::BadParameter {
+                name: "image size",
+                value: format!("{rows}x{cols}"),
+                why: format!("images are compared by distortion with sides of 1 to {MAX_SIDE}"),
+            });
+        }
+        if image.len() != rows * cols {
+            return Err(Error::ImageSize {
+                what: format!("a {rows}x{cols} image to compare by distortion"),
+                expected: rows * cols,
+                received: image.len(),
+            });
         }
         let pad = model.pad();
         let width = cols + 2 * pad;

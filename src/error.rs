@@ -3,6 +3,8 @@
 
 use thiserror::Error;
 
+use crate::envelope::FileKind;
+
 /// Everything that can go wrong when reading data or an index, or when asking a query.
 #[derive(Debug, Error, Clone, PartialEq, Eq)]
 pub enum Error {
@@ -69,25 +71,33 @@ pub enum Error {
         /// The value found.
         value: u8,
     },
-    /// An index file that is not an SSAM index at all.
-    #[error("{file}: not an SSAM index (the file does not start with the SSAM magic bytes)")]
-    NotAnIndex {
+    /// A file of another kind than the one asked for, or none of SSAM's (an HTML page
+    /// served in its place, another file given by mistake).
+    #[error("{file}: not an {expected}: it starts with {}", shown(found))]
+    WrongKind {
         /// The file being read.
         file: String,
+        /// The kind of file asked for.
+        expected: FileKind,
+        /// Its first bytes (at most as many as the magic).
+        found: Vec<u8>,
     },
-    /// An index written by another version of the format.
+    /// A file written by another version of its format.
     #[error(
-        "{file}: index format version {found} is not supported (this build reads version {supported}); rebuild it with `ssam build`"
+        "{file}: {kind} format version {found} is not supported (this build reads version {supported}); {}",
+        kind.remedy()
     )]
     UnsupportedVersion {
         /// The file being read.
         file: String,
+        /// The kind of file.
+        kind: FileKind,
         /// The version in the file.
         found: u32,
-        /// The version this build reads.
+        /// The newest version this build reads.
         supported: u32,
     },
-    /// An index that ends before its header says it should.
+    /// A file or part that ends before its header says it should.
     #[error("{file}: truncated: {what}")]
     Truncated {
         /// The file being read.
@@ -95,7 +105,7 @@ pub enum Error {
         /// Which part is missing.
         what: String,
     },
-    /// An index whose body does not match its checksum.
+    /// A file or part whose bytes do not match their checksum.
     #[error("{file}: corrupted: body checksum is {found:016x}, header says {expected:016x}")]
     Checksum {
         /// The file being read.
@@ -105,7 +115,7 @@ pub enum Error {
         /// Checksum of the bytes read.
         found: u64,
     },
-    /// An index whose structure is inconsistent although its checksum matched.
+    /// A file or part whose structure is inconsistent although its checksum matched.
     #[error("{file}: corrupted: {what}")]
     Corrupt {
         /// The file being read.
@@ -132,12 +142,6 @@ pub enum Error {
         data_items: usize,
         /// Dimensions of the loaded data.
         data_dim: usize,
-    },
-    /// A map file that is not an SSAM map at all.
-    #[error("{file}: not an SSAM map (the file does not start with the SSAM map magic bytes)")]
-    NotAMap {
-        /// The file being read.
-        file: String,
     },
     /// A map laid out for other training images than those loaded.
     #[error(
@@ -191,13 +195,82 @@ pub enum Error {
         /// Items laid out.
         items: usize,
     },
-    /// A query or parameter the engine cannot use.
-    #[error("{0}")]
-    InvalidInput(String),
+    /// Exact answers computed for other data or queries than those loaded.
+    #[error("{file}: made for other data or queries ({queries} queries); {}", kind.remedy())]
+    TruthMismatch {
+        /// The file.
+        file: String,
+        /// Which of the two exact-answer files.
+        kind: FileKind,
+        /// Queries the file holds answers for.
+        queries: usize,
+    },
+    /// A picture given as a query that holds no digit to search with: no ink, only
+    /// specks, marks only along its frame, too small or too large. The user's to change.
+    #[error("{why}")]
+    BadPicture {
+        /// What is wrong with it, and so what to draw or send instead.
+        why: String,
+    },
+    /// An image or query of another size than the one it is compared with (arroy's
+    /// `InvalidVecDimension`): the caller's to fix.
+    #[error("{what} has {received} values where {expected} are expected")]
+    ImageSize {
+        /// What was given, with its shape.
+        what: String,
+        /// The values expected.
+        expected: usize,
+        /// The values given.
+        received: usize,
+    },
+    /// A parameter outside what the engine takes.
+    #[error("{name} {value}: {why}")]
+    BadParameter {
+        /// The parameter, as a user sets it.
+        name: &'static str,
+        /// The value given.
+        value: String,
+        /// What the engine takes instead.
+        why: String,
+    },
+    /// Something asked of data or an index that it cannot do: a search by a graph the
+    /// index does not have, a set too large or empty for what was asked.
+    #[error("{what}")]
+    Unsupported {
+        /// What was asked and why it cannot be done.
+        what: String,
+    },
+    /// A streamed search finished before a part it chose had arrived: the caller's
+    /// sequencing, not the user's query nor the data.
+    #[error(
+        "{layout}: {} has not arrived; every span of a plan is received before the search finishes",
+        match item { Some(i) => format!("item {i} of cell {cell}"), None => format!("cell {cell}") }
+    )]
+    NotArrived {
+        /// The layout searched.
+        layout: String,
+        /// The cell block.
+        cell: u32,
+        /// The item of the cell whose picture was missing, when it was one.
+        item: Option<u32>,
+    },
 }
 
 /// Shorthand for results of the engine.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// A file's first bytes for a message: as text when they are printable (an SSAM magic's
+/// padding shown as `\0`), else in hex.
+fn shown(bytes: &[u8]) -> String {
+    if bytes.is_empty() {
+        "nothing".into()
+    } else if bytes.iter().all(|&b| b == 0 || (b' '..=b'~').contains(&b)) {
+        format!("{:?}", String::from_utf8_lossy(bytes))
+    } else {
+        let hex: Vec<String> = bytes.iter().map(|b| format!("{b:02x}")).collect();
+        format!("the bytes {}", hex.join(" "))
+    }
+}
 
 /// Bytes as mebibytes for a message: "2.0 MiB".
 fn mib(bytes: u64) -> String {

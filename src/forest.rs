@@ -85,16 +85,18 @@ impl Params {
     /// Checks the parameters against the engine's limits.
     pub fn validate(&self) -> Result<()> {
         if !(1..=MAX_TREES).contains(&self.trees) {
-            return Err(Error::InvalidInput(format!(
-                "{} trees: choose 1 to {MAX_TREES}",
-                self.trees
-            )));
+            return Err(Error::BadParameter {
+                name: "trees",
+                value: self.trees.to_string(),
+                why: format!("choose 1 to {MAX_TREES}"),
+            });
         }
         if !(1..=MAX_LEAF_SIZE).contains(&self.leaf_size) {
-            return Err(Error::InvalidInput(format!(
-                "leaf size {}: choose 1 to {MAX_LEAF_SIZE}",
-                self.leaf_size
-            )));
+            return Err(Error::BadParameter {
+                name: "leaf size",
+                value: self.leaf_size.to_string(),
+                why: format!("choose 1 to {MAX_LEAF_SIZE}"),
+            });
         }
         Ok(())
     }
@@ -104,10 +106,13 @@ impl Params {
     pub fn build(&self, data: &Dataset, progress: &mut dyn FnMut(usize)) -> Result<Forest> {
         self.validate()?;
         if data.len() >= LEAF as usize {
-            return Err(Error::InvalidInput(format!(
-                "{} items are too many for one forest",
-                data.len()
-            )));
+            return Err(Error::Unsupported {
+                what: format!(
+                    "{} items are too many for one forest (at most {})",
+                    data.len(),
+                    LEAF - 1
+                ),
+            });
         }
         let mut forest = Forest::empty(data, *self);
         let mut builder = Builder::new(data, self.leaf_size);

@@ -3,10 +3,9 @@
 //!
 //! ```text
 //! offset  size  field
-//!      0     8  magic "SSAMIDX\0"
-//!      8     4  format version (u32, little-endian like every number here)
-//!     12     8  xxh3-64 checksum of every byte after this field
-//!     20     8  length of everything after this field
+//!      0    28  the envelope (crate::envelope): magic "SSAMIDX\0", format version,
+//!               xxh3-64 of the length and the body, length of the body; numbers are
+//!               little-endian, here as there
 //!     28     4  rows              32  4  columns       36  4  items
 //!     40     8  fingerprint of the original images
 //!     48     4  space (tag and parameters, see crate::space)
@@ -28,10 +27,10 @@
 //! wrote, so that the shipped file and its readers stay as they were.
 //!
 //! A split costs 9 bytes and an item 2 per tree for MNIST, and 2 per edge; the file is
-//! shipped gzipped. Reading checks, in order: magic, version, length, checksum, that the
-//! file was made for these images, and then that every tree holds each item exactly once
-//! and that every graph edge points at another item, under the degree cap, so a file
-//! that passes is safe to search.
+//! shipped gzipped. Reading checks, in order: the envelope (magic, version, length,
+//! checksum), that the file was made for these images, and then that every tree holds
+//! each item exactly once and that every graph edge points at another item, under the
+//! degree cap, so a file that passes is safe to search.
 
 use std::io::Write;
 
@@ -40,6 +39,7 @@ use xxhash_rust::xxh3::xxh3_64;
 
 use crate::codes;
 use crate::dataset::Dataset;
+use crate::envelope::{Envelope, FileKind};
 use crate::error::{Error, Result};
 use crate::forest::{Forest, LEAF, MAX_LEAF_SIZE, Params, Split};
 use crate::graph::{Graph, MAX_DEGREE};
@@ -54,6 +54,13 @@ pub const MAGIC: [u8; 8] = *b"SSAMIDX\0";
 pub const VERSION: u32 = 3;
 /// The version of a file without codes; this build reads it too.
 const VERSION_WITHOUT_CODES: u32 = 2;
+/// The header of an index file (see crate::envelope): its checksum covers the length.
+const ENVELOPE: Envelope = Envelope {
+    kind: FileKind::Index,
+    magic: MAGIC,
+    versions: &[VERSION_WITHOUT_CODES, VERSION],
+    sums_length: true,
+};
 const TAG_SPLIT: u8 = 0;
 const TAG_LEAF: u8 = 1;
 const NO_GRAPH: u8 = 0;
@@ -149,14 +156,7 @@ pub fn to_bytes(index: &Index) -> Vec<u8> {
             VERSION
         }
     };
-    let mut out = Vec::with_capacity(body.len() + 28);
-    out.extend_from_slice(&MAGIC);
-    out.extend_from_slice(&version.to_le_bytes());
-    let mut rest = (body.len() as u64).to_le_bytes().to_vec();
-    rest.extend_from_slice(&body);
-    out.extend_from_slice(&checksum(&rest).to_le_bytes());
-    out.extend_from_slice(&rest);
-    out
+    ENVELOPE.seal(version, &body)
 }
 
 /// The index as gzipped bytes, the form the app ships.
@@ -167,32 +167,11 @@ pub fn to_gzip(index: &Index) -> Vec<u8> {
     enc.finish().expect("writing to memory cannot fail")
 }
 
-/// Bytes before the length field's count starts: magic, version, checksum, length.
-const HEAD: u64 = 28;
-
 /// What an index file's header declares: its whole size, once the length field is in;
 /// [`Declared::Unknown`] for bytes that are not an index. An inflater given this stops
 /// an index file at the size it declares ([`limit`]).
 pub fn declared(head: &[u8]) -> Declared {
-    declared_after(head, &MAGIC, Declared::Unknown)
-}
-
-/// The size a header of SSAM's own shape declares (8 bytes of `magic`, version,
-/// checksum, then the length of what follows at bytes 20..28); `other` for bytes that
-/// do not start with `magic`.
-pub(crate) fn declared_after(head: &[u8], magic: &[u8; 8], other: Declared) -> Declared {
-    if head.len() < HEAD as usize {
-        return if magic.starts_with(&head[..head.len().min(magic.len())]) {
-            Declared::NeedMore
-        } else {
-            other
-        };
-    }
-    if !head.starts_with(magic) {
-        return other;
-    }
-    let length = u64::from_le_bytes(head[20..28].try_into().expect("8 bytes"));
-    Declared::Size(length.saturating_add(HEAD))
+    ENVELOPE.declared(head, Declared::Unknown)
 }
 
 /// The limit an index file is read within: the size its header declares, and at most
@@ -205,48 +184,13 @@ pub fn limit(most: u64) -> Limit {
 /// index together with them. `file` names the source in errors.
 pub fn from_bytes(file: &str, bytes: &[u8], originals: Dataset) -> Result<Index> {
     let raw = gzip::gunzip(file, bytes, limit(gzip::MAX_BYTES))?;
-    Reader::new(file, &raw).index(originals)
+    let (version, reader) = ENVELOPE.open(file, &raw)?;
+    reader.index(version, originals)
 }
 
 impl Reader<'_> {
-    fn index(mut self, originals: Dataset) -> Result<Index> {
+    fn index(mut self, version: u32, originals: Dataset) -> Result<Index> {
         let file = self.file.to_owned();
-        if !self.bytes.starts_with(&MAGIC) {
-            return Err(Error::NotAnIndex { file });
-        }
-        self.at = MAGIC.len();
-        let version = self.u32("format version")?;
-        if !(VERSION_WITHOUT_CODES..=VERSION).contains(&version) {
-            return Err(Error::UnsupportedVersion {
-                file,
-                found: version,
-                supported: VERSION,
-            });
-        }
-        let expected = self.u64("checksum")?;
-        let rest = &self.bytes[self.at..];
-        let length = self.u64("length")?;
-        let found = self.bytes.len() - self.at;
-        if (found as u64) < length {
-            return Err(Error::Truncated {
-                file,
-                what: format!("header says {length} bytes follow, {found} do"),
-            });
-        }
-        if found as u64 > length {
-            return Err(self.corrupt(format!(
-                "{} bytes after the {length} the header announces",
-                found as u64 - length
-            )));
-        }
-        let actual = checksum(rest);
-        if actual != expected {
-            return Err(Error::Checksum {
-                file,
-                expected,
-                found: actual,
-            });
-        }
         let rows = self.u32("rows")? as usize;
         let cols = self.u32("columns")? as usize;
         let items = self.u32("item count")? as usize;

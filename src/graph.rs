@@ -97,22 +97,25 @@ impl GraphParams {
     /// Checks the parameters against the engine's limits.
     pub fn validate(&self) -> Result<()> {
         if !(1..=MAX_DEGREE).contains(&self.degree) {
-            return Err(Error::InvalidInput(format!(
-                "graph degree {}: choose 1 to {MAX_DEGREE}",
-                self.degree
-            )));
+            return Err(Error::BadParameter {
+                name: "graph degree",
+                value: self.degree.to_string(),
+                why: format!("choose 1 to {MAX_DEGREE}"),
+            });
         }
         if !(1..=MAX_DEGREE).contains(&self.k) {
-            return Err(Error::InvalidInput(format!(
-                "graph k {}: choose 1 to {MAX_DEGREE}",
-                self.k
-            )));
+            return Err(Error::BadParameter {
+                name: "graph k",
+                value: self.k.to_string(),
+                why: format!("choose 1 to {MAX_DEGREE}"),
+            });
         }
         if !(1.0..=4.0).contains(&self.alpha) {
-            return Err(Error::InvalidInput(format!(
-                "graph alpha {}: choose 1 to 4",
-                self.alpha
-            )));
+            return Err(Error::BadParameter {
+                name: "graph alpha",
+                value: self.alpha.to_string(),
+                why: "choose 1 to 4".into(),
+            });
         }
         Ok(())
     }
@@ -127,14 +130,14 @@ impl GraphParams {
     ) -> Result<Graph> {
         self.validate()?;
         if data.is_empty() {
-            return Err(Error::InvalidInput(
-                "a graph needs at least one item".into(),
-            ));
+            return Err(Error::Unsupported {
+                what: "a graph needs at least one item".into(),
+            });
         }
         if forest.fingerprint() != data.fingerprint() {
-            return Err(Error::InvalidInput(
-                "the forest was built over other data than the graph".into(),
-            ));
+            return Err(Error::Unsupported {
+                what: "the forest was built over other data than the graph".into(),
+            });
         }
         let n = data.len();
         let mut lists = Lists::new(n, self.k.min(n.saturating_sub(1)));

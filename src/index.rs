@@ -276,19 +276,11 @@ impl Index {
         effort: Effort,
         scratch: &'s mut Scratch,
     ) -> Result<&'s [Neighbor]> {
-        if query.len() != self.originals.dim() {
-            return Err(Error::InvalidInput(format!(
-                "the query has {} values, the index expects {} ({}x{})",
-                query.len(),
-                self.originals.dim(),
-                self.originals.rows(),
-                self.originals.cols()
-            )));
-        }
+        self.check_query(query)?;
         if let (Effort::Graph { .. }, None) = (effort, &self.graph) {
-            return Err(Error::InvalidInput(
-                "this index has no graph: search it with the forest".into(),
-            ));
+            return Err(Error::Unsupported {
+                what: "this index has no graph: search it with the forest".into(),
+            });
         }
         let Scratch {
             vectors,
@@ -362,15 +354,29 @@ impl Index {
         }
     }
 
+    /// A query of the size of the index's images, or an error saying the sizes.
+    fn check_query(&self, query: &[u8]) -> Result<()> {
+        let data = &self.originals;
+        if query.len() == data.dim() {
+            return Ok(());
+        }
+        Err(Error::ImageSize {
+            what: format!("the query for {}x{} images", data.rows(), data.cols()),
+            expected: data.dim(),
+            received: query.len(),
+        })
+    }
+
     /// Why training image `id` is similar to `query` under `model`: both stood upright as
     /// re-ranking compares them, and where each pixel of the query found its match.
     pub fn explain(&self, query: &[u8], id: u32, model: Distortion) -> Result<Explanation> {
-        if query.len() != self.originals.dim() || id as usize >= self.len() {
-            return Err(Error::InvalidInput(format!(
-                "cannot explain item {id} of {} for a query of {} values",
-                self.len(),
-                query.len()
-            )));
+        self.check_query(query)?;
+        if id as usize >= self.len() {
+            return Err(Error::BadParameter {
+                name: "item",
+                value: id.to_string(),
+                why: format!("the index holds {} items, numbered from 0", self.len()),
+            });
         }
         let data = &self.originals;
         explain_pair(
@@ -498,12 +504,14 @@ pub fn explain_pair(
     hit: &[u8],
     model: Distortion,
 ) -> Result<Explanation> {
-    if query.len() != rows * cols || hit.len() != rows * cols {
-        return Err(Error::InvalidInput(format!(
-            "cannot explain images of {} and {} values as {rows}x{cols}",
-            query.len(),
-            hit.len()
-        )));
+    for (what, image) in [("the query", query), ("the hit", hit)] {
+        if image.len() != rows * cols {
+            return Err(Error::ImageSize {
+                what: format!("{what} to explain as {rows}x{cols}"),
+                expected: rows * cols,
+                received: image.len(),
+            });
+        }
     }
     let mut upright = Upright::default();
     let side = upright.side(rows, cols);

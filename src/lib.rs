@@ -17,6 +17,7 @@ pub mod codes;
 pub mod dataset;
 pub mod distance;
 pub mod distortion;
+mod envelope;
 pub mod error;
 pub mod exact;
 pub mod forest;
@@ -41,6 +42,7 @@ pub mod verdict;
 mod visited;
 
 pub use dataset::Dataset;
+pub use envelope::FileKind;
 pub use error::{Error, Result};
 pub use forest::{Forest, Params};
 pub use graph::{Graph, GraphParams};

@@ -3,10 +3,9 @@
 //!
 //! ```text
 //! offset  size  field
-//!      0     8  magic "SSAMMAP\0"
-//!      8     4  format version (u32, little-endian like every number here)
-//!     12     8  xxh3-64 checksum of every byte after this field
-//!     20     8  length of everything after this field
+//!      0    28  the envelope (crate::envelope): magic "SSAMMAP\0", format version,
+//!               xxh3-64 of the length and the body, length of the body; numbers are
+//!               little-endian, here as there
 //!     28     4  items
 //!     32     8  fingerprint of the original images the layout was made from
 //!     40     2  width             42  2  height
@@ -15,14 +14,14 @@
 //!
 //! Coordinates are whole units of a grid of `width` x `height` (the longer side 65,535),
 //! so a point costs 4 bytes and the file is shipped gzipped. Reading checks, in order:
-//! magic, version, length, checksum, that the map was made for these images, and that
-//! every point lies within the declared bounds.
+//! the envelope (magic, version, length, checksum), that the map was made for these
+//! images, and that every point lies within the declared bounds.
 
 use std::io::Write;
 
 use flate2::{Compression, write::GzEncoder};
-use xxhash_rust::xxh3::xxh3_64;
 
+use crate::envelope::{self, Envelope, FileKind};
 use crate::error::{Error, Result};
 use crate::gzip;
 use crate::neighbors::Neighbor;
@@ -31,7 +30,14 @@ use crate::neighbors::Neighbor;
 pub const MAGIC: [u8; 8] = *b"SSAMMAP\0";
 /// The format version this build writes and reads.
 pub const VERSION: u32 = 1;
-/// Bytes before the points.
+/// The header of a map file (see crate::envelope): its checksum covers the length.
+const ENVELOPE: Envelope = Envelope {
+    kind: FileKind::Map,
+    magic: MAGIC,
+    versions: &[VERSION],
+    sums_length: true,
+};
+/// Bytes before the points: the envelope, then items, fingerprint, width and height.
 const HEADER: usize = 44;
 /// The longer side of the grid coordinates are quantised to.
 const SIDE: f32 = 65535.0;
@@ -203,7 +209,7 @@ impl Map {
 
     /// The map as raw bytes.
     pub fn to_bytes(&self) -> Vec<u8> {
-        let mut body = Vec::with_capacity(HEADER + self.points.len() * 4);
+        let mut body = Vec::with_capacity(HEADER - envelope::HEAD + self.points.len() * 4);
         body.extend_from_slice(&(self.points.len() as u32).to_le_bytes());
         body.extend_from_slice(&self.fingerprint.to_le_bytes());
         body.extend_from_slice(&self.width.to_le_bytes());
@@ -214,14 +220,7 @@ impl Map {
                 body.extend_from_slice(&p[axis].to_le_bytes());
             }
         }
-        let mut out = Vec::with_capacity(body.len() + 28);
-        out.extend_from_slice(&MAGIC);
-        out.extend_from_slice(&VERSION.to_le_bytes());
-        let mut rest = (body.len() as u64).to_le_bytes().to_vec();
-        rest.extend_from_slice(&body);
-        out.extend_from_slice(&xxh3_64(&rest).to_le_bytes());
-        out.extend_from_slice(&rest);
-        out
+        ENVELOPE.seal(VERSION, &body)
     }
 
     /// The map as gzipped bytes, the form the app ships.
@@ -236,58 +235,9 @@ impl Map {
     /// `fingerprint`. `file` names the source in errors.
     pub fn from_bytes(file: &str, bytes: &[u8], fingerprint: u64, items: usize) -> Result<Map> {
         let raw = gzip::gunzip(file, bytes, Map::limit(items))?;
-        let owned = |what: String| Error::Corrupt {
-            file: file.to_owned(),
-            what,
-        };
-        let truncated = |what: String| Error::Truncated {
-            file: file.to_owned(),
-            what,
-        };
-        if !raw.starts_with(&MAGIC) {
-            return Err(Error::NotAMap {
-                file: file.to_owned(),
-            });
-        }
-        if raw.len() < HEADER {
-            return Err(truncated(format!(
-                "the header needs {HEADER} bytes, the file has {}",
-                raw.len()
-            )));
-        }
-        let u16_at = |at: usize| u16::from_le_bytes([raw[at], raw[at + 1]]);
-        let u32_at = |at: usize| u32::from_le_bytes(raw[at..at + 4].try_into().expect("4"));
-        let u64_at = |at: usize| u64::from_le_bytes(raw[at..at + 8].try_into().expect("8"));
-        let version = u32_at(8);
-        if version != VERSION {
-            return Err(owned(format!(
-                "map format version {version}; this build reads version {VERSION}, lay it out again with `ssam map`"
-            )));
-        }
-        let length = u64_at(20);
-        let found = (raw.len() - 28) as u64;
-        if found < length {
-            return Err(truncated(format!(
-                "header says {length} bytes follow, {found} do"
-            )));
-        }
-        if found > length {
-            return Err(owned(format!(
-                "{} bytes after the {length} the header announces",
-                found - length
-            )));
-        }
-        let expected = u64_at(12);
-        let actual = xxh3_64(&raw[20..]);
-        if actual != expected {
-            return Err(Error::Checksum {
-                file: file.to_owned(),
-                expected,
-                found: actual,
-            });
-        }
-        let count = u32_at(28) as usize;
-        let map_fingerprint = u64_at(32);
+        let (_, mut r) = ENVELOPE.open(file, &raw)?;
+        let count = r.u32("item count")? as usize;
+        let map_fingerprint = r.u64("fingerprint")?;
         if map_fingerprint != fingerprint || count != items {
             return Err(Error::MapMismatch {
                 file: file.to_owned(),
@@ -297,10 +247,10 @@ impl Map {
                 data_items: items,
             });
         }
-        let (width, height) = (u16_at(40), u16_at(42));
-        let body = &raw[HEADER..];
+        let (width, height) = (r.u16("width")?, r.u16("height")?);
+        let body = &raw[r.at..];
         if body.len() as u64 != count as u64 * 4 {
-            return Err(owned(format!(
+            return Err(r.corrupt(format!(
                 "{} bytes of points for {count} items, which need {}",
                 body.len(),
                 count as u64 * 4
@@ -439,6 +389,7 @@ impl Map {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use xxhash_rust::xxh3::xxh3_64;
 
     fn small() -> Map {
         let layout: Vec<[f32; 2]> = (0..500)
@@ -511,7 +462,16 @@ mod tests {
             "{e:?}"
         );
         let e = Map::from_bytes("m", b"SSAMIDX\0 and more", 0xfeed, 500).unwrap_err();
-        assert!(matches!(e, Error::NotAMap { .. }), "{e:?}");
+        assert!(
+            matches!(
+                e,
+                Error::WrongKind {
+                    expected: FileKind::Map,
+                    ..
+                }
+            ),
+            "{e:?}"
+        );
         // A header that promises more points than the body holds.
         let mut b = b.clone();
         b[28..32].copy_from_slice(&499u32.to_le_bytes());

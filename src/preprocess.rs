@@ -39,11 +39,11 @@ pub struct Prepared {
 pub fn prepare_rgba(width: usize, height: usize, rgba: &[u8]) -> Result<Prepared> {
     let n = check_size(width, height)?;
     if rgba.len() != n * 4 {
-        return Err(Error::InvalidInput(format!(
-            "a {width}x{height} RGBA picture has {} bytes, not {}",
-            n * 4,
-            rgba.len()
-        )));
+        return Err(Error::ImageSize {
+            what: format!("a {width}x{height} RGBA picture"),
+            expected: n * 4,
+            received: rgba.len(),
+        });
     }
     let luma = |i: usize| {
         let p = &rgba[i * 4..i * 4 + 4];
@@ -72,10 +72,11 @@ pub fn prepare_rgba(width: usize, height: usize, rgba: &[u8]) -> Result<Prepared
 pub fn prepare_grey(width: usize, height: usize, grey: &[f32]) -> Result<Prepared> {
     let n = check_size(width, height)?;
     if grey.len() != n {
-        return Err(Error::InvalidInput(format!(
-            "a {width}x{height} picture has {n} pixels, not {}",
-            grey.len()
-        )));
+        return Err(Error::ImageSize {
+            what: format!("a {width}x{height} grey picture"),
+            expected: n,
+            received: grey.len(),
+        });
     }
     prepare(width, height, &|i| {
         let v = grey[i];
@@ -144,11 +145,19 @@ pub fn resize(
     to_rows: usize,
     to_cols: usize,
 ) -> Result<Vec<u8>> {
-    if rows == 0 || cols == 0 || to_rows == 0 || to_cols == 0 || pixels.len() != rows * cols {
-        return Err(Error::InvalidInput(format!(
-            "a {rows}x{cols} image of {} values cannot become {to_rows}x{to_cols}",
-            pixels.len()
-        )));
+    if [rows, cols, to_rows, to_cols].contains(&0) {
+        return Err(Error::BadParameter {
+            name: "size",
+            value: format!("{rows}x{cols} to {to_rows}x{to_cols}"),
+            why: "an image is resized from and to sides of at least 1 pixel".into(),
+        });
+    }
+    if pixels.len() != rows * cols {
+        return Err(Error::ImageSize {
+            what: format!("a {rows}x{cols} image to resize"),
+            expected: rows * cols,
+            received: pixels.len(),
+        });
     }
     if (rows, cols) == (to_rows, to_cols) {
         return Ok(pixels.to_vec());
@@ -174,15 +183,17 @@ pub fn luminance(rgba: &[u8]) -> Vec<u8> {
 fn check_size(width: usize, height: usize) -> Result<usize> {
     let n = width.saturating_mul(height);
     if n == 0 {
-        return Err(Error::InvalidInput(format!(
-            "a {width}x{height} picture is empty"
-        )));
+        return Err(Error::BadPicture {
+            why: format!("a {width}x{height} picture is empty"),
+        });
     }
     if n > MAX_PIXELS {
-        return Err(Error::InvalidInput(format!(
-            "a {width}x{height} picture is too large (at most {} megapixels)",
-            MAX_PIXELS / 1_000_000
-        )));
+        return Err(Error::BadPicture {
+            why: format!(
+                "a {width}x{height} picture is too large (at most {} megapixels)",
+                MAX_PIXELS / 1_000_000
+            ),
+        });
     }
     Ok(n)
 }
@@ -317,25 +328,30 @@ mod tests {
             prepare_rgba(10, 10, &[255; 400]).unwrap_err(),
             prepare_rgba(10, 10, &[0; 400]).unwrap_err(),
         ] {
-            assert!(e.to_string().contains("no ink"), "{e}");
+            assert!(
+                matches!(&e, Error::BadPicture { why } if why.contains("no ink")),
+                "{e:?}"
+            );
         }
-        assert!(
-            prepare_rgba(10, 10, &[0; 399])
-                .unwrap_err()
-                .to_string()
-                .contains("not 399")
+        assert_eq!(
+            prepare_rgba(10, 10, &[0; 399]).unwrap_err(),
+            Error::ImageSize {
+                what: "a 10x10 RGBA picture".into(),
+                expected: 400,
+                received: 399
+            }
         );
-        assert!(
-            prepare_rgba(0, 10, &[])
-                .unwrap_err()
-                .to_string()
-                .contains("empty")
-        );
-        assert!(
-            prepare_rgba(100_000, 100_000, &[])
-                .unwrap_err()
-                .to_string()
-                .contains("too large")
-        );
+        for (e, said) in [
+            (prepare_rgba(0, 10, &[]).unwrap_err(), "empty"),
+            (
+                prepare_rgba(100_000, 100_000, &[]).unwrap_err(),
+                "too large",
+            ),
+        ] {
+            assert!(
+                matches!(&e, Error::BadPicture { why } if why.contains(said)),
+                "{e:?}"
+            );
+        }
     }
 }

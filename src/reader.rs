@@ -4,6 +4,7 @@
 use crate::error::{Error, Result};
 
 /// Reads numbers (little-endian) and slices from `bytes`, from `at` on.
+#[derive(Debug)]
 pub(crate) struct Reader<'a> {
     pub(crate) file: &'a str,
     pub(crate) bytes: &'a [u8],

@@ -120,17 +120,23 @@ impl Space {
         workspace: &mut Workspace,
     ) -> Result<()> {
         if variant >= self.query_variants() {
-            return Err(Error::InvalidInput(format!(
-                "space {self} has no query variant {variant}"
-            )));
+            return Err(Error::BadParameter {
+                name: "query variant",
+                value: variant.to_string(),
+                why: format!(
+                    "space {self} has {} query variants, numbered from 0",
+                    self.query_variants()
+                ),
+            });
         }
         check_sizes(rows, cols, image.len())?;
         let dim = self.dim(rows, cols);
         if out.len() != dim {
-            return Err(Error::InvalidInput(format!(
-                "space {self} makes {dim} values of a {rows}x{cols} image, the output holds {}",
-                out.len()
-            )));
+            return Err(Error::ImageSize {
+                what: format!("the output of space {self} for a {rows}x{cols} image"),
+                expected: dim,
+                received: out.len(),
+            });
         }
         let Space::Deskew { shift, .. } = *self else {
             out.copy_from_slice(image);
@@ -139,14 +145,14 @@ impl Space {
         let mut shape = Shape::of(rows, cols, image);
         match shape.ink_pixels {
             0 => {
-                return Err(Error::InvalidInput(
-                    "the digit has no ink: every pixel is 0".into(),
-                ));
+                return Err(Error::BadPicture {
+                    why: "the digit has no ink: every pixel is 0".into(),
+                });
             }
             1 => {
-                return Err(Error::InvalidInput(
-                    "the digit has ink in a single pixel: too little to have a shape".into(),
-                ));
+                return Err(Error::BadPicture {
+                    why: "the digit has ink in a single pixel: too little to have a shape".into(),
+                });
             }
             _ => {}
         }
@@ -233,18 +239,21 @@ impl Space {
             [1, blur, side, last] => Space::Deskew {
                 blur,
                 side,
-                norm: Norm::from_tag(last & 15).ok_or_else(|| {
-                    Error::InvalidInput(format!(
-                        "unknown intensity scaling {} in space {b:?}",
-                        last & 15
-                    ))
+                norm: Norm::from_tag(last & 15).ok_or_else(|| Error::BadParameter {
+                    name: "space",
+                    value: format!("{b:?}"),
+                    why: format!("unknown intensity scaling {}", last & 15),
                 })?,
                 shift: last >> 4,
             },
             [tag, ..] => {
-                return Err(Error::InvalidInput(format!(
-                    "unknown space {b:?} (tag {tag}; this build knows raw = [0, 0, 0, 0] and deskew = [1, blur, side, scaling + 16 shift])"
-                )));
+                return Err(Error::BadParameter {
+                    name: "space",
+                    value: format!("{b:?}"),
+                    why: format!(
+                        "unknown tag {tag}; this build knows raw = [0, 0, 0, 0] and deskew = [1, blur, side, scaling + 16 shift]"
+                    ),
+                });
             }
         };
         space.validate()?;
@@ -286,20 +295,25 @@ impl Space {
         } = *self
         {
             if shift > Space::MAX_SHIFT {
-                return Err(Error::InvalidInput(format!(
-                    "a query shift of {shift} pixels is more than the largest, {}",
-                    Space::MAX_SHIFT
-                )));
+                return Err(Error::BadParameter {
+                    name: "query shift",
+                    value: shift.to_string(),
+                    why: format!("choose 0 to {} pixels", Space::MAX_SHIFT),
+                });
             }
             if blur > MAX_BLUR {
-                return Err(Error::InvalidInput(format!(
-                    "blur level {blur} is more than the strongest, {MAX_BLUR}"
-                )));
+                return Err(Error::BadParameter {
+                    name: "blur level",
+                    value: blur.to_string(),
+                    why: format!("choose 0 to {MAX_BLUR}"),
+                });
             }
             if side == 0 {
-                return Err(Error::InvalidInput(
-                    "an output side of 0 pixels holds nothing".into(),
-                ));
+                return Err(Error::BadParameter {
+                    name: "output side",
+                    value: "0".into(),
+                    why: "an output side of 0 pixels holds nothing".into(),
+                });
             }
         }
         Ok(())
@@ -333,10 +347,12 @@ impl FromStr for Space {
     /// Reads a [`name`](Space::name): `raw`, or `deskew`, then optionally `+blurN`, then
     /// optionally `+peak`, then `@SxS` (28x28 when left out).
     fn from_str(name: &str) -> Result<Space> {
-        let bad = |why: &str| {
-            Error::InvalidInput(format!(
-                "unknown space {name:?}: {why} (try raw, deskew@28x28, deskew+blur1@16x16 or deskew+blur2+peak@14x14)"
-            ))
+        let bad = |why: &str| Error::BadParameter {
+            name: "space",
+            value: format!("{name:?}"),
+            why: format!(
+                "{why} (try raw, deskew@28x28, deskew+blur1@16x16 or deskew+blur2+peak@14x14)"
+            ),
         };
         let lower = name.trim().to_ascii_lowercase();
         if lower == "raw" {
@@ -394,15 +410,18 @@ impl FromStr for Space {
 
 fn check_sizes(rows: usize, cols: usize, len: usize) -> Result<()> {
     if rows == 0 || cols == 0 {
-        return Err(Error::InvalidInput(format!(
-            "images of {rows}x{cols} pixels are empty"
-        )));
+        return Err(Error::BadParameter {
+            name: "image size",
+            value: format!("{rows}x{cols}"),
+            why: "images have sides of at least 1 pixel".into(),
+        });
     }
     if len != rows * cols {
-        return Err(Error::InvalidInput(format!(
-            "a {rows}x{cols} image has {} pixels, not {len}",
-            rows * cols
-        )));
+        return Err(Error::ImageSize {
+            what: format!("a {rows}x{cols} image"),
+            expected: rows * cols,
+            received: len,
+        });
     }
     Ok(())
 }
@@ -831,7 +850,7 @@ mod tests {
             for space in all_spaces().into_iter().filter(|s| *s != Space::Raw) {
                 let e = run(space, &image).unwrap_err();
                 assert!(
-                    matches!(&e, Error::InvalidInput(m) if m.contains("no ink") || m.contains("single pixel")),
+                    matches!(&e, Error::BadPicture { why } if why.contains("no ink") || why.contains("single pixel")),
                     "{e}"
                 );
             }
@@ -957,7 +976,7 @@ mod tests {
             [255; 4],
         ] {
             let e = Space::from_bytes(bad).unwrap_err();
-            assert!(matches!(e, Error::InvalidInput(_)), "{e}");
+            assert!(matches!(e, Error::BadParameter { .. }), "{e}");
         }
         let e = Space::from_bytes([9, 0, 0, 0]).unwrap_err().to_string();
         assert!(e.contains("[9, 0, 0, 0]") && e.contains("tag 9"), "{e}");

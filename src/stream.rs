@@ -7,8 +7,8 @@
 //!
 //! ```text
 //! root (gzip of):
-//!   magic "SSAMSTR\0", format version (u32), xxh3-64 of everything after the length
-//!   field (u64), length of everything after the length field (u64), then
+//!   the envelope (see crate::envelope): magic "SSAMSTR\0", format version (u32),
+//!   xxh3-64 of the body (u64), length of the body (u64), then the body:
 //!   rows (u16), columns (u16), items (u32), fingerprint of the images in id order (u64),
 //!   space (4 bytes, see crate::space), labelled (u8: 0 or 1)
 //!   files (u16), each: name length (u8), name (UTF-8, beside the root), size (u64)
@@ -70,6 +70,7 @@ pub use write::{WriteParams, Written, write};
 
 use crate::codes::Codes;
 use crate::dataset::Dataset;
+use crate::envelope::{Envelope, FileKind};
 use crate::error::{Error, Result};
 use crate::gzip::{self, Declared, Limit};
 use crate::reader::Reader;
@@ -109,8 +110,13 @@ const KIND_ROUTER: u8 = 1;
 const TOP_TABLE: u8 = 0;
 const TOP_ROUTED: u8 = 1;
 const TOP_CODED: u8 = 2;
-/// Bytes before the length field's count starts: magic, version, checksum, length.
-const HEAD: u64 = 28;
+/// The header of a root (see crate::envelope): its checksum covers the body alone.
+const ENVELOPE: Envelope = Envelope {
+    kind: FileKind::Root,
+    magic: MAGIC,
+    versions: &[VERSION, VERSION_CODED],
+    sums_length: false,
+};
 
 /// A data file the root names.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -285,7 +291,7 @@ pub struct Layout {
 /// What a root's header declares: its whole size, for a bounded inflation.
 pub fn declared(head: &[u8]) -> Declared {
     // Not a root (an HTML error page, another file): read no further than its head.
-    crate::format::declared_after(head, &MAGIC, Declared::Foreign)
+    ENVELOPE.declared(head, Declared::Foreign)
 }
 
 /// The limit a root is inflated within.
@@ -301,44 +307,7 @@ impl Layout {
     }
 
     fn read(file: &str, raw: &[u8]) -> Result<Layout> {
-        let mut r = Reader::new(file, raw);
-        if !raw.starts_with(&MAGIC) {
-            return Err(Error::NotAnIndex {
-                file: file.to_owned(),
-            });
-        }
-        r.at = MAGIC.len();
-        let version = r.u32("format version")?;
-        if version != VERSION && version != VERSION_CODED {
-            return Err(Error::UnsupportedVersion {
-                file: file.to_owned(),
-                found: version,
-                supported: VERSION_CODED,
-            });
-        }
-        let expected = r.u64("checksum")?;
-        let length = r.u64("length")?;
-        let rest = &raw[r.at..];
-        if (rest.len() as u64) < length {
-            return Err(Error::Truncated {
-                file: file.to_owned(),
-                what: format!("header says {length} bytes follow, {} do", rest.len()),
-            });
-        }
-        if rest.len() as u64 > length {
-            return Err(r.corrupt(format!(
-                "{} bytes after the {length} the header announces",
-                rest.len() as u64 - length
-            )));
-        }
-        let found = xxh3_64(rest);
-        if found != expected {
-            return Err(Error::Checksum {
-                file: file.to_owned(),
-                expected,
-                found,
-            });
-        }
+        let (version, mut r) = ENVELOPE.open(file, raw)?;
         let rows = usize::from(r.u16("rows")?);
         let cols = usize::from(r.u16("columns")?);
         let items = r.u32("item count")?;

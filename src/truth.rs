@@ -8,14 +8,17 @@
 //! Both are tied to the searched data and the queries by their fingerprints. Layout,
 //! little-endian: magic (8 bytes), k (u32), queries (u32), fingerprint of the searched
 //! data (u64), fingerprint of the queries (u64), then per query either k pairs of
-//! (id u32, squared distance u32) or one u32 squared distance.
+//! (id u32, squared distance u32) or one u32 squared distance. These files predate the
+//! envelope of the others (crate::envelope), which checks only their magic: `bench/`
+//! reads them in Python and JavaScript too.
 
 use crate::dataset::Dataset;
+use crate::envelope::{self, FileKind};
 use crate::error::{Error, Result};
 use crate::neighbors::Neighbor;
 
-const ANSWERS_MAGIC: &[u8; 8] = b"SSAMGT1\0";
-const KTH_MAGIC: &[u8; 8] = b"SSAMKTH1";
+const ANSWERS: (FileKind, &[u8; 8]) = (FileKind::Answers, b"SSAMGT1\0");
+const KTH: (FileKind, &[u8; 8]) = (FileKind::KthDistances, b"SSAMKTH1");
 const HEADER: usize = 32;
 
 fn header(magic: &[u8; 8], k: usize, queries: usize, data: &Dataset, of: &Dataset) -> Vec<u8> {
@@ -27,44 +30,56 @@ fn header(magic: &[u8; 8], k: usize, queries: usize, data: &Dataset, of: &Datase
     b
 }
 
-/// Checks the header and the length (`per_query(k)` bytes a query) and returns k and the
-/// body.
+/// Checks the header and the length (`per_query(k)` bytes a query) of a file of `kind`
+/// and returns k and the body.
 fn body<'b>(
     file: &str,
     bytes: &'b [u8],
-    magic: &[u8; 8],
+    (kind, magic): (FileKind, &[u8; 8]),
     per_query: impl Fn(usize) -> usize,
     data: u64,
     queries: &Dataset,
 ) -> Result<(usize, &'b [u8])> {
-    let corrupt = |what: String| Error::Corrupt {
-        file: file.to_owned(),
-        what,
-    };
-    if bytes.len() < HEADER || !bytes.starts_with(magic) {
-        return Err(corrupt(format!(
-            "not a {} file (wrong magic or too short)",
-            String::from_utf8_lossy(magic).trim_end_matches('\0')
-        )));
+    envelope::check_kind(kind, magic, file, bytes)?;
+    if bytes.len() < HEADER {
+        return Err(Error::Truncated {
+            file: file.to_owned(),
+            what: format!(
+                "the header needs {HEADER} bytes, the file has {}",
+                bytes.len()
+            ),
+        });
     }
     let u32_at = |o: usize| u32::from_le_bytes(bytes[o..o + 4].try_into().expect("4 bytes"));
     let u64_at = |o: usize| u64::from_le_bytes(bytes[o..o + 8].try_into().expect("8 bytes"));
     let (k, n) = (u32_at(8) as usize, u32_at(12) as usize);
     if (u64_at(16), u64_at(24), n) != (data, queries.fingerprint(), queries.len()) {
-        return Err(corrupt(format!(
-            "made for other data ({n} queries); rebuild it with `ssam truth` or `ssam bench`"
-        )));
+        return Err(Error::TruthMismatch {
+            file: file.to_owned(),
+            kind,
+            queries: n,
+        });
     }
     let want = n
         .checked_mul(per_query(k))
         .and_then(|b| b.checked_add(HEADER));
-    if want != Some(bytes.len()) {
-        return Err(corrupt(format!(
-            "{} bytes, not what {n} queries of k = {k} take",
-            bytes.len()
-        )));
+    match want {
+        Some(want) if want == bytes.len() => Ok((k, &bytes[HEADER..])),
+        Some(want) if want > bytes.len() => Err(Error::Truncated {
+            file: file.to_owned(),
+            what: format!(
+                "{n} queries of k = {k} take {want} bytes, the file has {}",
+                bytes.len()
+            ),
+        }),
+        _ => Err(Error::Corrupt {
+            file: file.to_owned(),
+            what: format!(
+                "{} bytes, not what {n} queries of k = {k} take",
+                bytes.len()
+            ),
+        }),
     }
-    Ok((k, &bytes[HEADER..]))
 }
 
 fn u32s(bytes: &[u8]) -> impl Iterator<Item = u32> + '_ {
@@ -85,7 +100,7 @@ pub struct Answers {
 impl Answers {
     /// The file's bytes, for answers computed for `queries` against `data`.
     pub fn to_bytes(&self, data: &Dataset, queries: &Dataset) -> Vec<u8> {
-        let mut b = header(ANSWERS_MAGIC, self.k, self.neighbors.len(), data, queries);
+        let mut b = header(ANSWERS.1, self.k, self.neighbors.len(), data, queries);
         for n in self.neighbors.iter().flatten() {
             b.extend_from_slice(&n.id.to_le_bytes());
             b.extend_from_slice(&n.distance.to_le_bytes());
@@ -95,14 +110,7 @@ impl Answers {
 
     /// Reads a file made for exactly these `data` and `queries`.
     pub fn from_bytes(file: &str, bytes: &[u8], data: &Dataset, queries: &Dataset) -> Result<Self> {
-        let (k, body) = body(
-            file,
-            bytes,
-            ANSWERS_MAGIC,
-            |k| 8 * k,
-            data.fingerprint(),
-            queries,
-        )?;
+        let (k, body) = body(file, bytes, ANSWERS, |k| 8 * k, data.fingerprint(), queries)?;
         let pairs: Vec<u32> = u32s(body).collect();
         let neighbors = pairs
             .chunks_exact(2 * k.max(1))
@@ -153,7 +161,7 @@ impl KthDistances {
 
     /// The file's bytes.
     pub fn to_bytes(&self) -> Vec<u8> {
-        let mut b = KTH_MAGIC.to_vec();
+        let mut b = KTH.1.to_vec();
         b.extend_from_slice(&(self.k as u32).to_le_bytes());
         b.extend_from_slice(&(self.distances.len() as u32).to_le_bytes());
         b.extend_from_slice(&self.data.to_le_bytes());
@@ -182,7 +190,7 @@ impl KthDistances {
 
     /// Reads a file made for exactly the data of fingerprint `data` and `queries`.
     pub fn from_bytes_of(file: &str, bytes: &[u8], data: u64, queries: &Dataset) -> Result<Self> {
-        let (k, body) = body(file, bytes, KTH_MAGIC, |_| 4, data, queries)?;
+        let (k, body) = body(file, bytes, KTH, |_| 4, data, queries)?;
         Ok(KthDistances::of_fingerprint(
             k,
             u32s(body).collect(),
@@ -213,6 +221,10 @@ mod tests {
             t
         );
         let e = KthDistances::from_bytes("t", &bytes, &queries, &queries).unwrap_err();
+        assert!(
+            matches!(e, Error::TruthMismatch { queries: 1, .. }),
+            "{e:?}"
+        );
         assert!(e.to_string().contains("made for other data"), "{e}");
         assert!(KthDistances::from_bytes("t", &bytes[..bytes.len() - 1], &data, &queries).is_err());
     }

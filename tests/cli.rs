@@ -231,6 +231,11 @@ fn the_shipped_map_fits_the_training_digits_and_its_budget() {
     assert_eq!(map.len(), train.len());
     // Another set's fingerprint is refused.
     assert!(ssam::Map::from_bytes("map", &bytes, train.fingerprint() ^ 1, train.len()).is_err());
+    // Written again, it is the file that ships: the writer is the one that made it.
+    assert!(
+        map.to_gzip() == bytes,
+        "the shipped map writes back to other bytes"
+    );
 }
 
 #[test]

@@ -6,7 +6,12 @@
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use ssam::metrics::Tally;
-use ssam::{Dataset, Effort, Error, GraphParams, Index, Params, Scratch, Space, exact, format};
+use ssam::stream::{Layout, WriteParams};
+use ssam::truth::{Answers, KthDistances};
+use ssam::{
+    Dataset, Effort, Error, FileKind, GraphParams, Index, Map, Neighbor, Params, Scratch, Space,
+    exact, format,
+};
 
 const ASSETS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/assets/mnist");
 
@@ -231,13 +236,18 @@ fn parts_built_for_other_data_and_wrong_sized_queries_are_errors() {
         .search(&[0; 10], 5, Effort::Forest { budget: 50 }, &mut scratch)
         .unwrap_err();
     assert_eq!(
-        e.to_string(),
-        "the query has 10 values, the index expects 64 (8x8)"
+        e,
+        Error::ImageSize {
+            what: "the query for 8x8 images".into(),
+            expected: 64,
+            received: 10
+        }
     );
     let no_graph = build(&data, 2, 32, None);
     let e = no_graph
         .search(data.image(0), 5, Effort::Graph { ef: 10 }, &mut scratch)
         .unwrap_err();
+    assert!(matches!(e, Error::Unsupported { .. }), "{e:?}");
     assert!(e.to_string().contains("no graph"), "{e}");
 }
 
@@ -421,10 +431,138 @@ fn an_unknown_version_is_named() {
         e,
         Error::UnsupportedVersion {
             file: "new.ssam".into(),
+            kind: FileKind::Index,
             found: 7,
             supported: format::VERSION
         }
     );
+}
+
+/// Reads a file of one kind, keeping only whether it was refused and why.
+type Read = Box<dyn Fn(&[u8]) -> Result<(), Error>>;
+
+/// A file of each kind SSAM writes, raw, with the reader of its kind.
+struct Kind {
+    kind: FileKind,
+    bytes: Vec<u8>,
+    read: Read,
+}
+
+/// An index, a streamed root, a map, exact answers and k-th distances of small sets.
+fn every_kind() -> Vec<Kind> {
+    let (data, index) = small_index();
+    let root = ssam::stream::write(&data, Space::Raw, "t", WriteParams::Table { per_block: 50 })
+        .unwrap()
+        .root;
+    let root = ssam::gzip::gunzip("t.root", &root, ssam::gzip::Limit::at_most(1 << 20)).unwrap();
+    let points: Vec<[f32; 2]> = (0..120).map(|i| [i as f32, (i * i % 7) as f32]).collect();
+    let map = Map::from_layout(&points, data.fingerprint()).to_bytes();
+    let queries = data.head(3);
+    let nearest = |i: u32| Neighbor { id: i, distance: i };
+    let answers = Answers {
+        k: 2,
+        neighbors: vec![vec![nearest(1), nearest(2)]; 3],
+    };
+    let kth = answers.kth(&data, &queries).to_bytes();
+    let answers = answers.to_bytes(&data, &queries);
+    let (d1, d2, d3) = (data.clone(), data.clone(), data.clone());
+    let (q1, q2) = (queries.clone(), queries);
+    vec![
+        Kind {
+            kind: FileKind::Index,
+            bytes: index,
+            read: Box::new(move |b| format::from_bytes("f", b, data.clone()).map(drop)),
+        },
+        Kind {
+            kind: FileKind::Root,
+            bytes: root,
+            read: Box::new(|b| Layout::from_bytes("f", b).map(drop)),
+        },
+        Kind {
+            kind: FileKind::Map,
+            bytes: map,
+            read: Box::new(move |b| Map::from_bytes("f", b, d1.fingerprint(), 120).map(drop)),
+        },
+        Kind {
+            kind: FileKind::Answers,
+            bytes: answers,
+            read: Box::new(move |b| Answers::from_bytes("f", b, &d2, &q1).map(drop)),
+        },
+        Kind {
+            kind: FileKind::KthDistances,
+            bytes: kth,
+            read: Box::new(move |b| KthDistances::from_bytes("f", b, &d3, &q2).map(drop)),
+        },
+    ]
+}
+
+#[test]
+fn every_file_ssam_writes_names_the_same_fault_with_the_same_error() {
+    let kinds = every_kind();
+    for (i, k) in kinds.iter().enumerate() {
+        let what = k.kind;
+        (k.read)(&k.bytes).unwrap_or_else(|e| panic!("{what}: {e}"));
+        // Another kind's file, and a page a host served in its place.
+        let other = &kinds[(i + 1) % kinds.len()].bytes;
+        for wrong in [&other[..], b"<!DOCTYPE html><html>"] {
+            let e = (k.read)(wrong).unwrap_err();
+            assert!(
+                matches!(&e, Error::WrongKind { file, expected, .. } if file == "f" && *expected == what),
+                "{what}: {e:?}"
+            );
+        }
+        // Cut anywhere: at least one byte short of what the file says it holds.
+        for len in [0, 5, 8, 20, 30, k.bytes.len() - 1] {
+            let e = (k.read)(&k.bytes[..len]).unwrap_err();
+            assert!(
+                matches!(e, Error::Truncated { .. }),
+                "{what} cut to {len}: {e:?}"
+            );
+        }
+        // One byte more than the header declares.
+        let e = (k.read)(&[&k.bytes[..], &[0]].concat()).unwrap_err();
+        assert!(
+            matches!(e, Error::Corrupt { .. }),
+            "{what} and a byte: {e:?}"
+        );
+    }
+    // The files with the whole envelope: a version of another build, a flipped byte.
+    for k in kinds
+        .iter()
+        .filter(|k| k.kind != FileKind::Answers && k.kind != FileKind::KthDistances)
+    {
+        let what = k.kind;
+        let mut newer = k.bytes.clone();
+        newer[8..12].copy_from_slice(&99u32.to_le_bytes());
+        let e = (k.read)(&newer).unwrap_err();
+        assert!(
+            matches!(e, Error::UnsupportedVersion { kind, found: 99, .. } if kind == what),
+            "{what}: {e:?}"
+        );
+        for at in [12, 40, k.bytes.len() - 1] {
+            let mut flipped = k.bytes.clone();
+            flipped[at] ^= 0x10;
+            let e = (k.read)(&flipped).unwrap_err();
+            assert!(
+                matches!(e, Error::Checksum { .. }),
+                "{what} byte {at}: {e:?}"
+            );
+        }
+    }
+    // The exact-answer files carry no checksum: their fingerprints tie them to their data.
+    for k in kinds
+        .iter()
+        .filter(|k| k.kind == FileKind::Answers || k.kind == FileKind::KthDistances)
+    {
+        let mut flipped = k.bytes.clone();
+        flipped[20] ^= 0x10;
+        let e = (k.read)(&flipped).unwrap_err();
+        assert!(
+            matches!(e, Error::TruthMismatch { kind, queries: 3, .. } if kind == k.kind),
+            "{}: {e:?}",
+            k.kind
+        );
+    }
 }
 
 #[test]
@@ -434,12 +572,18 @@ fn an_index_built_for_other_data_is_refused() {
     let e = format::from_bytes("old.ssam", &bytes, other.clone()).unwrap_err();
     assert!(matches!(e, Error::DatasetMismatch { .. }), "{e}");
     assert!(e.to_string().contains("built for another dataset"), "{e}");
+    let e = format::from_bytes("x", b"PK\x03\x04 a zip file", other).unwrap_err();
     assert!(
-        format::from_bytes("x", b"PK\x03\x04 a zip file", other)
-            .unwrap_err()
-            .to_string()
-            .contains("not an SSAM index")
+        matches!(
+            e,
+            Error::WrongKind {
+                expected: FileKind::Index,
+                ..
+            }
+        ),
+        "{e:?}"
     );
+    assert!(e.to_string().contains("not an SSAM index"), "{e}");
 }
 
 #[test]

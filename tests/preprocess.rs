@@ -9,7 +9,7 @@ use ab_glyph::{Font, FontVec, PxScale, point};
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use ssam::preprocess::prepare_rgba;
-use ssam::{Effort, Scratch};
+use ssam::{Effort, Error, Scratch};
 
 mod common;
 use common::{accuracy, bilinear, mnist, shipped};
@@ -196,6 +196,16 @@ fn digits_typed_in_debians_fonts_find_their_digit() {
     assert!(scores.nearest >= 0.97, "{scores} on {n} typed digits");
 }
 
+/// What a degenerate picture must come to.
+#[derive(Debug)]
+enum Expect {
+    /// Refused as a picture without a digit, the reason containing these words.
+    Refused(&'static str),
+    /// Searched: a query whose ink spans this many rows and columns at least, and ten
+    /// different training digits, nearest first.
+    Searched { rows: usize, cols: usize },
+}
+
 #[test]
 fn degenerate_pictures_give_a_result_or_a_message_never_nan_or_a_panic() {
     let index = shipped();
@@ -208,39 +218,62 @@ fn degenerate_pictures_give_a_result_or_a_message_never_nan_or_a_panic() {
             })
             .collect()
     };
-    let cases: [(&str, Vec<u8>); 5] = [
-        ("one dot", canvas(&|x, y| (x, y) == (77, 120))),
+    let cases: [(&str, Vec<u8>, Expect); 5] = [
+        (
+            "one dot",
+            canvas(&|x, y| (x, y) == (77, 120)),
+            Expect::Refused("only specks"),
+        ),
         (
             "a straight line",
             canvas(&|x, y| (40..160).contains(&x) && (99..103).contains(&y)),
+            Expect::Searched { rows: 1, cols: 20 },
         ),
         (
             "a filled square",
             canvas(&|x, y| (50..150).contains(&x) && (50..150).contains(&y)),
+            Expect::Searched { rows: 20, cols: 20 },
         ),
         (
             "a digit cut by the edge",
             canvas(&|x, y| x < 30 && (20..180).contains(&y)),
+            Expect::Searched { rows: 20, cols: 1 },
         ),
-        ("nothing", canvas(&|_, _| false)),
+        (
+            "nothing",
+            canvas(&|_, _| false),
+            Expect::Refused("nothing stands out"),
+        ),
     ];
-    for (what, rgba) in cases {
-        match prepare_rgba(200, 200, &rgba) {
-            Err(e) => assert!(!e.to_string().is_empty(), "{what}"),
-            Ok(prepared) => {
-                match index.search(
-                    &prepared.pixels,
-                    10,
-                    Effort::default_for(&index),
-                    &mut scratch,
-                ) {
-                    Err(e) => assert!(!e.to_string().is_empty(), "{what}"),
-                    Ok(found) => {
-                        assert_eq!(found.len(), 10, "{what}");
-                        assert!(found.windows(2).all(|w| w[0] < w[1]), "{what}");
-                    }
-                }
+    for (what, rgba, expect) in cases {
+        let outcome = prepare_rgba(200, 200, &rgba);
+        match (&expect, outcome) {
+            (Expect::Refused(words), Err(e)) => assert!(
+                matches!(&e, Error::BadPicture { why } if why.contains(words)),
+                "{what}: {e:?}"
+            ),
+            (&Expect::Searched { rows, cols }, Ok(prepared)) => {
+                let inked = |r: usize, c: usize| prepared.pixels[r * 28 + c] > 0;
+                let spans = (
+                    (0..28).filter(|&r| (0..28).any(|c| inked(r, c))).count(),
+                    (0..28).filter(|&c| (0..28).any(|r| inked(r, c))).count(),
+                );
+                assert!(
+                    spans.0 >= rows && spans.1 >= cols,
+                    "{what}: ink spans {spans:?}"
+                );
+                let found = index
+                    .search(
+                        &prepared.pixels,
+                        10,
+                        Effort::default_for(&index),
+                        &mut scratch,
+                    )
+                    .unwrap_or_else(|e| panic!("{what}: {e}"));
+                assert_eq!(found.len(), 10, "{what}");
+                assert!(found.windows(2).all(|w| w[0] < w[1]), "{what}");
             }
+            (_, outcome) => panic!("{what}: expected {expect:?}, got {outcome:?}"),
         }
     }
 }

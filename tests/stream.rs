@@ -5,7 +5,7 @@ mod common;
 
 use common::mnist;
 use ssam::stream::{Layout, Plan, Probes, Span, StreamScratch, Streamed, WriteParams, write};
-use ssam::{Dataset, Effort, Error, Index, Params, Ranking, Scratch, Space};
+use ssam::{Dataset, Effort, Error, FileKind, Index, Params, Ranking, Scratch, Space};
 
 /// A small layout: 3,000 training digits in cells of 100, so that there are 30 of them.
 fn small() -> (Dataset, ssam::stream::Written) {
@@ -363,26 +363,37 @@ fn damaged_blocks_and_roots_are_refused_naming_the_file() {
     assert!(e.to_string().contains(data_file), "{e}");
     // The root: cut, flipped, of another version, not a root at all.
     let raw = ssam::gzip::gunzip("r", &written.root, ssam::gzip::Limit::at_most(1 << 24)).unwrap();
-    for (what, bytes) in [
-        ("truncated", raw[..raw.len() - 10].to_vec()),
-        ("checksum", {
-            let mut b = raw.clone();
-            let n = b.len();
-            b[n - 3] ^= 0x40;
-            b
-        }),
-        ("version", {
-            let mut b = raw.clone();
-            b[8] = 9;
-            b
-        }),
-        ("not an SSAM", b"<html>404</html>".to_vec()),
-    ] {
-        let e = Layout::from_bytes("small.root", &bytes)
-            .unwrap_err()
-            .to_string();
-        assert!(e.contains("small.root") && e.contains(what), "{what}: {e}");
-    }
+    let cut = raw[..raw.len() - 10].to_vec();
+    let mut flipped = raw.clone();
+    let n = flipped.len();
+    flipped[n - 3] ^= 0x40;
+    let mut newer = raw.clone();
+    newer[8] = 9;
+    let root = |bytes: &[u8]| Layout::from_bytes("small.root", bytes).unwrap_err();
+    let e = root(&cut);
+    assert!(
+        matches!(&e, Error::Truncated { file, .. } if file == "small.root"),
+        "{e:?}"
+    );
+    let e = root(&flipped);
+    assert!(
+        matches!(&e, Error::Checksum { file, .. } if file == "small.root"),
+        "{e:?}"
+    );
+    let e = root(&newer);
+    assert!(
+        matches!(&e, Error::UnsupportedVersion { file, kind: FileKind::Root, found: 9, .. } if file == "small.root"),
+        "{e:?}"
+    );
+    let e = root(b"<html>404</html>");
+    assert!(
+        matches!(&e, Error::WrongKind { file, expected: FileKind::Root, found } if file == "small.root" && found == b"<html>40"),
+        "{e:?}"
+    );
+    assert!(
+        e.to_string().contains("not an SSAM streamed layout root"),
+        "{e}"
+    );
 }
 
 /// A coded layout of 6,000 digits: cells of about 50 (codes of 16 bytes, pictures apart),

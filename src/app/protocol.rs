@@ -8,7 +8,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::error::Error;
-use crate::{Effort, Space};
+use crate::{Effort, FileKind, Space};
 
 /// A search setting as it travels: the engine's [`Effort`] without its `usize`s.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -531,8 +531,17 @@ pub enum Problem {
 }
 
 impl Problem {
-    /// An engine error, keeping the file it names and which check failed.
+    /// An engine error, typed by whose it is: a file's fault keeps the file and which
+    /// check failed; the user's picture or query is a query problem; a parameter or an
+    /// operation the data cannot take is unsupported; and the engine's own sequencing (a
+    /// part searched before it arrived) says the data are still coming, never that the
+    /// query is wrong.
     pub fn from_engine(e: &Error) -> Problem {
+        let of_kind = |kind: &FileKind| match kind {
+            FileKind::Index | FileKind::Root => DataKind::Index,
+            FileKind::Map => DataKind::Map,
+            FileKind::Answers | FileKind::KthDistances => DataKind::Truth,
+        };
         let (file, kind) = match e {
             Error::Gzip { file, .. } => (file.clone(), DataKind::Gzip),
             Error::TooLarge { file, .. } | Error::DeclaredTooLarge { file, .. } => {
@@ -541,18 +550,39 @@ impl Problem {
             Error::Idx { file, .. } => (file.clone(), DataKind::Idx),
             Error::CountMismatch { images, .. } => (images.clone(), DataKind::Count),
             Error::BadLabel { file, .. } => (file.clone(), DataKind::Label),
-            Error::NotAnIndex { file }
-            | Error::UnsupportedVersion { file, .. }
-            | Error::Truncated { file, .. }
+            Error::WrongKind {
+                file,
+                expected: kind,
+                ..
+            }
+            | Error::UnsupportedVersion { file, kind, .. }
+            | Error::TruthMismatch { file, kind, .. } => (file.clone(), of_kind(kind)),
+            Error::Truncated { file, .. }
             | Error::Checksum { file, .. }
             | Error::Corrupt { file, .. }
             | Error::DatasetMismatch { file, .. } => (file.clone(), DataKind::Index),
-            Error::InvalidInput(_) => (String::new(), DataKind::Query),
-            Error::NotAMap { file }
-            | Error::MapMismatch { file, .. }
-            | Error::MapOutOfBounds { file, .. } => (file.clone(), DataKind::Map),
+            Error::BadPicture { .. } | Error::ImageSize { .. } => (String::new(), DataKind::Query),
+            Error::MapMismatch { file, .. } | Error::MapOutOfBounds { file, .. } => {
+                (file.clone(), DataKind::Map)
+            }
             Error::LayoutStart { .. } | Error::LayoutNeighbour { .. } => {
                 (String::new(), DataKind::Map)
+            }
+            Error::BadParameter { .. } | Error::Unsupported { .. } => {
+                return Problem::Unsupported {
+                    what: e.to_string(),
+                };
+            }
+            Error::NotArrived { layout, cell, item } => {
+                let part = match item {
+                    Some(i) => format!("item {i} of cell {cell}"),
+                    None => format!("cell {cell}"),
+                };
+                return Problem::Busy {
+                    what: format!(
+                        "{layout}: part of the set this search needs ({part}) has not arrived yet; search again once it has"
+                    ),
+                };
             }
         };
         Problem::Data {

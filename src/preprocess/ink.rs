@@ -411,10 +411,11 @@ fn choose(
         })
         .collect();
     if candidates.is_empty() {
-        return Err(Error::InvalidInput(
-            "the picture has no ink: only specks stand out from its background (noise or grain)"
-                .into(),
-        ));
+        return Err(Error::BadPicture {
+            why:
+                "the picture has no ink: only specks stand out from its background (noise or grain)"
+                    .into(),
+        });
     }
     let inside: Vec<usize> = candidates
         .iter()
@@ -422,9 +423,11 @@ fn choose(
         .filter(|&i| !along_frame(&marks[i]))
         .collect();
     if inside.is_empty() {
-        return Err(Error::InvalidInput(format!(
-            "the picture has no ink away from its edges: its only marks run along the frame of the {width}x{height} picture (a paper edge or a shadow)"
-        )));
+        return Err(Error::BadPicture {
+            why: format!(
+                "the picture has no ink away from its edges: its only marks run along the frame of the {width}x{height} picture (a paper edge or a shadow)"
+            ),
+        });
     }
     let digit_like = inside.iter().filter(|&&i| marks[i].digit_like()).count();
     let main = *inside
@@ -552,5 +555,7 @@ fn border(p: &Plane) -> Vec<f32> {
 }
 
 pub(super) fn no_ink() -> Error {
-    Error::InvalidInput("the picture has no ink: nothing stands out from its background".into())
+    Error::BadPicture {
+        why: "the picture has no ink: nothing stands out from its background".into(),
+    }
 }

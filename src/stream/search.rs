@@ -361,11 +361,11 @@ impl Streamed {
         let layout = &self.layout;
         let (rows, cols) = layout.shape();
         if query.len() != rows * cols {
-            return Err(Error::InvalidInput(format!(
-                "the query has {} values, the layout expects {} ({rows}x{cols})",
-                query.len(),
-                rows * cols
-            )));
+            return Err(Error::ImageSize {
+                what: format!("the query for {rows}x{cols} images"),
+                expected: rows * cols,
+                received: query.len(),
+            });
         }
         let space = layout.space();
         scratch.variants.clear();
@@ -432,10 +432,9 @@ impl Streamed {
                 }
             }
             Top::Table { .. } => {
-                return Err(Error::InvalidInput(format!(
-                    "{} is a table, not a searchable layout",
-                    layout.name()
-                )));
+                return Err(Error::Unsupported {
+                    what: format!("{} is a table, not a searchable layout", layout.name()),
+                });
             }
         };
         scratch.chosen = self.within(cells, probes.cell_bytes);
@@ -551,11 +550,10 @@ impl Streamed {
         top.reset(ranking.candidates(k));
         let mut cells = Vec::with_capacity(chosen.len());
         for &c in chosen.iter() {
-            let s = self.blocks.cells.get(&c).ok_or_else(|| {
-                Error::InvalidInput(format!(
-                    "cell {c} of {} has not arrived",
-                    self.layout.name()
-                ))
+            let s = self.blocks.cells.get(&c).ok_or_else(|| Error::NotArrived {
+                layout: self.layout.name().to_owned(),
+                cell: c,
+                item: None,
             })?;
             for (i, v) in s.searched.chunks_exact(vdim).enumerate() {
                 let d = closest(v, variants);
@@ -616,10 +614,11 @@ impl Streamed {
                 Some((label, self.blocks.pictures.get(&(b, i))?))
             });
             let Some(found) = found else {
-                return Err(Error::InvalidInput(format!(
-                    "item {i} of cell {b} of {} has not arrived",
-                    self.layout.name()
-                )));
+                return Err(Error::NotArrived {
+                    layout: self.layout.name().to_owned(),
+                    cell: b,
+                    item: Some(i),
+                });
             };
             let d = closest(&found.1.searched, variants);
             top.push(Neighbor {

@@ -10,7 +10,7 @@ use super::differences;
 use super::kmeans::{self, Part};
 use super::picture;
 use super::{
-    HEAD, KIND_CELL, KIND_ROUTER, MAGIC, MAX_FILE_BYTES, TOP_CODED, TOP_ROUTED, TOP_TABLE, VERSION,
+    ENVELOPE, KIND_CELL, KIND_ROUTER, MAX_FILE_BYTES, TOP_CODED, TOP_ROUTED, TOP_TABLE, VERSION,
     VERSION_CODED,
 };
 use crate::codes::Codes;
@@ -83,12 +83,15 @@ struct Out {
 pub fn write(data: &Dataset, space: Space, stem: &str, params: WriteParams) -> Result<Written> {
     if data.is_empty() || data.rows() > usize::from(u16::MAX) || data.cols() > usize::from(u16::MAX)
     {
-        return Err(Error::InvalidInput(format!(
-            "cannot lay out {} images of {}x{}",
-            data.len(),
-            data.rows(),
-            data.cols()
-        )));
+        return Err(Error::Unsupported {
+            what: format!(
+                "cannot lay out {} images of {}x{} (1 or more images, sides up to {})",
+                data.len(),
+                data.rows(),
+                data.cols(),
+                u16::MAX
+            ),
+        });
     }
     let coded = match params {
         WriteParams::Routed {
@@ -101,7 +104,11 @@ pub fn write(data: &Dataset, space: Space, stem: &str, params: WriteParams) -> R
             let searched = transformed.as_ref().unwrap_or(data);
             let routing = routing.max(codes);
             if routing > usize::from(u16::MAX) {
-                return Err(Error::InvalidInput(format!("codes of {routing} bytes")));
+                return Err(Error::BadParameter {
+                    name: "routing code bytes",
+                    value: routing.to_string(),
+                    why: format!("a root holds codes of at most {} bytes", u16::MAX),
+                });
             }
             Some((Codes::train_in(searched, routing, levels)?, codes))
         }
@@ -223,10 +230,13 @@ pub fn write(data: &Dataset, space: Space, stem: &str, params: WriteParams) -> R
         files[f].extend_from_slice(&b.bytes);
     }
     if files.len() > usize::from(u16::MAX) {
-        return Err(Error::InvalidInput(format!(
-            "{} data files are more than a root names",
-            files.len()
-        )));
+        return Err(Error::Unsupported {
+            what: format!(
+                "{} data files are more than a root names (at most {})",
+                files.len(),
+                u16::MAX
+            ),
+        });
     }
     let files: Vec<(String, Vec<u8>)> = files
         .into_iter()
@@ -262,17 +272,12 @@ pub fn write(data: &Dataset, space: Space, stem: &str, params: WriteParams) -> R
         body.push(b.kind);
     }
     body.extend_from_slice(&top);
-    let mut root = Vec::with_capacity(HEAD as usize + body.len());
-    root.extend_from_slice(&MAGIC);
     let version = if coded.is_some() {
         VERSION_CODED
     } else {
         VERSION
     };
-    root.extend_from_slice(&version.to_le_bytes());
-    root.extend_from_slice(&xxh3_64(&body).to_le_bytes());
-    root.extend_from_slice(&(body.len() as u64).to_le_bytes());
-    root.extend_from_slice(&body);
+    let root = ENVELOPE.seal(version, &body);
     Ok(Written {
         root: gzip(&root),
         files,

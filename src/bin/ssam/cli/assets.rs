@@ -3,6 +3,7 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use anyhow::Context;
 use ssam::{Dataset, Index, format};
 
 use super::Result;
@@ -24,7 +25,7 @@ pub enum Split {
 }
 
 pub fn read(path: &Path) -> Result<Vec<u8>> {
-    fs::read(path).map_err(|e| format!("{}: {e}", path.display()))
+    fs::read(path).with_context(|| path.display().to_string())
 }
 
 pub fn mnist_paths(assets: &Path, split: Split) -> (PathBuf, PathBuf) {
@@ -40,18 +41,21 @@ pub fn mnist_paths(assets: &Path, split: Split) -> (PathBuf, PathBuf) {
 
 pub fn dataset(assets: &Path, split: Split) -> Result<Dataset> {
     let (images, labels) = mnist_paths(assets, split);
-    Dataset::from_idx(
+    Ok(Dataset::from_idx(
         &images.display().to_string(),
         &read(&images)?,
         &labels.display().to_string(),
         &read(&labels)?,
-    )
-    .map_err(|e| e.to_string())
+    )?)
 }
 
 /// Reads the index file at `path`, built for the training images `train`.
 pub fn index(path: &Path, train: Dataset) -> Result<Index> {
-    format::from_bytes(&path.display().to_string(), &read(path)?, train).map_err(|e| e.to_string())
+    Ok(format::from_bytes(
+        &path.display().to_string(),
+        &read(path)?,
+        train,
+    )?)
 }
 
 /// Peak resident memory of this process in bytes, where the system tells it.

@@ -7,6 +7,7 @@ use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use anyhow::{Context, anyhow};
 use ssam::augment::{self, Augmenter, Deformation};
 use ssam::{Dataset, Space, exact, idx};
 
@@ -55,7 +56,7 @@ pub fn run(assets_dir: &Path, args: Args) -> Result {
         .checked_add(args.count)
         .filter(|&end| args.count > 0 && end <= u64::from(u32::MAX))
         .ok_or_else(|| {
-            format!(
+            anyhow!(
                 "--from {} --count {}: the corpus's items must be 1 to {} in all",
                 args.from,
                 args.count,
@@ -63,7 +64,7 @@ pub fn run(assets_dir: &Path, args: Args) -> Result {
             )
         })?;
     let count = args.count as usize;
-    std::fs::create_dir_all(&args.out).map_err(|e| format!("{}: {e}", args.out.display()))?;
+    std::fs::create_dir_all(&args.out).with_context(|| args.out.display().to_string())?;
     let suffix = if args.gzip { ".gz" } else { "" };
     let images_path = args.out.join(format!("{IMAGES}{suffix}"));
     let labels_path = args.out.join(format!("{LABELS}{suffix}"));
@@ -90,9 +91,8 @@ pub fn run(assets_dir: &Path, args: Args) -> Result {
         images.write(&pixels)?;
         labels.write(&chunk_labels)?;
         if args.measure > 0 {
-            let chunk =
-                Dataset::new(rows, cols, pixels, chunk_labels).map_err(|e| e.to_string())?;
-            let moved = space.apply_all(&chunk).map_err(|e| e.to_string())?;
+            let chunk = Dataset::new(rows, cols, pixels, chunk_labels)?;
+            let moved = space.apply_all(&chunk)?;
             searched.extend_from_slice(moved.pixels());
         }
         bar.inc(n as u64);
@@ -118,7 +118,7 @@ pub fn run(assets_dir: &Path, args: Args) -> Result {
             .map(|i| train.label(augment::item(i, train.len()).0))
             .collect();
         let side = space.dim(rows, cols).isqrt();
-        let corpus = Dataset::new(side, side, searched, labels).map_err(|e| e.to_string())?;
+        let corpus = Dataset::new(side, side, searched, labels)?;
         measure(assets_dir, &train, &corpus, args.measure)?;
     }
     Ok(())
@@ -164,8 +164,8 @@ fn measure(assets_dir: &Path, train: &Dataset, corpus: &Dataset, queries: usize)
     let space = measured_space();
     let test = assets::dataset(assets_dir, Split::Test)?;
     let test = test.head(queries.min(test.len()));
-    let test = space.apply_all(&test).map_err(|e| e.to_string())?;
-    let originals = space.apply_all(train).map_err(|e| e.to_string())?;
+    let test = space.apply_all(&test)?;
+    let originals = space.apply_all(train)?;
     for (name, over) in [("the 60,000 originals", &originals), ("the corpus", corpus)] {
         let start = Instant::now();
         let right = on_all_cores(test.len(), "exact 1-NN", |i, _| {
@@ -199,8 +199,7 @@ enum Writer {
 
 impl Output {
     fn create(path: &Path, gzip: bool) -> Result<Self> {
-        let file =
-            BufWriter::new(File::create(path).map_err(|e| format!("{}: {e}", path.display()))?);
+        let file = BufWriter::new(File::create(path).with_context(|| path.display().to_string())?);
         let writer = if gzip {
             Writer::Gzip(Box::new(flate2::write::GzEncoder::new(
                 file,
@@ -220,12 +219,12 @@ impl Output {
             Writer::Raw(w) => w.write_all(bytes),
             Writer::Gzip(w) => w.write_all(bytes),
         }
-        .map_err(|e| format!("{}: {e}", self.path.display()))
+        .with_context(|| self.path.display().to_string())
     }
 
     /// Ends the file (the gzip trailer, the last buffer); returns its size.
     fn finish(self) -> Result<u64> {
-        let err = |e: std::io::Error| format!("{}: {e}", self.path.display());
+        let err = |e: std::io::Error| anyhow!(e).context(self.path.display().to_string());
         let file = match self.writer {
             Writer::Raw(w) => w,
             Writer::Gzip(w) => w.finish().map_err(err)?,

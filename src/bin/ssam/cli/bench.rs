@@ -8,6 +8,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use anyhow::{Context, bail};
 use clap::builder::TypedValueParser as _;
 use ssam::metrics::Tally;
 use ssam::{Dataset, Effort, Index, Neighbor, Scratch, Space, exact, format, metrics};
@@ -76,14 +77,14 @@ pub struct Args {
 
 pub fn run(assets_dir: &Path, args: Args) -> Result {
     if args.budgets.is_empty() || args.efs.is_empty() {
-        return Err("--budgets and --efs need at least one value each".into());
+        bail!("--budgets and --efs need at least one value each");
     }
-    std::fs::create_dir_all(&args.out).map_err(|e| format!("{}: {e}", args.out.display()))?;
+    std::fs::create_dir_all(&args.out).with_context(|| args.out.display().to_string())?;
     let train = assets::dataset(assets_dir, Split::Train)?;
     let test = assets::dataset(assets_dir, Split::Test)?;
     let test = test.head(args.queries.unwrap_or(test.len()));
     if test.is_empty() {
-        return Err("--queries must be at least 1".into());
+        bail!("--queries must be at least 1");
     }
     let truth = truth::answers(&args.out.join("truth.bin"), &train, &test, K)?;
 
@@ -176,7 +177,7 @@ fn sweep(args: &Args, train: Dataset, test: &Dataset, truth: &[Vec<Neighbor>]) -
         let mut variants = vec![(index.clone(), forest_s + graph_s)];
         for &dim in &args.codes {
             let start = Instant::now();
-            let coded = index.clone().with_codes(dim).map_err(|e| e.to_string())?;
+            let coded = index.clone().with_codes(dim)?;
             let codes_s = start.elapsed().as_secs_f64();
             eprintln!("codes of {dim} bytes trained in {codes_s:.2} s, one thread");
             variants.push((coded, forest_s + graph_s + codes_s));
@@ -251,7 +252,7 @@ fn measure(
     let mut tally = Tally::default();
     for (i, answer) in truth.iter().enumerate().take(test.len()) {
         let t = Instant::now();
-        let found = search(test.image(i), &mut scratch).map_err(|e| e.to_string())?;
+        let found = search(test.image(i), &mut scratch)?;
         latencies.push(t.elapsed().as_secs_f64() * 1e3);
         tally.add(answer, &found, K, test.label(i), |id| {
             train.label(id as usize)
@@ -286,7 +287,7 @@ fn spaces(args: &Args, train: &Dataset, test: &Dataset) -> Result {
     ];
     for &space in &args.spaces {
         let start = Instant::now();
-        let dim = space.apply_all(train).map_err(|e| e.to_string())?.dim();
+        let dim = space.apply_all(train)?.dim();
         let transform_ms = start.elapsed().as_secs_f64() * 1e3;
         let (index, _, _) = timed_build(train.clone(), space, args.forest, args.graph)?;
         // The exact answers in this space, through the index so that a space's query
@@ -388,7 +389,7 @@ fn sizes(args: &Args, train: &Dataset, test: &Dataset) -> Result {
 /// Writes CSV lines to `path` and prints them under `title`.
 fn write_table(path: &Path, lines: &[String], title: &str, queries: usize) -> Result {
     let text = lines.join("\n") + "\n";
-    std::fs::write(path, &text).map_err(|e| format!("{}: {e}", path.display()))?;
+    std::fs::write(path, &text).with_context(|| path.display().to_string())?;
     println!(
         "\n{title}, {queries} test images:\n{text}wrote {}",
         path.display()

@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use anyhow::Context;
 use ssam::{GraphParams, Index, Params, Space, format};
 
 use super::assets::{self, Split};
@@ -110,8 +111,7 @@ pub fn timed_build(
             }
             bar.set_position((done * 1000.0) as u64);
         },
-    )
-    .map_err(|e| e.to_string())?;
+    )?;
     bar.finish_and_clear();
     let total = start.elapsed().as_secs_f64();
     let forest_s = forest_done.unwrap_or(total);
@@ -120,14 +120,14 @@ pub fn timed_build(
 
 pub fn run(assets_dir: &Path, args: Args) -> Result {
     let data = assets::dataset(assets_dir, Split::Train)?;
-    args.forest.params().validate().map_err(|e| e.to_string())?;
+    args.forest.params().validate()?;
     if let Some(g) = args.graph.params(args.forest.seed) {
-        g.validate().map_err(|e| e.to_string())?;
+        g.validate()?;
     }
     let (mut index, forest_s, graph_s) = timed_build(data, args.space, args.forest, args.graph)?;
     if let Some(dim) = args.codes {
         let start = Instant::now();
-        index = index.with_codes(dim).map_err(|e| e.to_string())?;
+        index = index.with_codes(dim)?;
         println!(
             "codes: {dim} bytes per item, in {:.2} s, one thread",
             start.elapsed().as_secs_f64()
@@ -140,7 +140,7 @@ pub fn run(assets_dir: &Path, args: Args) -> Result {
     } else {
         format::to_bytes(&index)
     };
-    std::fs::write(&out, &bytes).map_err(|e| format!("{}: {e}", out.display()))?;
+    std::fs::write(&out, &bytes).with_context(|| out.display().to_string())?;
     let forest = index.forest();
     println!(
         "space {}: {} trees (leaf size {}, seed {}) over {} images in {forest_s:.2} s, one thread",

@@ -5,6 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use anyhow::{Context, bail};
 use ssam::layout::{self, LayoutParams};
 use ssam::{Effort, Map, Neighbor};
 
@@ -43,10 +44,10 @@ pub fn run(assets_dir: &Path, args: Args) -> Result {
     let index = assets::index(&path, train)?;
     let n = index.len();
     if index.graph().is_none() {
-        return Err(format!(
+        bail!(
             "{}: this index has no graph; build it with one (`ssam build`)",
             path.display()
-        ));
+        );
     }
     let start = Instant::now();
     // Each digit searched as a query through the graph, as the app searches: the same
@@ -54,7 +55,7 @@ pub fn run(assets_dir: &Path, args: Args) -> Result {
     let effort = Effort::Graph { ef: args.ef };
     let knn = on_all_cores(n, "neighbours", |i, scratch| {
         layout::nearest_others(&index, i, args.k, effort, scratch)
-            .map_err(|e| format!("training digit {i}: {e}"))
+            .with_context(|| format!("training digit {i}"))
     })
     .into_iter()
     .collect::<Result<Vec<Vec<Neighbor>>>>()?;
@@ -69,15 +70,14 @@ pub fn run(assets_dir: &Path, args: Args) -> Result {
     let bar = progress(params.epochs, "layout");
     let points = layout::layout(&knn, start_points, params, &mut |done| {
         bar.set_position((done * params.epochs as f64) as u64)
-    })
-    .map_err(|e| e.to_string())?;
+    })?;
     bar.finish_and_clear();
     let descent_s = descent.elapsed().as_secs_f64();
     let total_s = start.elapsed().as_secs_f64();
     let map = Map::from_layout(&points, fingerprint);
     let out = args.out.unwrap_or_else(|| assets_dir.join(assets::MAP));
     let bytes = map.to_gzip();
-    std::fs::write(&out, &bytes).map_err(|e| format!("{}: {e}", out.display()))?;
+    std::fs::write(&out, &bytes).with_context(|| out.display().to_string())?;
     println!(
         "wrote {} ({} bytes): {n} digits on a {}x{} grid, laid out in {total_s:.1} s ({knn_s:.1} s finding {} neighbours each on all cores, {descent_s:.1} s for the start and {} epochs on one thread), space {}",
         out.display(),
@@ -105,7 +105,7 @@ fn quality(index: &ssam::Index, map: &Map, sample: usize) -> Result {
     let exact = on_all_cores(ids.len(), "exact 30 nearest", |s, scratch| {
         let i = ids[s];
         layout::nearest_others(index, i, 30, Effort::Exact, scratch)
-            .map_err(|e| format!("training digit {i}: {e}"))
+            .with_context(|| format!("training digit {i}"))
     })
     .into_iter()
     .collect::<Result<Vec<Vec<Neighbor>>>>()?;

@@ -66,14 +66,16 @@ pub fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e}");
+            // The context first, then each cause: "file: what went wrong".
+            eprintln!("error: {e:#}");
             ExitCode::FAILURE
         }
     }
 }
 
-/// Errors of the CLI are messages for the user; the engine's errors already name the file.
-pub type Result<T = ()> = std::result::Result<T, String>;
+/// Errors of the CLI: the engine's own (which name their file) or the system's, with the
+/// file or step they happened in as context, shown to the user at the end.
+pub type Result<T = ()> = anyhow::Result<T>;
 
 /// Writes `out` to standard output. A reader that closed early (`ssam query ... | head`)
 /// took what it wanted: that is no error.
@@ -81,7 +83,7 @@ pub fn print(out: &str) -> Result {
     use std::io::Write;
     match std::io::stdout().lock().write_all(out.as_bytes()) {
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
-            Err(format!("writing the answer: {e}"))
+            Err(anyhow::Error::new(e).context("writing the answer"))
         }
         _ => Ok(()),
     }
@@ -133,6 +135,6 @@ pub fn on_all_cores<T: Send>(
 }
 
 /// Parses a space's name for clap.
-fn parse_space(name: &str) -> Result<ssam::Space> {
-    name.parse().map_err(|e: ssam::Error| e.to_string())
+fn parse_space(name: &str) -> ssam::Result<ssam::Space> {
+    name.parse()
 }

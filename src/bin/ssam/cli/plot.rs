@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use anyhow::{anyhow, bail};
 use plotters::prelude::*;
 
 use super::Result;
@@ -22,7 +23,7 @@ pub struct Args {
 
 pub fn run(args: Args) -> Result {
     if args.svg.is_some() && args.csv.len() > 1 {
-        return Err("--svg names the plot of a single CSV; several get one each".into());
+        bail!("--svg names the plot of a single CSV; several get one each");
     }
     let runs = args
         .csv
@@ -62,7 +63,7 @@ fn frontier(mut points: Vec<(f64, f64)>) -> Vec<(f64, f64)> {
 const RECALL_FROM: f64 = 0.9;
 
 pub fn draw(path: &Path, rows: &[Row]) -> Result {
-    let err = |e: String| format!("{}: {e}", path.display());
+    let err = |e: String| anyhow!("{}: {e}", path.display());
     let rows: Vec<&Row> = rows
         .iter()
         .filter(|r| r.qps > 0.0 && r.recall10 >= RECALL_FROM)
@@ -113,7 +114,7 @@ pub fn draw(path: &Path, rows: &[Row]) -> Result {
 fn draw_lines<'a, X, Y, S: Into<String>>(
     chart: &mut ChartContext<'a, SVGBackend<'a>, Cartesian2d<X, Y>>,
     series: impl IntoIterator<Item = (S, Vec<(f64, f64)>)>,
-    err: &dyn Fn(String) -> String,
+    err: &dyn Fn(String) -> anyhow::Error,
 ) -> Result
 where
     X: Ranged<ValueType = f64>,
@@ -150,7 +151,7 @@ where
 /// How cost grows with the data: for each system, QPS at recall@10 >= 0.95 against the
 /// number of items, both axes logarithmic. `points` are (system, items, QPS).
 pub fn draw_growth(path: &Path, points: &[(String, f64, f64)]) -> Result {
-    let err = |e: String| format!("{}: {e}", path.display());
+    let err = |e: String| anyhow!("{}: {e}", path.display());
     let mut series: BTreeMap<&str, Vec<(f64, f64)>> = BTreeMap::new();
     for (system, items, qps) in points.iter().filter(|p| p.1 > 0.0 && p.2 > 0.0) {
         series.entry(system).or_default().push((*items, *qps));

@@ -3,6 +3,7 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
+use anyhow::{Context, bail};
 use ssam::preprocess::{self, SIDE};
 use ssam::{Effort, Ranking, Scratch, Space, verdict};
 
@@ -47,11 +48,11 @@ pub fn run(assets_dir: &Path, args: Args) -> Result {
     if let Some(want) = args.space
         && want != index.space()
     {
-        return Err(format!(
+        bail!(
             "{}: built for the space {}, not {want}; rebuild it with `ssam build --space {want}`",
             path.display(),
             index.space()
-        ));
+        );
     }
     let effort = match (args.exact, args.budget, args.ef) {
         (true, _, _) => Effort::Exact,
@@ -66,8 +67,7 @@ pub fn run(assets_dir: &Path, args: Args) -> Result {
         Ranking::DEFAULT
     };
     let found = index
-        .find(&query, args.k, effort, ranking, &mut scratch)
-        .map_err(|e| e.to_string())?
+        .find(&query, args.k, effort, ranking, &mut scratch)?
         .to_vec();
     let train = index.originals();
     // Written whole at the end: a reader that stops early (`| head`) is no error.
@@ -147,22 +147,21 @@ fn load_query(assets_dir: &Path, spec: &str) -> Result<(Vec<u8>, String)> {
                     &assets::read(&images)?,
                     &labels.display().to_string(),
                     &assets::read(&labels)?,
-                )
-                .map_err(|e| e.to_string())?
+                )?
             }
         };
         if item >= data.len() {
-            return Err(format!(
+            bail!(
                 "{spec}: item {item} is out of range, the file has {} images",
                 data.len()
-            ));
+            );
         }
         if data.dim() != SIDE * SIDE {
-            return Err(format!(
+            bail!(
                 "{spec}: images of {}x{} are not 28x28",
                 data.rows(),
                 data.cols()
-            ));
+            );
         }
         return Ok((
             data.image(item).to_vec(),
@@ -171,11 +170,11 @@ fn load_query(assets_dir: &Path, spec: &str) -> Result<(Vec<u8>, String)> {
     }
     let bytes = assets::read(Path::new(spec))?;
     let img = image::load_from_memory(&bytes)
-        .map_err(|e| format!("{spec}: not a picture this tool reads ({e})"))?;
+        .with_context(|| format!("{spec}: not a picture this tool reads"))?;
     let rgba = img.to_rgba8();
     let prepared =
         preprocess::prepare_rgba(rgba.width() as usize, rgba.height() as usize, rgba.as_raw())
-            .map_err(|e| format!("{spec}: {e}"))?;
+            .with_context(|| spec.to_owned())?;
     let note = if prepared.inverted {
         ", dark on light: inverted"
     } else {

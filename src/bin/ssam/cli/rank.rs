@@ -5,6 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use anyhow::Context;
 use ssam::distortion::Distortion;
 use ssam::{DEFAULT_K, Effort, Ranking, Scratch, verdict};
 
@@ -53,9 +54,7 @@ pub fn run(assets_dir: &Path, args: Args) -> Result {
         let bar = progress(test.len(), &format!("{candidates} re-ranked"));
         for i in 0..test.len() {
             let start = Instant::now();
-            let found = index
-                .find(test.image(i), DEFAULT_K, effort, ranking, &mut scratch)
-                .map_err(|e| e.to_string())?;
+            let found = index.find(test.image(i), DEFAULT_K, effort, ranking, &mut scratch)?;
             latencies.push(start.elapsed().as_secs_f64() * 1e3);
             let label_of = |id: u32| index.originals().label(id as usize);
             let want = test.label(i);
@@ -91,10 +90,10 @@ pub fn run(assets_dir: &Path, args: Args) -> Result {
         eprintln!("{}", lines.last().expect("just pushed"));
     }
     if let Some(dir) = args.out.parent() {
-        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        std::fs::create_dir_all(dir).with_context(|| dir.display().to_string())?;
     }
     let text = lines.join("\n") + "\n";
-    std::fs::write(&args.out, &text).map_err(|e| format!("{}: {e}", args.out.display()))?;
+    std::fs::write(&args.out, &text).with_context(|| args.out.display().to_string())?;
     println!(
         "{} test images, {effort:?}, k = {DEFAULT_K}, one thread:\n{text}wrote {}",
         test.len(),

@@ -6,6 +6,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use anyhow::{Context, bail};
 use ssam::stream::{Layout, Plan, Probes, StreamScratch, Streamed, WriteParams};
 use ssam::truth::KthDistances;
 use ssam::{Dataset, Ranking, Space, metrics};
@@ -87,7 +88,7 @@ pub fn run(assets_dir: &Path, args: Args) -> Result {
     if args.measure {
         return measure(assets_dir, &out, &args);
     }
-    fs::create_dir_all(&out).map_err(|e| format!("{}: {e}", out.display()))?;
+    fs::create_dir_all(&out).with_context(|| out.display().to_string())?;
     let routed = match WriteParams::ROUTED {
         WriteParams::Routed { top, seed, .. } => WriteParams::Routed {
             cell: args.cell,
@@ -120,21 +121,18 @@ pub fn run(assets_dir: &Path, args: Args) -> Result {
 fn large(images: &Path, labels: &Path) -> Result<Dataset> {
     let most = 64 << 30;
     let name = |p: &Path| p.display().to_string();
-    let err = |e: ssam::Error| e.to_string();
-    let images_idx =
-        ssam::idx::parse_within(&name(images), assets::read(images)?, most).map_err(err)?;
-    let labels_idx =
-        ssam::idx::parse_within(&name(labels), assets::read(labels)?, most).map_err(err)?;
+    let images_idx = ssam::idx::parse_within(&name(images), assets::read(images)?, most)?;
+    let labels_idx = ssam::idx::parse_within(&name(labels), assets::read(labels)?, most)?;
     let (rows, cols) = match images_idx.dims[..] {
         [_, r, c] => (r, c),
-        _ => return Err(format!("{}: not an IDX file of images", name(images))),
+        _ => bail!("{}: not an IDX file of images", name(images)),
     };
-    Dataset::new(rows, cols, images_idx.data, labels_idx.data).map_err(err)
+    Ok(Dataset::new(rows, cols, images_idx.data, labels_idx.data)?)
 }
 
 fn write(data: &Dataset, space: Space, out: &Path, stem: &str, params: WriteParams) -> Result {
     let t = Instant::now();
-    let written = ssam::stream::write(data, space, stem, params).map_err(|e| e.to_string())?;
+    let written = ssam::stream::write(data, space, stem, params)?;
     // Files of earlier builds of this stem go: a folder holds one build of a layout.
     if let Ok(entries) = fs::read_dir(out) {
         for e in entries.flatten() {
@@ -147,13 +145,12 @@ fn write(data: &Dataset, space: Space, out: &Path, stem: &str, params: WritePara
     let mut bytes = 0;
     for (name, content) in &written.files {
         let path = out.join(name);
-        fs::write(&path, content).map_err(|e| format!("{}: {e}", path.display()))?;
+        fs::write(&path, content).with_context(|| path.display().to_string())?;
         bytes += content.len();
     }
     let root = out.join(format!("{stem}.root"));
-    fs::write(&root, &written.root).map_err(|e| format!("{}: {e}", root.display()))?;
-    let layout = Layout::from_bytes(&root.display().to_string(), &written.root)
-        .map_err(|e| e.to_string())?;
+    fs::write(&root, &written.root).with_context(|| root.display().to_string())?;
+    let layout = Layout::from_bytes(&root.display().to_string(), &written.root)?;
     println!(
         "wrote {} ({} bytes) and {} data file(s) of {bytes} bytes: {} items in {} blocks, {:.1} s",
         root.display(),
@@ -169,8 +166,7 @@ fn write(data: &Dataset, space: Space, out: &Path, stem: &str, params: WritePara
 /// Opens the layout whose root is at `path`, nothing fetched yet.
 fn open(path: &Path, most: usize) -> Result<(Streamed, usize)> {
     let bytes = assets::read(path)?;
-    let layout =
-        Layout::from_bytes(&path.display().to_string(), &bytes).map_err(|e| e.to_string())?;
+    let layout = Layout::from_bytes(&path.display().to_string(), &bytes)?;
     Ok((Streamed::new(layout, most), bytes.len()))
 }
 
@@ -212,10 +208,7 @@ fn gather(
     scratch: &mut StreamScratch,
 ) -> Result<Cost> {
     let mut cost = Cost::default();
-    while let Plan::Fetch(spans) = streamed
-        .plan(query, probes, scratch)
-        .map_err(|e| e.to_string())?
-    {
+    while let Plan::Fetch(spans) = streamed.plan(query, probes, scratch)? {
         cost.trips += 1;
         cost.rounds.push(part_headers(streamed.layout(), &spans));
         cost.bytes += cost.rounds.last().expect("just pushed");
@@ -224,9 +217,7 @@ fn gather(
             cost.bytes += b.len();
             *cost.rounds.last_mut().expect("just pushed") += b.len();
             cost.ranges += 1;
-            streamed
-                .receive(s, &b, scratch)
-                .map_err(|e| e.to_string())?;
+            streamed.receive(s, &b, scratch)?;
         }
     }
     Ok(cost)
@@ -278,11 +269,10 @@ fn measure(assets_dir: &Path, out: &Path, args: &Args) -> Result {
     let coded = warm.layout().coded();
     let mut files = Vec::new();
     let mut scratch = StreamScratch::default();
-    let err = |e: ssam::Error| e.to_string();
     // Every block once, for the warm runs (a coded layout's pictures come as asked).
     for span in warm.layout().whole() {
         let bytes = read_span(&folder, warm.layout(), &span, &mut files)?;
-        warm.receive(&span, &bytes, &mut scratch).map_err(err)?;
+        warm.receive(&span, &bytes, &mut scratch)?;
     }
     let (rows, cols) = (test.rows(), test.cols());
     let queries = Dataset::new(
@@ -290,8 +280,7 @@ fn measure(assets_dir: &Path, out: &Path, args: &Args) -> Result {
         cols,
         test.pixels()[..n * rows * cols].to_vec(),
         test.labels()[..n].to_vec(),
-    )
-    .map_err(err)?;
+    )?;
     let t = Instant::now();
     let cached = match &args.truth {
         Some(file) if file.exists() => Some(
@@ -300,8 +289,7 @@ fn measure(assets_dir: &Path, out: &Path, args: &Args) -> Result {
                 &assets::read(file)?,
                 warm.layout().fingerprint(),
                 &queries,
-            )
-            .map_err(err)?
+            )?
             .distances,
         ),
         _ => None,
@@ -315,10 +303,9 @@ fn measure(assets_dir: &Path, out: &Path, args: &Args) -> Result {
         KthDistances::from_bytes(
             &truth.display().to_string(),
             &assets::read(&truth)?,
-            &space.apply_all(&train).map_err(err)?,
-            &space.apply_all(&test).map_err(err)?,
-        )
-        .map_err(err)?
+            &space.apply_all(&train)?,
+            &space.apply_all(&test)?,
+        )?
         .distances
     } else {
         // Exact: every cell searched (and in a coded layout every picture measured).
@@ -332,9 +319,7 @@ fn measure(assets_dir: &Path, out: &Path, args: &Args) -> Result {
         for i in 0..n {
             let q = test.image(i);
             gather(&mut warm, q, all, &folder, &mut files, &mut scratch)?;
-            let found = warm
-                .find(q, 10, Ranking::Space, &mut scratch)
-                .map_err(err)?;
+            let found = warm.find(q, 10, Ranking::Space, &mut scratch)?;
             kth.push(found.last().map_or(0, |f| f.neighbor.distance));
         }
         println!(
@@ -349,7 +334,7 @@ fn measure(assets_dir: &Path, out: &Path, args: &Args) -> Result {
                 warm.layout().fingerprint(),
                 &queries,
             );
-            fs::write(file, truth.to_bytes()).map_err(|e| format!("{}: {e}", file.display()))?;
+            fs::write(file, truth.to_bytes()).with_context(|| file.display().to_string())?;
         }
         kth
     };
@@ -376,14 +361,10 @@ fn measure(assets_dir: &Path, out: &Path, args: &Args) -> Result {
             for (i, &kth) in kth.iter().enumerate().take(n) {
                 let q = test.image(i);
                 gather(&mut warm, q, probes, &folder, &mut files, &mut scratch)?;
-                let plain = warm
-                    .find(q, 10, Ranking::Space, &mut scratch)
-                    .map_err(err)?;
+                let plain = warm.find(q, 10, Ranking::Space, &mut scratch)?;
                 let plain: Vec<_> = plain.iter().map(|f| f.neighbor).collect();
                 recall += metrics::recall_from_kth(kth, &plain, 10);
-                let found = warm
-                    .find(q, 10, Ranking::DEFAULT, &mut scratch)
-                    .map_err(err)?;
+                let found = warm.find(q, 10, Ranking::DEFAULT, &mut scratch)?;
                 right += usize::from(found.first().is_some_and(|f| f.label == test.label(i)));
             }
             let ms = t.elapsed().as_secs_f64() * 1e3 / n as f64;

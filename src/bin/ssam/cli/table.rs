@@ -6,6 +6,7 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use super::Result;
+use anyhow::{Context, anyhow, bail};
 
 /// The CSV header, in order.
 pub const HEADER: &str =
@@ -62,7 +63,7 @@ impl Row {
     fn from_csv(line: &str, at: &str) -> Result<Row> {
         let f: Vec<&str> = line.split(',').map(str::trim).collect();
         if f.len() != 11 {
-            return Err(format!("{at}: {} columns, expected 11 ({HEADER})", f.len()));
+            bail!("{at}: {} columns, expected 11 ({HEADER})", f.len());
         }
         fn opt<T: std::str::FromStr>(s: &str, at: &str, name: &str) -> Result<Option<T>> {
             if s.is_empty() {
@@ -70,11 +71,11 @@ impl Row {
             } else {
                 s.parse()
                     .map(Some)
-                    .map_err(|_| format!("{at}: {name} {s:?} is not a number"))
+                    .map_err(|_| anyhow!("{at}: {name} {s:?} is not a number"))
             }
         }
         fn num(s: &str, at: &str, name: &str) -> Result<f64> {
-            opt(s, at, name)?.ok_or_else(|| format!("{at}: {name} is empty"))
+            opt(s, at, name)?.ok_or_else(|| anyhow!("{at}: {name} is empty"))
         }
         Ok(Row {
             system: f[0].to_owned(),
@@ -106,17 +107,17 @@ pub fn write_csv(path: &Path, rows: &[Row]) -> Result {
         s.push_str(&r.to_csv());
         s.push('\n');
     }
-    std::fs::write(path, s).map_err(|e| format!("{}: {e}", path.display()))
+    std::fs::write(path, s).with_context(|| path.display().to_string())
 }
 
 pub fn read_csv(path: &Path) -> Result<Vec<Row>> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let text = std::fs::read_to_string(path).with_context(|| path.display().to_string())?;
     let mut lines = text.lines();
     if lines.next().map(str::trim) != Some(HEADER) {
-        return Err(format!(
+        bail!(
             "{}: the first line must be the header {HEADER}",
             path.display()
-        ));
+        );
     }
     lines
         .enumerate()
@@ -356,6 +357,7 @@ mod tests {
         assert!(
             Row::from_csv("a,b", "f:2")
                 .unwrap_err()
+                .to_string()
                 .starts_with("f:2: 2 columns")
         );
     }

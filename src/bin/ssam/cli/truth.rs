@@ -4,6 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
+use anyhow::Context;
 use ssam::truth::{Answers, KthDistances};
 use ssam::{Dataset, Effort, Neighbor, exact};
 
@@ -32,7 +33,7 @@ pub fn run(assets_dir: &Path, args: Args) -> Result {
     let path = args.index.unwrap_or_else(|| assets_dir.join(assets::INDEX));
     let index = assets::index(&path, train)?;
     let space = index.space();
-    let searched_test = space.apply_all(&test).map_err(|e| e.to_string())?;
+    let searched_test = space.apply_all(&test)?;
     let searched_train = index.searched();
     // Through the index's exact search, so that the space's query shifts count as they
     // do in every search of the app.
@@ -40,13 +41,13 @@ pub fn run(assets_dir: &Path, args: Args) -> Result {
         index
             .search(test.image(i), args.k, Effort::Exact, scratch)
             .map(|found| found.last().map_or(0, |n| n.distance))
-            .map_err(|e| format!("test image {i}: {e}"))
+            .with_context(|| format!("test image {i}"))
     })
     .into_iter()
     .collect::<Result<Vec<u32>>>()?;
     let out = args.out.unwrap_or_else(|| assets_dir.join(assets::TRUTH));
     let bytes = KthDistances::new(args.k, kth, searched_train, &searched_test).to_bytes();
-    std::fs::write(&out, &bytes).map_err(|e| format!("{}: {e}", out.display()))?;
+    std::fs::write(&out, &bytes).with_context(|| out.display().to_string())?;
     println!(
         "wrote {} ({} bytes): the exact {}th distance of {} test images in space {space}",
         out.display(),
@@ -77,7 +78,7 @@ pub fn answers(
         neighbors: compute(train, test, k),
     };
     std::fs::write(path, answers.to_bytes(train, test))
-        .map_err(|e| format!("{}: {e}", path.display()))?;
+        .with_context(|| path.display().to_string())?;
     Ok(answers.neighbors)
 }
 
