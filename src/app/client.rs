@@ -71,6 +71,9 @@ pub struct Client {
     /// of them follows it (a random one is already answered by the pick on its way).
     picking: StoredValue<bool>,
     next_pick: StoredValue<Option<Option<u32>>>,
+    /// A random pick's answer has not shown yet: tapping Random again until it does asks
+    /// for nothing new (an impatient visitor's taps each cost a digit and its cells).
+    awaiting_random: StoredValue<bool>,
     /// The set searched, once ready.
     pub set: RwSignal<Option<SetInfo>>,
     /// The first load's progress.
@@ -114,6 +117,7 @@ impl Client {
             on_pick: StoredValue::new(Some(on_pick)),
             picking: StoredValue::new(false),
             next_pick: StoredValue::new(None),
+            awaiting_random: StoredValue::new(false),
             set: RwSignal::new(None),
             progress: RwSignal::new(None),
             local: RwSignal::new(None),
@@ -255,6 +259,7 @@ impl Client {
         self.in_flight.set_value(false);
         self.picking.set_value(false);
         self.next_pick.set_value(None);
+        self.awaiting_random.set_value(false);
         self.bench.set(Bench::default());
         self.outbox.set_value(Vec::new());
         self.set.set(None);
@@ -324,12 +329,16 @@ impl Client {
                 self.set.set(Some(info));
             }
             // An answer to a query cleared meanwhile is not shown.
-            FromWorker::Answer(a) if a.id <= self.cleared.get_value() => self.next(),
+            FromWorker::Answer(a) if a.id <= self.cleared.get_value() => {
+                self.awaiting_random.set_value(false);
+                self.next()
+            }
             FromWorker::Answer(a) => {
                 // The offline copy of the page starts once a first result is shown, so
                 // that its downloads never compete with the first search: after the
                 // frame that paints it (registering costs the page a few milliseconds).
                 let first = self.answer.with_untracked(Option::is_none);
+                self.awaiting_random.set_value(false);
                 self.problem.set(None);
                 self.answer.set(Some(a));
                 if first {
@@ -394,10 +403,12 @@ impl Client {
                 self.failure.set(Some(problem));
             }
             Task::Search => {
+                self.awaiting_random.set_value(false);
                 self.problem.set(Some(problem));
                 self.next();
             }
             Task::Pick => {
+                self.awaiting_random.set_value(false);
                 if !self.picked() {
                     self.problem.set(Some(problem));
                 }
@@ -473,6 +484,9 @@ impl Client {
     /// pick is on its way, a random one asked again is that one; any other waits, and
     /// only the latest of those is sent when the one on its way is in.
     pub fn pick(self, which: Option<u32>) {
+        if which.is_none() && self.awaiting_random.get_value() && !self.picking.get_value() {
+            return;
+        }
         if self.picking.get_value() {
             if which.is_some() || self.next_pick.with_value(Option::is_some) {
                 self.next_pick.set_value(Some(which));
@@ -480,6 +494,7 @@ impl Client {
             return;
         }
         self.picking.set_value(true);
+        self.awaiting_random.set_value(which.is_none());
         self.post(&ToWorker::Pick { which }, &[]);
     }
 
