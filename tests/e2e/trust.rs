@@ -448,3 +448,43 @@ async fn the_page_speaks_in_a_persons_words_and_verdicts_never_wrap() {
     b.until_text("[data-testid=why]", "Why training digit #").await;
     b.close().await;
 }
+
+#[tokio::test(flavor = "current_thread")]
+async fn another_set_starts_with_nothing_asked_and_back_to_mnist_starts_clean() {
+    let site = serve();
+    let dir = tempfile::tempdir().unwrap();
+    let b = browser().await;
+    b.open_ready(&format!("{}/ok/", site.base)).await;
+    b.draw_seven().await;
+    b.until_text(".results", "Searched with your drawing").await;
+    // An own set: MNIST's query is not run against it, and the drawing goes with it.
+    let (images, labels) = site::shapes(600);
+    let images_file = dir.path().join("shapes-images.idx");
+    let labels_file = dir.path().join("shapes-labels.idx");
+    std::fs::write(&images_file, images).unwrap();
+    std::fs::write(&labels_file, labels).unwrap();
+    b.own_files(&[&images_file, &labels_file]).await;
+    b.until_text("[data-testid=ready]", "Your set shapes-images").await;
+    until(
+        &b,
+        "return !document.querySelector('.results')",
+        Duration::from_secs(10),
+        "MNIST's query was run against the own set",
+    )
+    .await;
+    assert_eq!(b.pad_ink().await, 0, "the drawing stayed on the pad");
+    // Its own query, then back to MNIST: the own set's image is not searched in MNIST.
+    b.click(".pick .primary").await;
+    b.until_text(".results", "Searched with image #").await;
+    b.click("[data-testid=back-to-mnist]").await;
+    b.until_text("[data-testid=ready]", "60,000 MNIST").await;
+    until(
+        &b,
+        "return !document.querySelector('.results')",
+        Duration::from_secs(10),
+        "the own set's query was run against MNIST",
+    )
+    .await;
+    assert_eq!(b.text(".answer h2").await, "Most similar training digits");
+    b.close().await;
+}
