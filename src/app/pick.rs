@@ -6,21 +6,17 @@ use leptos::prelude::*;
 use super::client::Client;
 use super::protocol::Query;
 
-/// What the number box holds, as a number of one of `n` items; why not, in words.
-fn parse_number(text: &str, n: u32, noun: &str) -> Result<u32, String> {
-    let range = format!(
-        "a whole number from 0 to {}",
-        super::status::thousands(u64::from(n.saturating_sub(1)))
-    );
+/// What the number box holds, as a whole number; why not, in words. Whether the set has
+/// that many is the worker's to say: it knows what a pick is drawn from.
+fn parse_number(text: &str, noun: &str) -> Result<u32, String> {
     let text = text.trim();
     if text.is_empty() {
-        return Err(format!("Type the number of a {noun}: {range}."));
+        return Err(format!(
+            "Type the number of a {noun}: a whole number from 0."
+        ));
     }
-    match text.parse::<u32>() {
-        Ok(i) if i < n => Ok(i),
-        Ok(_) => Err(format!("There are {} {noun}s: type {range}.", super::status::thousands(u64::from(n)))),
-        Err(_) => Err(format!("{text:?} is not a {noun}'s number: type {range}.")),
-    }
+    text.parse::<u32>()
+        .map_err(|_| format!("{text:?} is not a {noun}'s number: type a whole number from 0."))
 }
 
 /// A random pick, or one by number. The number box empties when the query on screen
@@ -44,23 +40,17 @@ pub fn Pick(
             q.as_ref().is_some_and(|q| {
                 let typed = number.get_untracked();
                 !typed.trim().is_empty()
-                    && q.source.starts_with(&format!("{} #{} ", noun(), typed.trim()))
+                    && q.source
+                        .starts_with(&format!("{} #{} ", noun(), typed.trim()))
             })
         });
         if !mine {
             number.set(String::new());
         }
     });
-    let by_number = move || {
-        // A set too small to hold queries out is picked from whole.
-        let n = client.set.with_untracked(|s| {
-            s.as_ref()
-                .map_or(0, |s| if s.queries > 0 { s.queries } else { s.items })
-        });
-        match parse_number(&number.get_untracked(), n, &noun()) {
-            Ok(i) => client.pick(Some(i)),
-            Err(m) => on_error.run(m),
-        }
+    let by_number = move || match parse_number(&number.get_untracked(), &noun()) {
+        Ok(i) => client.pick(Some(i)),
+        Err(m) => on_error.run(m),
     };
     view! {
         <div class="pick">

@@ -371,6 +371,20 @@ pub struct Row {
     pub acc1: Option<f64>,
 }
 
+/// A count as people read it: 60000 is "60,000". Here, beside the messages, because the
+/// page and the worker both say counts to a person.
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// What the worker tells the page.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum FromWorker {

@@ -7,18 +7,7 @@ use leptos::prelude::*;
 use super::client::Client;
 use super::protocol::{Problem, Progress, SetInfo};
 
-/// A count as people read it: 60000 is "60,000".
-pub fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
+pub use super::protocol::thousands;
 
 /// Seconds as the status says them.
 fn secs(ms: f64) -> String {

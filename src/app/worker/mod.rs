@@ -604,8 +604,13 @@ fn search(set: &Set, req: &Request, scratch: &mut Scratch) -> Result<Answer, Pro
 /// The re-ranking's cost of `pixels` (at the set's size) against an empty image.
 pub(crate) fn blank_cost(info: &SetInfo, pixels: &[u8]) -> u32 {
     let (rows, cols) = (usize::from(info.rows), usize::from(info.cols));
-    crate::index::explain_pair((rows, cols), pixels, &vec![0; rows * cols], Distortion::DEFAULT)
-        .map_or(0, |e| e.matching.distance)
+    crate::index::explain_pair(
+        (rows, cols),
+        pixels,
+        &vec![0; rows * cols],
+        Distortion::DEFAULT,
+    )
+    .map_or(0, |e| e.matching.distance)
 }
 
 /// Why hit `id` is similar to `query`: asked when the page selects a hit, since it costs
@@ -730,8 +735,9 @@ fn choose(n: usize, which: Option<u32>, noun: &str) -> Result<usize, Problem> {
     if i >= n {
         return Err(Problem::Unsupported {
             what: format!(
-                "there are {n} {noun}s: choose a number from 0 to {}",
-                n.saturating_sub(1)
+                "There are {} {noun}s: type a whole number from 0 to {}.",
+                protocol::thousands(n as u64),
+                protocol::thousands(n.saturating_sub(1) as u64)
             ),
         });
     }
