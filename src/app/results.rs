@@ -24,6 +24,17 @@ pub fn label_name(set: &SetInfo, label: u8) -> String {
         .unwrap_or_else(|| label.to_string())
 }
 
+/// The verdict in a few words: the label when the nearest agree, else the question
+/// ("2 or 6?"). The answer card and the way to it on a phone say it alike.
+pub fn verdict_words(set: &SetInfo, v: &Verdict) -> String {
+    let name = label_name(set, v.label);
+    match v.runner_up {
+        _ if v.sure => name,
+        Some((other, _)) => format!("{name} or {}?", label_name(set, other)),
+        None => format!("{name}?"),
+    }
+}
+
 /// The verdict as a sentence: a big label when the nearest agree; otherwise the two
 /// labels in question with their shares, and never a big digit.
 fn verdict_view(set: &SetInfo, v: Verdict) -> impl IntoView + use<> {
@@ -38,22 +49,15 @@ fn verdict_view(set: &SetInfo, v: Verdict) -> impl IntoView + use<> {
         }
         .into_any()
     } else {
-        let (question, shares) = match v.runner_up {
-            Some((other, share)) => {
-                let other = label_name(set, other);
-                (
-                    format!("{name} or {other}?"),
-                    format!(
-                        "the nearest disagree: {name} ({}), {other} ({})",
-                        pct(v.support),
-                        pct(share)
-                    ),
-                )
-            }
-            None => (
-                format!("{name}?"),
-                format!("the nearest disagree: {name} ({})", pct(v.support)),
+        let question = verdict_words(set, &v);
+        let shares = match v.runner_up {
+            Some((other, share)) => format!(
+                "the nearest disagree: {name} ({}), {} ({})",
+                pct(v.support),
+                label_name(set, other),
+                pct(share)
             ),
+            None => format!("the nearest disagree: {name} ({})", pct(v.support)),
         };
         view! {
             <p class="verdict unsure" data-testid="verdict" data-sure="false">
@@ -262,7 +266,14 @@ fn hit_list(
         .enumerate()
         .map(|(rank, h)| {
             let card = hit(set, rank, h, answer.blank, selected, select);
-            let why = why_item(set, h, client, shown, on_query, Callback::new(move |()| close()));
+            let why = why_item(
+                set,
+                h,
+                client,
+                shown,
+                on_query,
+                Callback::new(move |()| close()),
+            );
             view! { {card} {why} }
         })
         .collect_view();

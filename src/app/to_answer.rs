@@ -7,18 +7,13 @@ use leptos::html;
 use leptos::prelude::*;
 
 use super::protocol::{Answer, SetInfo};
-use super::results::label_name;
+use super::results::verdict_words;
 use super::shown::Shown;
 
 /// What the button says: the verdict when there is one.
-fn words(answer: &Answer, set: Option<&SetInfo>) -> String {
-    let name = |l| set.map_or_else(|| format!("{l}"), |s| label_name(s, l));
-    match answer.verdict {
-        Some(v) if v.sure => format!("See the answer: {}", name(v.label)),
-        Some(v) => match v.runner_up {
-            Some((other, _)) => format!("See the answer: {} or {}?", name(v.label), name(other)),
-            None => format!("See the answer: {}?", name(v.label)),
-        },
+fn words(answer: &Answer, set: &SetInfo) -> String {
+    match &answer.verdict {
+        Some(v) => format!("See the answer: {}", verdict_words(set, v)),
         None => format!("See the {} most alike", answer.hits.len()),
     }
 }
@@ -66,7 +61,8 @@ pub fn ToAnswer(
     view! {
         <div class="to-answer-line">
             {move || {
-                let text = shown.answer.with(|a| a.as_ref().map(|a| words(a, set.get().as_ref())))?;
+                let set = set.get()?;
+                let text = shown.answer.with(|a| a.as_ref().map(|a| words(a, &set)))?;
                 (!hidden.get()).then(|| view! {
                     <button class="to-answer" data-testid="to-answer" on:click=go>
                         <span>{text}</span>
