@@ -178,7 +178,8 @@ async fn a_corrupted_or_missing_index_shows_an_error_panel_naming_the_file() {
         "{panel}"
     );
     b.draw_seven().await;
-    b.until_content(".results", "parts of the set nearest to it").await;
+    b.until_content(".results", "parts of the set nearest to it")
+        .await;
     b.open_ready(&format!("{}/missing/", site.base)).await;
     b.draw_seven().await;
     let panel = b.until_text("[data-testid=load-error]", "404").await;
@@ -1252,7 +1253,8 @@ async fn a_first_result_costs_a_root_one_test_block_and_a_few_cells_by_range() {
     b.open_ready(&format!("{}/ok/", site.base)).await;
     b.click(".pick .primary").await;
     b.until_text(".results", "Searched with test digit #").await;
-    let results = b.until_content(".results", "parts of the set nearest to it").await;
+    b.until_content(".results", "parts of the set nearest to it")
+        .await;
     let (name, whole) = train_cells();
     let log = site.log();
     // Before the whole set's download began (its request has no range): the roots, one
@@ -1378,7 +1380,9 @@ async fn open_set_by_address(codes: usize, trips: &str, rules: &str) -> Vec<site
     assert!(!setting.is_displayed().await.unwrap());
     b.click(".pick .primary").await;
     b.until_text(".results", "Searched with test digit #").await;
-    let results = b.until_content(".results", "Searched with test digit #").await;
+    let results = b
+        .until_content(".results", "Searched with test digit #")
+        .await;
     assert!(results.contains("of 3,000 in"), "{results}");
     assert!(results.contains("round trips"), "{results}");
     assert_eq!(

@@ -37,7 +37,10 @@ async fn keeping_the_site_offline_downloads_no_file_the_first_visit_already_had(
         .filter(|(_, answers)| answers.len() > 1)
         .map(|((path, range), answers)| {
             let bytes: Vec<u64> = answers.iter().map(|s| s.bytes).collect();
-            format!("{path} {range:?}: sent {} times, {bytes:?} bytes", answers.len())
+            format!(
+                "{path} {range:?}: sent {} times, {bytes:?} bytes",
+                answers.len()
+            )
         })
         .collect();
     assert!(

@@ -8,7 +8,6 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use fantoccini::Locator;
-use fantoccini::actions::{InputSource, MOUSE_BUTTON_LEFT, MouseActions, PointerAction};
 use fantoccini::key::Key;
 use serde_json::json;
 
@@ -16,44 +15,15 @@ use super::site::{self, Browser, Config, Fault, browser, phone, serve, serve_wit
 
 /// Draws one stroke down the middle of the pad: the first stroke of a 4, or a 1.
 async fn stroke(b: &Browser) {
-    let pad = b.client.find(Locator::Css(".pad canvas")).await.unwrap();
-    let actions = MouseActions::new("finger".into())
-        .then(PointerAction::MoveToElement {
-            element: pad,
-            duration: None,
-            x: -40.0,
-            y: -90.0,
-        })
-        .then(PointerAction::Down {
-            button: MOUSE_BUTTON_LEFT,
-        })
-        .then(PointerAction::MoveBy {
-            duration: Some(Duration::from_millis(150)),
-            x: -20.0,
-            y: 100.0,
-        })
-        .then(PointerAction::MoveBy {
-            duration: Some(Duration::from_millis(150)),
-            x: 90.0,
-            y: 0.0,
-        })
-        .then(PointerAction::Up {
-            button: MOUSE_BUTTON_LEFT,
-        });
-    b.client.perform_actions(actions).await.unwrap();
+    b.stroke((-40.0, -90.0), &[(-20.0, 100.0), (90.0, 0.0)], 150)
+        .await;
 }
 
 async fn scroll_y(b: &Browser) -> f64 {
-    b.js("return window.scrollY", vec![]).await.as_f64().unwrap()
-}
-
-/// Waits until `script` returns true, at most `wait`; panics saying `what` otherwise.
-async fn until(b: &Browser, script: &str, wait: Duration, what: &str) {
-    let deadline = Instant::now() + wait;
-    while b.js(script, vec![]).await != json!(true) {
-        assert!(Instant::now() < deadline, "{what}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    b.js("return window.scrollY", vec![])
+        .await
+        .as_f64()
+        .unwrap()
 }
 
 /// Requests for the training digits' data file, and the bytes sent for them.
@@ -66,16 +36,17 @@ fn cells_served(site: &site::Site, mode: &str) -> (usize, u64) {
     (served.len(), served.iter().map(|s| s.bytes).sum())
 }
 
-fn cells_file_bytes() -> u64 {
+/// The name of the site's data file of `which` digits ("train" or "test").
+fn cells_file(which: &str) -> String {
     std::fs::read_dir(site::dist().join("assets"))
         .unwrap()
-        .map(|e| e.unwrap())
-        .find(|e| {
-            let n = e.file_name().into_string().unwrap();
-            n.starts_with("mnist-train-") && n.ends_with(".cells")
-        })
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .find(|n| n.starts_with(&format!("mnist-{which}-")) && n.ends_with(".cells"))
         .unwrap()
-        .metadata()
+}
+
+fn cells_file_bytes() -> u64 {
+    std::fs::metadata(site::dist().join("assets").join(cells_file("train")))
         .unwrap()
         .len()
 }
@@ -96,9 +67,13 @@ async fn behind_a_host_that_ignores_ranges_the_set_comes_once_whole_and_every_qu
     // nothing under the query is an error.
     let ready = b.text("[data-testid=ready]").await;
     assert!(
-        ["does not answer range requests", "all here", "being put together"]
-            .iter()
-            .any(|s| ready.contains(s)),
+        [
+            "does not answer range requests",
+            "all here",
+            "being put together"
+        ]
+        .iter()
+        .any(|s| ready.contains(s)),
         "{ready}"
     );
     assert_eq!(b.text("[data-testid=message]").await, "");
@@ -134,7 +109,14 @@ fn python_server(root: &Path) -> Python {
         .unwrap()
         .port();
     let child = Command::new("python3")
-        .args(["-m", "http.server", "--bind", "127.0.0.1", &port.to_string(), "-d"])
+        .args([
+            "-m",
+            "http.server",
+            "--bind",
+            "127.0.0.1",
+            &port.to_string(),
+            "-d",
+        ])
         .arg(root)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -152,7 +134,8 @@ fn python_server(root: &Path) -> Python {
 async fn pythons_http_server_serves_a_page_that_answers_a_drawing_and_a_pick() {
     let server = python_server(&site::dist());
     let b = phone(false).await;
-    b.open_ready(&format!("http://127.0.0.1:{}/", server.1)).await;
+    b.open_ready(&format!("http://127.0.0.1:{}/", server.1))
+        .await;
     b.draw_seven().await;
     b.until_text("[data-testid=verdict]", "nearest").await;
     b.click(".pick .primary").await;
@@ -172,7 +155,11 @@ async fn on_a_phone_a_pause_between_strokes_moves_nothing_and_the_answer_is_one_
     b.until_text("[data-testid=to-answer]", "See the").await;
     // ...while the page stays put well past the pause a second stroke may follow.
     tokio::time::sleep(Duration::from_millis(2500)).await;
-    assert_eq!(scroll_y(&b).await, before, "the page moved under the finger");
+    assert_eq!(
+        scroll_y(&b).await,
+        before,
+        "the page moved under the finger"
+    );
     let pad_top = b
         .js(
             "return document.querySelector('.pad canvas').getBoundingClientRect().top",
@@ -182,9 +169,7 @@ async fn on_a_phone_a_pause_between_strokes_moves_nothing_and_the_answer_is_one_
     assert!(pad_top.as_f64().unwrap() >= 0.0, "the pad went off screen");
     // A deliberate tap brings the answer.
     b.click("[data-testid=to-answer]").await;
-    until(
-        &b,
-        "const r = document.querySelector('.answer').getBoundingClientRect(); return r.top >= -2 && r.top < innerHeight / 3",
+    b.until_js("const r = document.querySelector('.answer').getBoundingClientRect(); return r.top >= -2 && r.top < innerHeight / 3",
         Duration::from_secs(5),
         "the answer never came into view",
     )
@@ -194,15 +179,17 @@ async fn on_a_phone_a_pause_between_strokes_moves_nothing_and_the_answer_is_one_
 
 #[tokio::test(flavor = "current_thread")]
 async fn quick_taps_on_random_stay_on_random_and_cost_one_test_block() {
-    let site = serve();
+    // Test digits at 4 kB/s (nginx sends the first second's worth at once): a block
+    // takes seconds, so every tap below lands while the first pick is on its way (a tap
+    // after an answer shows is a new pick).
+    let site = serve_with(Config::new().fault(
+        &format!("/tapped/assets/{}", cells_file("test")),
+        Fault::Rules("limit_rate 4k;".into()),
+    ));
     let b = phone(true).await;
-    b.open_ready(&format!("{}/ok/", site.base)).await;
+    b.open_ready(&format!("{}/tapped/", site.base)).await;
     let before = scroll_y(&b).await;
-    let button = b
-        .client
-        .find(Locator::Css(".pick .primary"))
-        .await
-        .unwrap();
+    let button = b.client.find(Locator::Css(".pick .primary")).await.unwrap();
     for _ in 0..5 {
         button.click().await.unwrap();
         tokio::time::sleep(Duration::from_millis(100)).await;
@@ -243,7 +230,8 @@ async fn a_refined_answer_keeps_the_selected_hit_its_why_and_the_focus_or_waits_
         "the first answer is by parts"
     );
     b.click(".hits .hit").await;
-    b.until_text("[data-testid=why]", "Why training digit #").await;
+    b.until_text("[data-testid=why]", "Why training digit #")
+        .await;
     let id = b.attribute(".hit[aria-pressed=true]", "data-id").await;
     let top = |b: &Browser| {
         let b = b.client.clone();
@@ -261,8 +249,7 @@ async fn a_refined_answer_keeps_the_selected_hit_its_why_and_the_focus_or_waits_
     let why_top = top(&b).await;
     b.until_whole().await;
     // The whole set answers the same query again: shown as a refinement, or held back.
-    until(
-        &b,
+    b.until_js(
         "return !!document.querySelector('[data-testid=refined], [data-testid=held]')",
         Duration::from_secs(30),
         "no sign of the refined answer",
@@ -279,7 +266,8 @@ async fn a_refined_answer_keeps_the_selected_hit_its_why_and_the_focus_or_waits_
         b.until_text("[data-testid=refined]", "Refined").await;
     } else {
         assert_eq!(b.attribute(".hit[aria-pressed=true]", "data-id").await, id);
-        b.until_text("[data-testid=why]", "Why training digit #").await;
+        b.until_text("[data-testid=why]", "Why training digit #")
+            .await;
         let moved = (top(&b).await - why_top).abs();
         assert!(moved < 4.0, "the why panel moved {moved} px");
         let focus = b
@@ -320,9 +308,7 @@ async fn why_opens_under_its_card_in_sight_and_esc_closes_it_and_returns_the_foc
         }
         b.click(".hits .hit").await;
         b.until_text("[data-testid=why]", "Why").await;
-        until(
-            &b,
-            "const r = document.querySelector('[data-testid=why]').getBoundingClientRect(); return r.top >= 0 && r.top < innerHeight - 100",
+        b.until_js("const r = document.querySelector('[data-testid=why]').getBoundingClientRect(); return r.top >= 0 && r.top < innerHeight - 100",
             Duration::from_secs(5),
             "the why panel is out of sight",
         )
@@ -334,8 +320,7 @@ async fn why_opens_under_its_card_in_sight_and_esc_closes_it_and_returns_the_foc
             .send_keys(&Key::Escape.to_string())
             .await
             .unwrap();
-        until(
-            &b,
+        b.until_js(
             "return !document.querySelector('[data-testid=why]')",
             Duration::from_secs(5),
             "Esc did not close the why panel",
@@ -361,7 +346,12 @@ async fn every_new_query_clears_the_last_ones_pad_number_and_message() {
     let number = b.client.find(Locator::Css("#test-number")).await.unwrap();
     let submit = "form.row button[type=submit]";
     // Each bad number gets its own message, replacing the last.
-    for (typed, needle) in [("", "Type the number"), ("3.5", "\"3.5\""), ("-1", "\"-1\""), ("10000", "There are 10,000")] {
+    for (typed, needle) in [
+        ("", "Type the number"),
+        ("3.5", "\"3.5\""),
+        ("-1", "\"-1\""),
+        ("10000", "There are 10,000"),
+    ] {
         number.clear().await.unwrap();
         if !typed.is_empty() {
             number.send_keys(typed).await.unwrap();
@@ -372,7 +362,8 @@ async fn every_new_query_clears_the_last_ones_pad_number_and_message() {
     number.clear().await.unwrap();
     number.send_keys("7").await.unwrap();
     b.click(submit).await;
-    b.until_text(".results", "Searched with test digit #7 ").await;
+    b.until_text(".results", "Searched with test digit #7 ")
+        .await;
     assert_eq!(b.text("[data-testid=message]").await, "");
     // A drawing replaces the pick: the number box no longer names a digit not shown.
     b.draw_seven().await;
@@ -381,9 +372,7 @@ async fn every_new_query_clears_the_last_ones_pad_number_and_message() {
     // A pick replaces the drawing: the pad is wiped.
     b.click(".pick .primary").await;
     b.until_text(".results", "Searched with test digit #").await;
-    until(
-        &b,
-        "const c = document.querySelector('.pad canvas'); const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data; for (let i = 0; i < d.length; i += 4) if (d[i] < 128) return false; return true;",
+    b.until_js("const c = document.querySelector('.pad canvas'); const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data; for (let i = 0; i < d.length; i += 4) if (d[i] < 128) return false; return true;",
         Duration::from_secs(5),
         "the old drawing stayed on the pad",
     )
@@ -392,7 +381,9 @@ async fn every_new_query_clears_the_last_ones_pad_number_and_message() {
     let notes = dir.path().join("notes.txt");
     std::fs::write(&notes, b"not a picture").unwrap();
     let blank = dir.path().join("blank.png");
-    image::GrayImage::from_pixel(64, 64, image::Luma([255])).save(&blank).unwrap();
+    image::GrayImage::from_pixel(64, 64, image::Luma([255]))
+        .save(&blank)
+        .unwrap();
     b.upload(&blank).await;
     let first = b.until_text("[data-testid=message]", "ink").await;
     b.upload(&notes).await;
@@ -445,7 +436,8 @@ async fn the_page_speaks_in_a_persons_words_and_verdicts_never_wrap() {
         .click()
         .await
         .unwrap();
-    b.until_text("[data-testid=why]", "Why training digit #").await;
+    b.until_text("[data-testid=why]", "Why training digit #")
+        .await;
     b.close().await;
 }
 
@@ -464,9 +456,9 @@ async fn another_set_starts_with_nothing_asked_and_back_to_mnist_starts_clean() 
     std::fs::write(&images_file, images).unwrap();
     std::fs::write(&labels_file, labels).unwrap();
     b.own_files(&[&images_file, &labels_file]).await;
-    b.until_text("[data-testid=ready]", "Your set shapes-images").await;
-    until(
-        &b,
+    b.until_text("[data-testid=ready]", "Your set shapes-images")
+        .await;
+    b.until_js(
         "return !document.querySelector('.results')",
         Duration::from_secs(10),
         "MNIST's query was run against the own set",
@@ -478,8 +470,7 @@ async fn another_set_starts_with_nothing_asked_and_back_to_mnist_starts_clean() 
     b.until_text(".results", "Searched with image #").await;
     b.click("[data-testid=back-to-mnist]").await;
     b.until_text("[data-testid=ready]", "60,000 MNIST").await;
-    until(
-        &b,
+    b.until_js(
         "return !document.querySelector('.results')",
         Duration::from_secs(10),
         "the own set's query was run against MNIST",

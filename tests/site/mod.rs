@@ -142,41 +142,40 @@ impl Browser {
         needle: &str,
         wait: Duration,
     ) -> Result<String, String> {
-        let deadline = Instant::now() + wait;
-        loop {
-            let got = match self.client.find(Locator::Css(css)).await {
+        let read = || async {
+            match self.client.find(Locator::Css(css)).await {
                 Ok(el) => el.text().await.unwrap_or_default(),
                 Err(_) => String::new(),
-            };
-            if got.contains(needle) {
-                return Ok(got);
             }
-            if Instant::now() >= deadline {
-                return Err(got);
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        };
+        poll(wait, read, |got: &String| got.contains(needle)).await
     }
 
     /// All the text of the first element matching `css`, shown or not (a closed
     /// `<details>` too), waiting for it to contain `needle`.
     pub async fn until_content(&self, css: &str, needle: &str) -> String {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            let got = self
-                .js(
-                    "const e = document.querySelector(arguments[0]); return e ? e.textContent : ''",
-                    vec![json!(css)],
-                )
-                .await
-                .as_str()
-                .unwrap_or_default()
-                .to_owned();
-            if got.contains(needle) {
-                return got;
-            }
-            assert!(Instant::now() < deadline, "{css} never held {needle:?}; last: {got:?}");
-            tokio::time::sleep(Duration::from_millis(100)).await;
+        let read = || async {
+            self.js(
+                "const e = document.querySelector(arguments[0]); return e ? e.textContent : ''",
+                vec![json!(css)],
+            )
+            .await
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+        };
+        poll(Duration::from_secs(30), read, |got: &String| {
+            got.contains(needle)
+        })
+        .await
+        .unwrap_or_else(|last| panic!("{css} never held {needle:?}; last: {last:?}"))
+    }
+
+    /// Waits until `script` returns true, at most `wait`; panics saying `what` otherwise.
+    pub async fn until_js(&self, script: &str, wait: Duration, what: &str) {
+        let read = || self.js(script, vec![]);
+        if poll(wait, read, |v| *v == json!(true)).await.is_err() {
+            panic!("{what}");
         }
     }
 
@@ -296,36 +295,39 @@ impl Browser {
 
     /// Draws a seven: a bar across the top, then a stroke down to the lower left.
     pub async fn draw_seven(&self) {
+        self.stroke(
+            (-60.0, -80.0),
+            &[(120.0, 0.0), (-40.0, 80.0), (-40.0, 90.0)],
+            100,
+        )
+        .await;
+    }
+
+    /// One stroke on the pad: down at `from` (pixels from its centre), then each move in
+    /// turn, `ms` milliseconds each, then up.
+    pub async fn stroke(&self, from: (f64, f64), moves: &[(f64, f64)], ms: u64) {
         let pad = self.client.find(Locator::Css(".pad canvas")).await.unwrap();
-        let mouse = MouseActions::new("pen".into())
+        let mut pen = MouseActions::new("pen".into())
             .then(PointerAction::MoveToElement {
                 element: pad,
                 duration: None,
-                x: -60.0,
-                y: -80.0,
+                x: from.0,
+                y: from.1,
             })
             .then(PointerAction::Down {
                 button: MOUSE_BUTTON_LEFT,
-            })
-            .then(PointerAction::MoveBy {
-                duration: Some(Duration::from_millis(100)),
-                x: 120.0,
-                y: 0.0,
-            })
-            .then(PointerAction::MoveBy {
-                duration: Some(Duration::from_millis(100)),
-                x: -40.0,
-                y: 80.0,
-            })
-            .then(PointerAction::MoveBy {
-                duration: Some(Duration::from_millis(100)),
-                x: -40.0,
-                y: 90.0,
-            })
-            .then(PointerAction::Up {
-                button: MOUSE_BUTTON_LEFT,
             });
-        self.client.perform_actions(mouse).await.unwrap();
+        for &(x, y) in moves {
+            pen = pen.then(PointerAction::MoveBy {
+                duration: Some(Duration::from_millis(ms)),
+                x,
+                y,
+            });
+        }
+        let pen = pen.then(PointerAction::Up {
+            button: MOUSE_BUTTON_LEFT,
+        });
+        self.client.perform_actions(pen).await.unwrap();
     }
 
     pub async fn upload(&self, file: &Path) {
@@ -341,6 +343,26 @@ impl Browser {
     pub async fn screenshot(&self, path: &Path) {
         let png = self.client.screenshot().await.unwrap();
         std::fs::write(path, png).unwrap();
+    }
+}
+
+/// What `read` gives once `done` holds of it, reading every 100 ms for at most `wait`;
+/// the last reading when it never did. Every wait of the tests goes through here.
+pub async fn poll<T, F: std::future::Future<Output = T>>(
+    wait: Duration,
+    mut read: impl FnMut() -> F,
+    done: impl Fn(&T) -> bool,
+) -> Result<T, T> {
+    let deadline = Instant::now() + wait;
+    loop {
+        let got = read().await;
+        if done(&got) {
+            return Ok(got);
+        }
+        if Instant::now() >= deadline {
+            return Err(got);
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
 
