@@ -158,6 +158,12 @@ fn place_labels(points: &[(Point, String)], lines: &[Segment], area: Box2) -> Ve
                 (x - gap, y - gap, "end"),
                 (x + gap, y + gap + up, "start"),
                 (x - gap, y + gap + up, "end"),
+                // Where points crowd (the graph's beams near full recall), a line
+                // farther above or below.
+                (x, y - gap - up, "middle"),
+                (x, y + gap + 2.0 * up, "middle"),
+                (x + gap, y - gap - up, "start"),
+                (x - gap, y - gap - up, "end"),
             ];
             tries.into_iter().find_map(|(tx, ty, anchor)| {
                 let left = match anchor {
