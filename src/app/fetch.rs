@@ -373,7 +373,6 @@ async fn get_range(url: &str, range: &str) -> Result<gloo_net::http::Response, S
         .map_err(|e| e.to_string())
 }
 
-
 /// `response`'s body as it is, refused past `most` bytes, calling `progress` per chunk;
 /// `name` says what it is in errors, `expected` how long the server said it is.
 async fn capped(

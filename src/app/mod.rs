@@ -173,7 +173,7 @@ pub fn App() -> impl IntoView {
         }
     });
     let answer_card: NodeRef<leptos::html::Section> = NodeRef::new();
-    let asked = Signal::derive(move || query.get());
+    let asked: Signal<Option<Query>> = query.into();
 
     view! {
         <main class="page">

@@ -73,7 +73,10 @@ impl Shown {
     fn show(self, new: Answer, keep: bool, refines: bool) {
         let changed = refines.then(|| {
             self.answer.with_untracked(|old| {
-                let before: Vec<u32> = old.iter().flat_map(|a| a.hits.iter().map(|h| h.id)).collect();
+                let before: Vec<u32> = old
+                    .iter()
+                    .flat_map(|a| a.hits.iter().map(|h| h.id))
+                    .collect();
                 new.hits.iter().filter(|h| !before.contains(&h.id)).count()
             })
         });

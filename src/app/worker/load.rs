@@ -388,7 +388,8 @@ impl Remote {
     pub async fn open(root: Option<String>) -> Result<Remote, Problem> {
         let t0 = now();
         let root = root.unwrap_or_else(|| TRAIN_ROOT.to_owned());
-        let (train, test) = futures::join!(Source::open(&root, true), Source::open(TEST_ROOT, false));
+        let (train, test) =
+            futures::join!(Source::open(&root, true), Source::open(TEST_ROOT, false));
         let (train, test) = (train?, test?);
         let layout = train.layout();
         let probes = Probes::of(&layout);
