@@ -17,7 +17,7 @@ fi
 # imports as `glass`.
 "$venv/bin/pip" install --quiet --disable-pip-version-check numpy==2.4.6 annoy==1.17.3 \
     hnswlib==0.8.0 faiss-cpu==1.15.1 usearch==2.26.6 pyglass-portable==2.1.0
-cargo build --release --quiet
+cargo build --release --quiet -p ssam-cli
 # The benchmark indexes have 10 trees and a degree cap of 24 (more than the shipped
 # index, whose size a visitor downloads): speed, not bytes, is measured here.
 ./target/release/ssam bench --queries "$queries" --trees 10 --degree 24

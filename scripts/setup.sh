@@ -53,7 +53,7 @@ if [ "${1:-}" = "--browser" ] && ! command -v nginx >/dev/null && [ ! -x /usr/sb
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq nginx
 fi
 
-# The fonts tests/preprocess.rs types digits in.
+# The fonts crates/ssam/tests/preprocess.rs types digits in.
 fonts=(/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf /usr/share/fonts/truetype/dejavu/DejaVuSans-ExtraLight.ttf /usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf)
 if [ "${1:-}" = "--browser" ] && ! ls "${fonts[@]}" >/dev/null 2>&1; then
     step "installing Debian's DejaVu and Liberation fonts (digits typed in them are test queries)"

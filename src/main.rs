@@ -1,9 +1,9 @@
-//! Mounts the web app. Everything it shows lives in `ssam::app`.
+//! Mounts the web app. Everything it shows lives in `ssam_web::page`.
 
 #[cfg(target_arch = "wasm32")]
 fn main() {
-    ssam::app::install_panic_hook();
-    ssam::app::mount();
+    ssam_web::page::install_panic_hook();
+    ssam_web::page::mount();
 }
 
 #[cfg(not(target_arch = "wasm32"))]

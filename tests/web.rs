@@ -19,7 +19,7 @@ async fn an_svg_picture_is_decoded_by_the_browser_and_prepared_like_mnist() {
     // A black bar on white: a one, dark on light.
     let svg = r#"<svg xmlns="http://www.w3.org/2000/svg" width="200" height="200">
         <rect width="200" height="200" fill="white"/><rect x="90" y="20" width="20" height="160" fill="black"/></svg>"#;
-    let q = ssam::app::upload::prepare(&file("one.svg", "image/svg+xml", svg))
+    let q = ssam_web::page::upload::prepare(&file("one.svg", "image/svg+xml", svg))
         .await
         .unwrap();
     assert_eq!(q.source, "one.svg");
@@ -36,57 +36,23 @@ async fn an_svg_picture_is_decoded_by_the_browser_and_prepared_like_mnist() {
 
 #[wasm_bindgen_test]
 async fn text_empty_and_blank_files_are_refused_by_name() {
-    let e = ssam::app::upload::prepare(&file("notes.txt", "text/plain", "hello"))
+    let e = ssam_web::page::upload::prepare(&file("notes.txt", "text/plain", "hello"))
         .await
         .unwrap_err();
     assert_eq!(e, "notes.txt is not a picture (its type is text/plain)");
-    let e = ssam::app::upload::prepare(&file("empty.png", "image/png", ""))
+    let e = ssam_web::page::upload::prepare(&file("empty.png", "image/png", ""))
         .await
         .unwrap_err();
     assert_eq!(e, "empty.png is empty");
-    let e = ssam::app::upload::prepare(&file("fake.png", "image/png", "not png bytes"))
+    let e = ssam_web::page::upload::prepare(&file("fake.png", "image/png", "not png bytes"))
         .await
         .unwrap_err();
     assert_eq!(e, "fake.png is not a picture this browser can decode");
     let blank = r#"<svg xmlns="http://www.w3.org/2000/svg" width="50" height="50"><rect width="50" height="50" fill="white"/></svg>"#;
-    let e = ssam::app::upload::prepare(&file("blank.svg", "image/svg+xml", blank))
+    let e = ssam_web::page::upload::prepare(&file("blank.svg", "image/svg+xml", blank))
         .await
         .unwrap_err();
     assert!(e.starts_with("blank.svg: the picture has no ink"), "{e}");
-}
-
-#[wasm_bindgen_test]
-fn messages_to_and_from_the_worker_survive_encoding() {
-    use ssam::app::protocol::*;
-    let ask = ToWorker::Search(Request {
-        id: 3,
-        query: Query {
-            image: Image {
-                rows: 2,
-                cols: 2,
-                pixels: vec![0, 255, 7, 9],
-            },
-            source: "your drawing".into(),
-        },
-        k: 10,
-        setting: Some(Setting::Forest(2000)),
-        exact: true,
-    });
-    assert_eq!(decode::<ToWorker>(&encode(&ask)).unwrap(), ask);
-    let told = FromWorker::Failed {
-        during: Task::OwnSet,
-        problem: Problem::TooLarge {
-            file: "big.idx".into(),
-            rows: 65,
-            cols: 65,
-            max: 64,
-        },
-    };
-    let back = decode::<FromWorker>(&encode(&told)).unwrap();
-    assert_eq!(back, told);
-    // A damaged message is a typed problem, never a panic.
-    let e = decode::<FromWorker>(&[0xff, 0xff, 0xff]).unwrap_err();
-    assert_eq!(e.kind(), "worker");
 }
 
 #[wasm_bindgen_test]

@@ -22,5 +22,5 @@ if ! wasm-opt -O3 --enable-simd --enable-bulk-memory --enable-nontrapping-float-
 else
     mv "$wasm.opt" "$wasm"
 fi
-cargo run --release --locked -- build --space raw --trees 10 --degree 24 --out "$out/index-raw.ssam"
-cargo run --release --locked -- build --space raw --trees 10 --degree 24 --codes 64 --out "$out/index-raw-codes.ssam"
+cargo run --release --locked -p ssam-cli -- build --space raw --trees 10 --degree 24 --out "$out/index-raw.ssam"
+cargo run --release --locked -p ssam-cli -- build --space raw --trees 10 --degree 24 --codes 64 --out "$out/index-raw-codes.ssam"

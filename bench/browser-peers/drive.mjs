@@ -47,7 +47,7 @@ function table(rows) {
   return [line(head), line(widths.map((w) => '-'.repeat(w))), ...body.map(line)].join('\n');
 }
 
-// The same cell formats as the native `ssam bench` (src/bin/ssam/cli/table.rs).
+// The same cell formats as the native `ssam bench` (crates/cli/src/table.rs).
 function csvLine(r) {
   return [
     r.system, r.trees, r.leaf_size, r.budget, r.build_s.toFixed(3), r.index_bytes,

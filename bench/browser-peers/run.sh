@@ -68,8 +68,8 @@ truth=target/browser-peers/truth-raw.bin
 if [ ! -s "$truth" ]; then
     step "exact 10th distances on raw pixels"
     mkdir -p target/browser-peers
-    cargo run --release --locked --quiet -- build --space raw --no-graph --trees 1 --out target/browser-peers/forest-raw.ssam
-    cargo run --release --locked --quiet -- truth --index target/browser-peers/forest-raw.ssam --out "$truth"
+    cargo run --release --locked --quiet -p ssam-cli -- build --space raw --no-graph --trees 1 --out target/browser-peers/forest-raw.ssam
+    cargo run --release --locked --quiet -p ssam-cli -- truth --index target/browser-peers/forest-raw.ssam --out "$truth"
 fi
 
 step "serving the page and running it in Chromium ($queries queries)"

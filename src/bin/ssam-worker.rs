@@ -1,9 +1,9 @@
 //! The engine's Web Worker: Trunk builds it beside the app (`data-type="worker"` in
-//! index.html) and the page starts it. Everything it does lives in `ssam::app::worker`.
+//! index.html) and the page starts it. Everything it does lives in `ssam_web::worker`.
 
 #[cfg(target_arch = "wasm32")]
 fn main() {
-    ssam::app::worker::run();
+    ssam_web::worker::run();
 }
 
 #[cfg(not(target_arch = "wasm32"))]

@@ -4,7 +4,7 @@
 //! `cargo test --release --test e2e` (a target of its own: plain `cargo test` skips it).
 #![cfg(not(target_arch = "wasm32"))]
 
-#[path = "../common/mod.rs"]
+#[path = "../../crates/ssam/tests/common/mod.rs"] // the MNIST files as the engine's tests read them
 mod common;
 #[path = "../site/mod.rs"]
 mod site;

@@ -1,4 +1,4 @@
-//! The harness of the end-to-end tests (tests/e2e.rs): nginx serving a built site, which
+//! The harness of the end-to-end tests (tests/e2e/): nginx serving a built site, which
 //! can damage, slow down, switch (a new deploy) or refuse what it serves (`nginx.rs`), and
 //! Chromium driven through chromedriver, closed when the test ends however it ends.
 #![allow(dead_code)]
