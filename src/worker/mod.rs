@@ -604,7 +604,7 @@ fn search(set: &Set, req: &Request, scratch: &mut Scratch) -> Result<Answer, Pro
 /// The re-ranking's cost of `pixels` (at the set's size) against an empty image.
 pub(crate) fn blank_cost(info: &SetInfo, pixels: &[u8]) -> u32 {
     let (rows, cols) = (usize::from(info.rows), usize::from(info.cols));
-    ssam::index::explain_pair(
+    ssam::explain_pair(
         (rows, cols),
         pixels,
         &vec![0; rows * cols],
@@ -631,8 +631,7 @@ fn explain(query: &Image, id: u32) -> Result<Why, Problem> {
             let hit = remote
                 .image(id)
                 .ok_or_else(|| busy("that digit's cell is no longer here: search again"))?;
-            ssam::index::explain_pair((rows, cols), &pixels, &hit, Distortion::DEFAULT)
-                .map_err(engine)?
+            ssam::explain_pair((rows, cols), &pixels, &hit, Distortion::DEFAULT).map_err(engine)?
         }
         (None, None) => return Err(busy("the data are still loading")),
     };

@@ -36,6 +36,27 @@ pub struct Prepared {
 
 /// Prepares an RGBA picture (`width * height * 4` bytes, as a canvas gives it).
 /// Transparent pixels count as ground. A picture without ink is an error that says so.
+///
+/// ```
+/// use ssam::preprocess::{SIDE, prepare_rgba};
+///
+/// // A dark bar on a white 60 x 90 picture: a one, as a pen draws it.
+/// let (w, h) = (60, 90);
+/// let mut rgba = vec![255u8; w * h * 4];
+/// for y in 15..75 {
+///     for x in 27..33 {
+///         rgba[(y * w + x) * 4..][..3].copy_from_slice(&[0, 0, 0]);
+///     }
+/// }
+/// let digit = prepare_rgba(w, h, &rgba)?;
+/// assert_eq!(digit.pixels.len(), SIDE * SIDE);
+/// assert!(digit.inverted, "dark ink on a light ground is turned into MNIST's light on dark");
+/// assert!(digit.pixels[14 * SIDE + 14] > 128, "the bar lies across the middle");
+///
+/// let blank = vec![255u8; w * h * 4];
+/// assert!(prepare_rgba(w, h, &blank).is_err());
+/// # Ok::<(), ssam::Error>(())
+/// ```
 pub fn prepare_rgba(width: usize, height: usize, rgba: &[u8]) -> Result<Prepared> {
     let n = check_size(width, height)?;
     if rgba.len() != n * 4 {
