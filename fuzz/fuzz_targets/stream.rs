@@ -5,7 +5,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use ssam::stream::{Layout, Plan, Probes, StreamScratch, Streamed, MAGIC, VERSION, VERSION_CODED};
+use ssam::stream::{Root, Plan, Probes, StreamScratch, Streamed, MAGIC, VERSION, VERSION_CODED};
 
 fuzz_target!(|input: &[u8]| {
     // The first two bytes say where the root ends; the rest is the data file.
@@ -25,7 +25,7 @@ fuzz_target!(|input: &[u8]| {
         fixed[20..28].copy_from_slice(&length.to_le_bytes());
     }
     for bytes in [root, &fixed[..]] {
-        let Ok(layout) = Layout::from_bytes("fuzz.root", bytes) else {
+        let Ok(layout) = Root::from_bytes("fuzz.root", bytes) else {
             continue;
         };
         let mut streamed = Streamed::new(layout.clone(), 1 << 20);

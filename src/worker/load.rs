@@ -14,7 +14,7 @@ use futures::future::{LocalBoxFuture, Shared, join_all};
 
 use ssam::gzip::{Limit, MAX_BYTES};
 use ssam::stream::ranges;
-use ssam::stream::{Block, Layout, Plan, Probes, Span, StreamScratch, Streamed};
+use ssam::stream::{Block, Plan, Probes, Root, Span, StreamScratch, Streamed};
 use ssam::{Dataset, Effort, Ranking, format, verdict};
 
 use super::{Set, post, store};
@@ -115,7 +115,7 @@ type Downloading = Shared<LocalBoxFuture<'static, Result<Rc<Vec<u8>>, Problem>>>
 impl Source {
     async fn open(root: &str, reports: bool) -> Result<Source, Problem> {
         let bytes = store::current(root, ROOT_MOST).await?;
-        let layout = Layout::from_bytes(root, &bytes).map_err(engine)?;
+        let layout = Root::from_bytes(root, &bytes).map_err(engine)?;
         let mut whole = HashMap::new();
         for f in layout.files() {
             let url = beside(root, &f.name);
@@ -136,7 +136,7 @@ impl Source {
         })
     }
 
-    fn layout(&self) -> Layout {
+    fn layout(&self) -> Root {
         self.streamed.borrow().layout().clone()
     }
 

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{Context, bail};
-use ssam::stream::{Layout, Plan, Probes, StreamScratch, Streamed, WriteParams};
+use ssam::stream::{Plan, Probes, Root, StreamScratch, Streamed, WriteParams};
 use ssam::truth::KthDistances;
 use ssam::{Dataset, Ranking, Space, metrics};
 
@@ -150,7 +150,7 @@ fn write(data: &Dataset, space: Space, out: &Path, stem: &str, params: WritePara
     }
     let root = out.join(format!("{stem}.root"));
     fs::write(&root, &written.root).with_context(|| root.display().to_string())?;
-    let layout = Layout::from_bytes(&root.display().to_string(), &written.root)?;
+    let layout = Root::from_bytes(&root.display().to_string(), &written.root)?;
     println!(
         "wrote {} ({} bytes) and {} data file(s) of {bytes} bytes: {} items in {} blocks, {:.1} s",
         root.display(),
@@ -166,14 +166,14 @@ fn write(data: &Dataset, space: Space, out: &Path, stem: &str, params: WritePara
 /// Opens the layout whose root is at `path`, nothing fetched yet.
 fn open(path: &Path, most: usize) -> Result<(Streamed, usize)> {
     let bytes = assets::read(path)?;
-    let layout = Layout::from_bytes(&path.display().to_string(), &bytes)?;
+    let layout = Root::from_bytes(&path.display().to_string(), &bytes)?;
     Ok((Streamed::new(layout, most), bytes.len()))
 }
 
 /// Reads `span` of a layout's data file from disk.
 fn read_span(
     folder: &Path,
-    layout: &Layout,
+    layout: &Root,
     span: &ssam::stream::Span,
     files: &mut Vec<Option<Vec<u8>>>,
 ) -> Result<Vec<u8>> {
@@ -227,7 +227,7 @@ fn gather(
 /// file's spans in one request, and a host answers two or more as a multipart body,
 /// each part behind its headers, as nginx writes them (a boundary of 20 digits, the
 /// default type, the part's range and the file's size), and a closing boundary.
-fn part_headers(layout: &Layout, spans: &[ssam::stream::Span]) -> usize {
+fn part_headers(layout: &Root, spans: &[ssam::stream::Span]) -> usize {
     const BOUNDARY: usize = "\r\n--".len() + 20 + "\r\n".len();
     const TYPE: usize = "Content-Type: application/octet-stream\r\n".len();
     let mut bytes = 0;

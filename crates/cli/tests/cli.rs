@@ -415,7 +415,7 @@ fn stream_codes_writes_a_coded_layout_and_measure_keeps_its_exact_answers_in_tru
     ]);
     assert!(o.status.success(), "{}", text(&o));
     let root = d("coded/train-images-idx3-ubyte.root");
-    let layout = ssam::stream::Layout::from_bytes("r", &std::fs::read(&root).unwrap()).unwrap();
+    let layout = ssam::stream::Root::from_bytes("r", &std::fs::read(&root).unwrap()).unwrap();
     assert!(layout.coded() && layout.len() == 600);
     let measure = || {
         let args = [

@@ -6,7 +6,7 @@
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use ssam::metrics::Tally;
-use ssam::stream::{Layout, WriteParams};
+use ssam::stream::{Root, WriteParams};
 use ssam::truth::{Answers, KthDistances};
 use ssam::{
     Dataset, Effort, Error, FileKind, GraphParams, Index, Map, Neighbor, Params, Scratch, Space,
@@ -476,7 +476,7 @@ fn every_kind() -> Vec<Kind> {
         Kind {
             kind: FileKind::Root,
             bytes: root,
-            read: Box::new(|b| Layout::from_bytes("f", b).map(drop)),
+            read: Box::new(|b| Root::from_bytes("f", b).map(drop)),
         },
         Kind {
             kind: FileKind::Map,

@@ -4,7 +4,7 @@
 mod common;
 
 use common::mnist;
-use ssam::stream::{Layout, Plan, Probes, Span, StreamScratch, Streamed, WriteParams, write};
+use ssam::stream::{Plan, Probes, Root, Span, StreamScratch, Streamed, WriteParams, write};
 use ssam::{Dataset, Effort, Error, FileKind, Index, Params, Ranking, Scratch, Space};
 
 /// A small layout: 3,000 training digits in cells of 100, so that there are 30 of them.
@@ -83,7 +83,7 @@ fn assert_finds_exact(
 #[test]
 fn every_cell_read_back_puts_the_images_together_in_id_order() {
     let (data, written) = small();
-    let layout = Layout::from_bytes("small.root", &written.root).unwrap();
+    let layout = Root::from_bytes("small.root", &written.root).unwrap();
     assert_eq!(
         (layout.len(), layout.shape(), layout.fingerprint()),
         (3000, (28, 28), data.fingerprint())
@@ -108,7 +108,7 @@ fn every_cell_read_back_puts_the_images_together_in_id_order() {
 #[test]
 fn probing_every_cell_is_exact_search_and_fewer_cells_cost_fewer_bytes() {
     let (data, written) = small();
-    let layout = Layout::from_bytes("small.root", &written.root).unwrap();
+    let layout = Root::from_bytes("small.root", &written.root).unwrap();
     let blocks = layout.blocks().len();
     let index = exact_index(&data);
     let test = mnist("t10k").head(40);
@@ -175,7 +175,7 @@ fn probing_every_cell_is_exact_search_and_fewer_cells_cost_fewer_bytes() {
 #[test]
 fn a_query_searches_the_nearest_cells_within_its_bytes_in_one_round_trip() {
     let (_, written) = small();
-    let layout = Layout::from_bytes("small.root", &written.root).unwrap();
+    let layout = Root::from_bytes("small.root", &written.root).unwrap();
     let q = mnist("t10k").image(0).to_vec();
     let mut scratch = StreamScratch::default();
     let cells = |cell_bytes: u64| Probes {
@@ -215,7 +215,7 @@ fn a_query_searches_the_nearest_cells_within_its_bytes_in_one_round_trip() {
 #[test]
 fn cells_beyond_the_bound_are_dropped_least_recent_first_never_those_in_use() {
     let (_, written) = small();
-    let layout = Layout::from_bytes("small.root", &written.root).unwrap();
+    let layout = Root::from_bytes("small.root", &written.root).unwrap();
     // About three cells' worth.
     let mut streamed = Streamed::new(layout, 3 * 100 * (784 + 256 + 5));
     let mut scratch = StreamScratch::default();
@@ -264,7 +264,7 @@ fn a_large_set_gets_a_level_of_routers_and_takes_two_round_trips() {
         },
     )
     .unwrap();
-    let layout = Layout::from_bytes("big.root", &written.root).unwrap();
+    let layout = Root::from_bytes("big.root", &written.root).unwrap();
     assert!(layout.blocks().iter().any(|b| b.router));
     let mut streamed = Streamed::new(layout, usize::MAX);
     let mut scratch = StreamScratch::default();
@@ -296,7 +296,7 @@ fn a_table_gives_one_item_from_one_block() {
         WriteParams::Table { per_block: 100 },
     )
     .unwrap();
-    let layout = Layout::from_bytes("t.root", &written.root).unwrap();
+    let layout = Root::from_bytes("t.root", &written.root).unwrap();
     assert_eq!(layout.blocks().len(), 3);
     let b = layout.block_of(217).unwrap();
     let spans = layout.spans(&[b]);
@@ -314,7 +314,7 @@ fn a_table_gives_one_item_from_one_block() {
 #[test]
 fn damaged_blocks_and_roots_are_refused_naming_the_file() {
     let (_, written) = small();
-    let layout = Layout::from_bytes("small.root", &written.root).unwrap();
+    let layout = Root::from_bytes("small.root", &written.root).unwrap();
     let span = layout.spans(&[3]).remove(0);
     let good = span_bytes(&written, &span);
     let data_file = &written.files[0].0;
@@ -369,7 +369,7 @@ fn damaged_blocks_and_roots_are_refused_naming_the_file() {
     flipped[n - 3] ^= 0x40;
     let mut newer = raw.clone();
     newer[8] = 9;
-    let root = |bytes: &[u8]| Layout::from_bytes("small.root", bytes).unwrap_err();
+    let root = |bytes: &[u8]| Root::from_bytes("small.root", bytes).unwrap_err();
     let e = root(&cut);
     assert!(
         matches!(&e, Error::Truncated { file, .. } if file == "small.root"),
@@ -415,7 +415,7 @@ fn coded(seed: u64) -> (Dataset, ssam::stream::Written) {
 #[test]
 fn a_coded_layout_fetches_cells_then_pictures_and_measures_them_exactly() {
     let (data, written) = coded(1);
-    let layout = Layout::from_bytes("coded.root", &written.root).unwrap();
+    let layout = Root::from_bytes("coded.root", &written.root).unwrap();
     // Routed by the codes the root holds: no router blocks to fetch first.
     assert!(layout.coded() && layout.blocks().iter().all(|b| !b.router));
     // Its cells hold no images: it is never put together whole.
@@ -455,7 +455,7 @@ fn a_coded_layout_fetches_cells_then_pictures_and_measures_them_exactly() {
 #[test]
 fn a_coded_layout_probed_whole_is_exact_search() {
     let (data, written) = coded(1);
-    let layout = Layout::from_bytes("coded.root", &written.root).unwrap();
+    let layout = Root::from_bytes("coded.root", &written.root).unwrap();
     let index = exact_index(&data);
     let all = Probes {
         routers: usize::MAX,
@@ -481,7 +481,7 @@ fn a_coded_layout_probed_whole_is_exact_search() {
 #[test]
 fn pictures_beyond_the_bound_are_dropped_never_those_in_use() {
     let (_, written) = coded(1);
-    let layout = Layout::from_bytes("coded.root", &written.root).unwrap();
+    let layout = Root::from_bytes("coded.root", &written.root).unwrap();
     // Room for the cells a query needs and few pictures.
     let mut streamed = Streamed::new(layout, 200 * 1024);
     let mut scratch = StreamScratch::default();
@@ -514,7 +514,7 @@ fn pictures_beyond_the_bound_are_dropped_never_those_in_use() {
 /// The picture spans a cold query of test digit 0 asks for in its third round, with
 /// the client holding the cells they belong to.
 fn picture_round(written: &ssam::stream::Written) -> (Streamed, Vec<Span>, StreamScratch) {
-    let layout = Layout::from_bytes("coded.root", &written.root).unwrap();
+    let layout = Root::from_bytes("coded.root", &written.root).unwrap();
     let mut streamed = Streamed::new(layout, usize::MAX);
     let mut scratch = StreamScratch::default();
     let q = mnist("t10k").image(0).to_vec();
@@ -630,10 +630,10 @@ fn a_coded_root_of_no_cells_answers_nothing_and_does_not_fail() {
     for kept in [0, code_len as u16 + 1] {
         let mut bad = empty.clone();
         bad[23..25].copy_from_slice(&kept.to_le_bytes());
-        let e = Layout::from_bytes("bad.root", &rooted(&bad)).unwrap_err();
+        let e = Root::from_bytes("bad.root", &rooted(&bad)).unwrap_err();
         assert!(e.to_string().contains("cells keep"), "{e}");
     }
-    let layout = Layout::from_bytes("empty.root", &rooted(&empty)).unwrap();
+    let layout = Root::from_bytes("empty.root", &rooted(&empty)).unwrap();
     assert_eq!(layout.len(), 0);
     let mut streamed = Streamed::new(layout, usize::MAX);
     let mut scratch = StreamScratch::default();
@@ -652,10 +652,10 @@ fn a_coded_root_of_no_cells_answers_nothing_and_does_not_fail() {
 fn every_cut_or_flip_of_a_coded_root_is_refused() {
     let (_, written) = coded(1);
     let raw = ssam::gzip::gunzip("r", &written.root, ssam::gzip::Limit::at_most(1 << 24)).unwrap();
-    assert!(Layout::from_bytes("coded.root", &raw).is_ok());
+    assert!(Root::from_bytes("coded.root", &raw).is_ok());
     for cut in (0..raw.len()).step_by(97) {
         assert!(
-            Layout::from_bytes("coded.root", &raw[..cut]).is_err(),
+            Root::from_bytes("coded.root", &raw[..cut]).is_err(),
             "cut at {cut}"
         );
     }
@@ -663,7 +663,7 @@ fn every_cut_or_flip_of_a_coded_root_is_refused() {
         let mut bad = raw.clone();
         bad[at] ^= 0x20;
         assert!(
-            Layout::from_bytes("coded.root", &bad).is_err(),
+            Root::from_bytes("coded.root", &bad).is_err(),
             "flip at {at}"
         );
     }

@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 
 use super::picture::{self, Place};
-use super::{Arrived, Block, Cell, Layout, Router, Span, Top};
+use super::{Arrived, Block, Cell, Root, Router, Span, Top};
 use crate::codes::Codes;
 use crate::distance::l2_sq;
 use crate::error::{Error, Result};
@@ -53,7 +53,7 @@ impl Probes {
     };
 
     /// What a query of `layout` searches with: [`Probes::CODED`] or [`Probes::DEFAULT`].
-    pub fn of(layout: &Layout) -> Probes {
+    pub fn of(layout: &Root) -> Probes {
         if layout.coded() {
             Probes::CODED
         } else {
@@ -240,13 +240,13 @@ impl StreamScratch {
 /// A streamed layout and the blocks of it that have arrived.
 #[derive(Debug)]
 pub struct Streamed {
-    layout: Layout,
+    layout: Root,
     blocks: Blocks,
 }
 
 impl Streamed {
     /// A layout with nothing fetched yet, keeping about `most` bytes of cells.
-    pub fn new(layout: Layout, most: usize) -> Self {
+    pub fn new(layout: Root, most: usize) -> Self {
         Streamed {
             layout,
             blocks: Blocks::new(most),
@@ -254,7 +254,7 @@ impl Streamed {
     }
 
     /// The layout.
-    pub fn layout(&self) -> &Layout {
+    pub fn layout(&self) -> &Root {
         &self.layout
     }
 

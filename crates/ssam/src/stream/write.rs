@@ -8,11 +8,10 @@ use xxhash_rust::xxh3::xxh3_64;
 
 use super::differences;
 use super::kmeans::{self, Part};
+use super::parts::{KIND_CELL, KIND_ROUTER, TOP_CODED, TOP_ROUTED, TOP_TABLE};
 use super::picture;
-use super::{
-    ENVELOPE, KIND_CELL, KIND_ROUTER, MAX_FILE_BYTES, TOP_CODED, TOP_ROUTED, TOP_TABLE, VERSION,
-    VERSION_CODED,
-};
+use super::root::ENVELOPE;
+use super::{MAX_FILE_BYTES, VERSION, VERSION_CODED};
 use crate::codes::Codes;
 use crate::dataset::Dataset;
 use crate::error::{Error, Result};
