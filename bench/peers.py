@@ -80,12 +80,14 @@ def idx(name):
 
 def truth(path, queries):
     raw = open(path, "rb").read()
-    if raw[:8] != b"SSAMGT1\0":
-        raise SystemExit(f"{path}: not a truth file; run `ssam bench` first")
-    k, n = struct.unpack("<II", raw[8:16])
+    # SSAM's envelope (crates/ssam/src/envelope.rs): magic, version, checksum, length;
+    # then k, queries and two fingerprints (crates/ssam/src/truth.rs).
+    if raw[:8] != b"SSAMGT\0\0" or struct.unpack("<I", raw[8:12])[0] != 2:
+        raise SystemExit(f"{path}: not a version 2 truth file; run `ssam bench` first")
+    k, n = struct.unpack("<II", raw[28:36])
     if k != K or n < queries:
         raise SystemExit(f"{path}: holds {n} queries of k={k}; run `ssam bench --queries {queries}` first")
-    pairs = np.frombuffer(raw, dtype="<u4", offset=32).reshape(n, k, 2)
+    pairs = np.frombuffer(raw, dtype="<u4", offset=52).reshape(n, k, 2)
     return pairs[:queries, :, 1].astype(np.float64)  # squared distances
 
 

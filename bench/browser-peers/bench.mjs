@@ -49,14 +49,17 @@ function parseIdx(bytes, name, ndims) {
 function parseTruth(bytes, testCount) {
   const magic = new TextDecoder().decode(bytes.subarray(0, 8));
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  if (magic !== 'SSAMKTH1') throw new Error(`truth-raw.bin: magic ${JSON.stringify(magic)}, expected "SSAMKTH1"`);
-  const k = view.getUint32(8, true);
-  const n = view.getUint32(12, true);
+  // SSAM's envelope (crates/ssam/src/envelope.rs): magic, version, checksum, length; then
+  // k, queries and two fingerprints (crates/ssam/src/truth.rs), then one u32 a query.
+  if (magic !== 'SSAMKTH\0') throw new Error(`truth-raw.bin: magic ${JSON.stringify(magic)}, expected "SSAMKTH\\0"`);
+  if (view.getUint32(8, true) !== 2) throw new Error(`truth-raw.bin: version ${view.getUint32(8, true)}, expected 2`);
+  const k = view.getUint32(28, true);
+  const n = view.getUint32(32, true);
   if (k !== K) throw new Error(`truth-raw.bin: k = ${k}, expected ${K}`);
   if (n !== testCount) throw new Error(`truth-raw.bin: ${n} queries, the test set has ${testCount}`);
-  if (bytes.length !== 32 + 4 * n) throw new Error(`truth-raw.bin: ${bytes.length} bytes, expected ${32 + 4 * n}`);
+  if (bytes.length !== 52 + 4 * n) throw new Error(`truth-raw.bin: ${bytes.length} bytes, expected ${52 + 4 * n}`);
   const kth = new Uint32Array(n);
-  for (let i = 0; i < n; i++) kth[i] = view.getUint32(32 + 4 * i, true);
+  for (let i = 0; i < n; i++) kth[i] = view.getUint32(52 + 4 * i, true);
   return kth;
 }
 

@@ -1,5 +1,5 @@
 //! The envelope of every file SSAM writes with a header of its own (an index, a streamed
-//! layout's root, a map): which kind of file it is, in which version of its format, how
+//! layout's root, a map, exact answers): which kind of file it is, in which version of its format, how
 //! long, and a checksum. One writer ([`Envelope::seal`]) and one reader
 //! ([`Envelope::open`]), so that every kind of file gets the same error for the same
 //! fault, naming the file.
@@ -8,10 +8,11 @@
 //! offset  size  field
 //!      0     8  magic: which kind of file this is
 //!      8     4  format version (u32, little-endian like every number here)
-//!     12     8  xxh3-64 checksum of the length field and the body (an index, a map),
-//!               or of the body alone (a root)
+//!     12     8  xxh3-64 checksum of the length field and the body (an index, a map,
+//!               exact answers), or of the body alone (a root)
 //!     20     8  length of the body (u64)
-//!     28        body, in the kind's own layout (crate::format, crate::stream, crate::map)
+//!     28        body, in the kind's own layout (crate::format, crate::stream, crate::map,
+//!               crate::truth)
 //! ```
 //!
 //! Opening checks, in this order (a file that ends before a field is [`Error::Truncated`]):
@@ -24,13 +25,9 @@
 //! | more bytes after the header than it declares  | [`Error::Corrupt`]            |
 //! | a checksum that does not match the bytes      | [`Error::Checksum`]           |
 //!
-//! What the checksum covers differs by kind because the three formats were written that
-//! way before they shared this module, and a file that ships is rebuilt byte for byte.
-//!
-//! The exact-answer files ([`crate::truth`]) are older and smaller: an 8-byte magic whose
-//! last characters are its version, then their own fields, tied to their data by
-//! fingerprints rather than a checksum. Their magic is checked here ([`check_kind`]);
-//! the whole envelope would change the shipped truth file and its readers in `bench/`.
+//! What the checksum covers differs by kind because the formats of the index, root and
+//! map were written that way before they shared this module, and a file that ships is
+//! rebuilt byte for byte.
 
 use std::fmt;
 
@@ -182,7 +179,7 @@ impl Envelope {
 /// Checks that `raw` starts with `magic`, the first bytes of every file of `kind`: a file
 /// that starts otherwise is of another kind (or none), and one that ends inside the
 /// magic is truncated.
-pub(crate) fn check_kind(kind: FileKind, magic: &[u8; 8], file: &str, raw: &[u8]) -> Result<()> {
+fn check_kind(kind: FileKind, magic: &[u8; 8], file: &str, raw: &[u8]) -> Result<()> {
     if raw.starts_with(magic) {
         return Ok(());
     }

@@ -5,81 +5,100 @@
 //!   needs (see [`crate::metrics::recall_from_kth`]), shipped beside the app so a browser
 //!   can check recall over all 10,000 test digits without scanning 60,000 images each.
 //!
-//! Both are tied to the searched data and the queries by their fingerprints. Layout,
-//! little-endian: magic (8 bytes), k (u32), queries (u32), fingerprint of the searched
-//! data (u64), fingerprint of the queries (u64), then per query either k pairs of
-//! (id u32, squared distance u32) or one u32 squared distance. These files predate the
-//! envelope of the others (crate::envelope), which checks only their magic: `bench/`
-//! reads them in Python and JavaScript too.
+//! Both are tied to the searched data and the queries by their fingerprints, and both
+//! are sealed in SSAM's one envelope (crate::envelope: magic, version, checksum, length).
+//! Body, little-endian: k (u32), queries (u32), fingerprint of the searched data (u64),
+//! fingerprint of the queries (u64), then per query either k pairs of (id u32, squared
+//! distance u32) or one u32 squared distance. `bench/` reads them in Python and
+//! JavaScript too (bench/peers.py, bench/browser-peers/bench.mjs).
+//!
+//! Version 1 had no envelope: its magic ended in the version ("SSAMGT1\0", "SSAMKTH1").
+//! Such a file is refused as an older version, with the command that writes it again.
 
 use crate::dataset::Dataset;
-use crate::envelope::{self, FileKind};
+use crate::envelope::{Envelope, FileKind};
 use crate::error::{Error, Result};
 use crate::neighbors::Neighbor;
 
-const ANSWERS: (FileKind, &[u8; 8]) = (FileKind::Answers, b"SSAMGT1\0");
-const KTH: (FileKind, &[u8; 8]) = (FileKind::KthDistances, b"SSAMKTH1");
-const HEADER: usize = 32;
+/// The format version this build writes and reads.
+const VERSION: u32 = 2;
+/// The exact k nearest of each query.
+const ANSWERS: Truth = Truth {
+    envelope: Envelope {
+        kind: FileKind::Answers,
+        magic: *b"SSAMGT\0\0",
+        versions: &[VERSION],
+        sums_length: true,
+    },
+    retired: *b"SSAMGT1\0",
+};
+/// The exact k-th distance of each query.
+const KTH: Truth = Truth {
+    envelope: Envelope {
+        kind: FileKind::KthDistances,
+        magic: *b"SSAMKTH\0",
+        versions: &[VERSION],
+        sums_length: true,
+    },
+    retired: *b"SSAMKTH1",
+};
+/// Bytes of the body before the answers: k, queries and two fingerprints.
+const FIELDS: usize = 24;
 
-fn header(magic: &[u8; 8], k: usize, queries: usize, data: &Dataset, of: &Dataset) -> Vec<u8> {
-    let mut b = magic.to_vec();
+/// One kind of exact-answers file: its envelope, and the magic version 1 had.
+struct Truth {
+    envelope: Envelope,
+    retired: [u8; 8],
+}
+
+/// The body's fields before the answers.
+fn fields(k: usize, queries: usize, data: u64, of: u64) -> Vec<u8> {
+    let mut b = Vec::with_capacity(FIELDS);
     b.extend_from_slice(&(k as u32).to_le_bytes());
     b.extend_from_slice(&(queries as u32).to_le_bytes());
-    b.extend_from_slice(&data.fingerprint().to_le_bytes());
-    b.extend_from_slice(&of.fingerprint().to_le_bytes());
+    b.extend_from_slice(&data.to_le_bytes());
+    b.extend_from_slice(&of.to_le_bytes());
     b
 }
 
-/// Checks the header and the length (`per_query(k)` bytes a query) of a file of `kind`
-/// and returns k and the body.
+/// Opens a file of `truth`'s kind, checks its fields and its length (`per_query(k)`
+/// bytes a query) and returns k and the answers' bytes.
 fn body<'b>(
     file: &str,
     bytes: &'b [u8],
-    (kind, magic): (FileKind, &[u8; 8]),
+    truth: &Truth,
     per_query: impl Fn(usize) -> usize,
     data: u64,
     queries: &Dataset,
 ) -> Result<(usize, &'b [u8])> {
-    envelope::check_kind(kind, magic, file, bytes)?;
-    if bytes.len() < HEADER {
-        return Err(Error::Truncated {
+    let kind = truth.envelope.kind;
+    if bytes.starts_with(&truth.retired) {
+        return Err(Error::UnsupportedVersion {
             file: file.to_owned(),
-            what: format!(
-                "the header needs {HEADER} bytes, the file has {}",
-                bytes.len()
-            ),
+            kind,
+            found: 1,
+            supported: VERSION,
         });
     }
-    let u32_at = |o: usize| u32::from_le_bytes(bytes[o..o + 4].try_into().expect("4 bytes"));
-    let u64_at = |o: usize| u64::from_le_bytes(bytes[o..o + 8].try_into().expect("8 bytes"));
-    let (k, n) = (u32_at(8) as usize, u32_at(12) as usize);
-    if (u64_at(16), u64_at(24), n) != (data, queries.fingerprint(), queries.len()) {
+    let (_, mut r) = truth.envelope.open(file, bytes)?;
+    let k = r.u32("k")? as usize;
+    let n = r.u32("query count")? as usize;
+    let fingerprints = (r.u64("data fingerprint")?, r.u64("query fingerprint")?);
+    if (fingerprints, n) != ((data, queries.fingerprint()), queries.len()) {
         return Err(Error::TruthMismatch {
             file: file.to_owned(),
             kind,
             queries: n,
         });
     }
-    let want = n
-        .checked_mul(per_query(k))
-        .and_then(|b| b.checked_add(HEADER));
-    match want {
-        Some(want) if want == bytes.len() => Ok((k, &bytes[HEADER..])),
-        Some(want) if want > bytes.len() => Err(Error::Truncated {
-            file: file.to_owned(),
-            what: format!(
-                "{n} queries of k = {k} take {want} bytes, the file has {}",
-                bytes.len()
-            ),
-        }),
-        _ => Err(Error::Corrupt {
-            file: file.to_owned(),
-            what: format!(
-                "{} bytes, not what {n} queries of k = {k} take",
-                bytes.len()
-            ),
-        }),
+    let answers = &bytes[r.at..];
+    if n.checked_mul(per_query(k)) != Some(answers.len()) {
+        return Err(r.corrupt(format!(
+            "{} bytes of answers, not what {n} queries of k = {k} take",
+            answers.len()
+        )));
     }
+    Ok((k, answers))
 }
 
 fn u32s(bytes: &[u8]) -> impl Iterator<Item = u32> + '_ {
@@ -100,17 +119,22 @@ pub struct Answers {
 impl Answers {
     /// The file's bytes, for answers computed for `queries` against `data`.
     pub fn to_bytes(&self, data: &Dataset, queries: &Dataset) -> Vec<u8> {
-        let mut b = header(ANSWERS.1, self.k, self.neighbors.len(), data, queries);
+        let mut b = fields(
+            self.k,
+            self.neighbors.len(),
+            data.fingerprint(),
+            queries.fingerprint(),
+        );
         for n in self.neighbors.iter().flatten() {
             b.extend_from_slice(&n.id.to_le_bytes());
             b.extend_from_slice(&n.distance.to_le_bytes());
         }
-        b
+        ANSWERS.envelope.seal(VERSION, &b)
     }
 
     /// Reads a file made for exactly these `data` and `queries`.
     pub fn from_bytes(file: &str, bytes: &[u8], data: &Dataset, queries: &Dataset) -> Result<Self> {
-        let (k, body) = body(file, bytes, ANSWERS, |k| 8 * k, data.fingerprint(), queries)?;
+        let (k, body) = body(file, bytes, &ANSWERS, |k| 8 * k, data.fingerprint(), queries)?;
         let pairs: Vec<u32> = u32s(body).collect();
         let neighbors = pairs
             .chunks_exact(2 * k.max(1))
@@ -161,15 +185,11 @@ impl KthDistances {
 
     /// The file's bytes.
     pub fn to_bytes(&self) -> Vec<u8> {
-        let mut b = KTH.1.to_vec();
-        b.extend_from_slice(&(self.k as u32).to_le_bytes());
-        b.extend_from_slice(&(self.distances.len() as u32).to_le_bytes());
-        b.extend_from_slice(&self.data.to_le_bytes());
-        b.extend_from_slice(&self.queries.to_le_bytes());
+        let mut b = fields(self.k, self.distances.len(), self.data, self.queries);
         for d in &self.distances {
             b.extend_from_slice(&d.to_le_bytes());
         }
-        b
+        KTH.envelope.seal(VERSION, &b)
     }
 
     /// Wraps distances computed for `queries` against data known only by its
@@ -190,7 +210,7 @@ impl KthDistances {
 
     /// Reads a file made for exactly the data of fingerprint `data` and `queries`.
     pub fn from_bytes_of(file: &str, bytes: &[u8], data: u64, queries: &Dataset) -> Result<Self> {
-        let (k, body) = body(file, bytes, KTH, |_| 4, data, queries)?;
+        let (k, body) = body(file, bytes, &KTH, |_| 4, data, queries)?;
         Ok(KthDistances::of_fingerprint(
             k,
             u32s(body).collect(),
@@ -256,6 +276,33 @@ mod tests {
             assert!(e.to_string().starts_with("a: "), "{e}");
         }
         // Each file is refused as the other.
-        assert!(KthDistances::from_bytes("a", &bytes, &data, &queries).is_err());
+        let e = KthDistances::from_bytes("a", &bytes, &data, &queries).unwrap_err();
+        assert!(matches!(e, Error::WrongKind { .. }), "{e:?}");
+    }
+
+    #[test]
+    fn damaged_and_version_1_files_get_the_envelopes_errors() {
+        let (data, queries) = sets();
+        let bytes = KthDistances::new(1, vec![77], &data, &queries).to_bytes();
+        let mut flipped = bytes.clone();
+        *flipped.last_mut().unwrap() ^= 1;
+        let e = KthDistances::from_bytes("t", &flipped, &data, &queries).unwrap_err();
+        assert!(matches!(e, Error::Checksum { .. }), "{e:?}");
+        let mut old = b"SSAMKTH1".to_vec();
+        old.extend_from_slice(&bytes[8..]);
+        let e = KthDistances::from_bytes("t", &old, &data, &queries).unwrap_err();
+        assert!(
+            matches!(
+                e,
+                Error::UnsupportedVersion {
+                    kind: FileKind::KthDistances,
+                    found: 1,
+                    supported: VERSION,
+                    ..
+                }
+            ),
+            "{e:?}"
+        );
+        assert!(e.to_string().contains("ssam truth"), "{e}");
     }
 }
