@@ -4,19 +4,26 @@
 //! accuracy. Work runs in slices with pauses, so searches asked meanwhile are answered
 //! and a Stop is heard.
 
-use std::cell::Cell;
 use std::rc::Rc;
 
+use ssam::gzip::Limit;
+use ssam::shipped::TRUTH;
 use ssam::truth::KthDistances;
-use ssam::{Dataset, Effort, Ranking, Scratch, metrics};
+use ssam::{Dataset, Effort, Index, Ranking, Scratch, metrics};
 
-use super::load::{self, TRUTH};
-use super::{Set, current, memory_mb, post, settings_for, test_digits};
+use super::messages::{busy, fail, post};
+use super::own::{HOLD_EVERY, MIN_TO_HOLD_OUT};
+use super::set::{Set, memory_mb};
+use super::sets;
+use super::store::download;
 use crate::fetch::{now, pause};
-use crate::protocol::{DataKind, FromWorker, Problem, Row, Setting};
+use crate::protocol::{DataKind, FromWorker, Problem, Row, Setting, Task};
+use crate::runs::{Runs, Ticket};
 
 /// Neighbours scored (recall@10).
 pub const K: usize = 10;
+/// The exact answers file is 40 kB: a megabyte is room enough.
+const TRUTH_LIMIT: Limit = Limit::at_most(1 << 20);
 /// A slice of work between pauses, in milliseconds.
 const SLICE_MS: f64 = 40.0;
 /// Each setting's queries are timed over at least this long (repeating them when one
@@ -29,13 +36,35 @@ fn engine(e: ssam::Error) -> Problem {
 }
 
 thread_local! {
-    /// Benchmark runs, counted: a Stop makes the run under way end at its next pause.
-    static RUN: Cell<u32> = const { Cell::new(0) };
+    /// Benchmark runs: a Stop makes the run under way end at its next pause.
+    static RUNS: Runs = Runs::default();
+}
+
+/// Benchmarks the set searched over its first `queries` query images, unless a run is
+/// under way.
+pub fn start(queries: u32) {
+    let Some(set) = sets::current() else {
+        return fail(Task::Bench, busy("the data are still loading"));
+    };
+    if RUNS.with(Runs::under_way) {
+        return fail(Task::Bench, busy("the benchmark is already running"));
+    }
+    let ticket = RUNS.with(Runs::start);
+    wasm_bindgen_futures::spawn_local(async move {
+        if let Err(p) = run(&set, queries as usize, ticket).await {
+            fail(Task::Bench, p);
+        }
+    });
 }
 
 /// Stops the benchmark under way, if any, at its next pause.
 pub fn stop() {
-    RUN.set(RUN.get() + 1);
+    RUNS.with(Runs::cancel);
+}
+
+/// The settings the benchmark measures on this set: those the menu offers.
+fn settings_for(index: &Index) -> Vec<Setting> {
+    Setting::offered(index.graph().is_some())
 }
 
 /// Why a run ended before its last row.
@@ -57,18 +86,13 @@ impl From<Problem> for Halt {
     }
 }
 
-/// One run, asked at a pause whether it is still wanted.
+/// One run, asked at a pause whether it is still wanted; it ends when this is dropped.
 struct Run<'a> {
-    id: u32,
+    ticket: Ticket,
     set: &'a Set,
 }
 
 impl Run<'_> {
-    fn start(set: &Set) -> Run<'_> {
-        stop();
-        Run { id: RUN.get(), set }
-    }
-
     /// Lets the event loop run (a Stop or a search may be waiting), then says whether to
     /// go on measuring `setting`, `done` of `of` queries in.
     async fn pause(&self, setting: Setting, done: usize, of: usize) -> Result<(), Halt> {
@@ -77,10 +101,10 @@ impl Run<'_> {
     }
 
     fn wanted(&self, setting: Setting, done: usize, of: usize) -> Result<(), Halt> {
-        if !current().is_some_and(|c| std::ptr::eq(Rc::as_ptr(&c), self.set)) {
+        if !sets::current().is_some_and(|c| std::ptr::eq(Rc::as_ptr(&c), self.set)) {
             return Err(Halt::Gone);
         }
-        if RUN.get() != self.id {
+        if !self.ticket.wanted() {
             return Err(Halt::Stopped {
                 setting,
                 done: done as u32,
@@ -100,8 +124,8 @@ async fn truth(run: &Run<'_>) -> Result<Rc<(Dataset, KthDistances)>, Halt> {
     let index = &set.index;
     let t = match &set.own_queries {
         None => {
-            let test = test_digits().await?;
-            let bytes = load::download(TRUTH, load::TRUTH_LIMIT, false).await?;
+            let test = sets::test_digits().await?;
+            let bytes = download(TRUTH, TRUTH_LIMIT).await?;
             // The shipped distances are in the index's space: check them against the
             // test digits as searched, not as given.
             let searched = index.space().apply_all(&test).map_err(engine)?;
@@ -148,9 +172,9 @@ async fn truth(run: &Run<'_>) -> Result<Rc<(Dataset, KthDistances)>, Halt> {
 
 /// Runs every setting over the first `queries` query images and posts a row for each;
 /// a Stop ends it at its next pause, saying where, and the rows posted stand.
-pub async fn run(set: &Set, queries: usize) -> Result<(), Problem> {
+async fn run(set: &Set, queries: usize, ticket: Ticket) -> Result<(), Problem> {
     measurable(set)?;
-    let run = Run::start(set);
+    let run = Run { ticket, set };
     match rows(&run, queries).await {
         Ok(n) => post(&FromWorker::BenchDone {
             queries: n as u32,
@@ -171,8 +195,8 @@ fn measurable(set: &Set) -> Result<(), Problem> {
         return Err(Problem::Unsupported {
             what: format!(
                 "this set is too small to measure: the benchmark holds every {}th image out of the index as a query, which needs at least {} images; it has {}",
-                super::own::HOLD_EVERY,
-                super::own::MIN_TO_HOLD_OUT,
+                HOLD_EVERY,
+                MIN_TO_HOLD_OUT,
                 set.index.len()
             ),
         });

@@ -8,8 +8,8 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{Blob, ImageBitmap};
 
+use super::messages::scope;
 use super::own::offscreen;
-use super::scope;
 use crate::picture;
 use crate::protocol::{DataKind, Image, Problem, Query};
 use ssam::preprocess;

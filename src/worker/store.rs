@@ -12,6 +12,7 @@ use web_sys::{Cache, Response, WorkerGlobalScope};
 
 use crate::fetch;
 use crate::protocol::Problem;
+use ssam::gzip::Limit;
 
 /// The cache's name: outside the service worker's `ssam-<version>` caches, which it
 /// replaces on every deploy.
@@ -94,4 +95,10 @@ pub async fn immutable(
     let bytes = fetch::whole(url, most, false, progress).await?;
     put(url, &bytes).await;
     Ok(bytes)
+}
+
+/// Fetches `file` within `limit` and keeps it (inflated) for offline use; the kept copy
+/// when the network cannot be reached.
+pub async fn download(file: &str, limit: Limit) -> Result<Vec<u8>, Problem> {
+    kept_unless(file, fetch::fetch(file, limit, |_, _| {}).await).await
 }
