@@ -78,8 +78,67 @@ struct Out {
     bytes: Vec<u8>,
 }
 
+/// A coded layout's codes: trained `routing` bytes long for the root's centroids, of
+/// which the cells keep the leading `kept`.
+struct Coded {
+    codes: Codes,
+    kept: usize,
+}
+
+/// A layout cut into blocks, before they are packed into files.
+struct Cut {
+    blocks: Vec<Out>,
+    /// A coded layout's picture data files.
+    pictures: Vec<Vec<u8>>,
+    /// What the root says of the blocks' first level.
+    top: Vec<u8>,
+}
+
 /// The layout of `data` searched in `space`; data files are named `{stem}-{hash}.cells`.
 pub fn write(data: &Dataset, space: Space, stem: &str, params: WriteParams) -> Result<Written> {
+    check_size(data)?;
+    let (coded, cut) = match params {
+        WriteParams::Table { per_block } => (None, table(data, per_block)),
+        WriteParams::Routed {
+            cell,
+            top,
+            seed,
+            codes,
+            routing,
+            levels,
+        } => {
+            let transformed = index::transform(data, space)?;
+            let searched = transformed.as_ref().unwrap_or(data);
+            let coded = match codes {
+                0 => None,
+                kept => Some(Coded {
+                    codes: train_codes(searched, kept, routing, levels)?,
+                    kept,
+                }),
+            };
+            let cut = routed(data, searched, coded.as_ref(), cell, top, seed);
+            (coded, cut)
+        }
+    };
+    let (files, entries) = pack(cut.pictures, &cut.blocks);
+    let files = name(files, stem)?;
+    let mut body = header(data, space, coded.as_ref());
+    catalogue(&mut body, &files, &cut.blocks, &entries);
+    body.extend_from_slice(&cut.top);
+    let version = if coded.is_some() {
+        VERSION_CODED
+    } else {
+        VERSION
+    };
+    let root = ENVELOPE.seal(version, &body);
+    Ok(Written {
+        root: gzip(&root),
+        files,
+    })
+}
+
+/// An error unless the root's fields can hold `data`'s count and sides.
+fn check_size(data: &Dataset) -> Result<()> {
     if data.is_empty() || data.rows() > usize::from(u16::MAX) || data.cols() > usize::from(u16::MAX)
     {
         return Err(Error::Unsupported {
@@ -92,134 +151,135 @@ pub fn write(data: &Dataset, space: Space, stem: &str, params: WriteParams) -> R
             ),
         });
     }
-    let coded = match params {
-        WriteParams::Routed {
-            codes,
-            routing,
-            levels,
-            ..
-        } if codes > 0 => {
-            let transformed = index::transform(data, space)?;
-            let searched = transformed.as_ref().unwrap_or(data);
-            let routing = routing.max(codes);
-            if routing > usize::from(u16::MAX) {
-                return Err(Error::BadParameter {
-                    name: "routing code bytes",
-                    value: routing.to_string(),
-                    why: format!("a root holds codes of at most {} bytes", u16::MAX),
-                });
-            }
-            Some((Codes::train_in(searched, routing, levels)?, codes))
-        }
-        _ => None,
-    };
-    // A coded layout's pictures, written as its cells are made: in cell order, so that
-    // the candidates of one cell lie near each other.
-    let pictures = std::cell::RefCell::new(Pictures::default());
-    let cell = |ids: &[u32], centroid: &[u8]| {
-        let raw = match &coded {
-            Some((codes, kept)) => {
-                pictures
-                    .borrow_mut()
-                    .coded_cell(data, codes, &centroid[..*kept], ids)
-            }
-            None => image_cell(data, ids),
-        };
-        Out {
-            kind: KIND_CELL,
-            items: ids.len() as u32,
-            bytes: gzip(&raw),
-        }
-    };
-    let mut blocks: Vec<Out> = Vec::new();
-    let mut top = Vec::new();
-    match params {
-        WriteParams::Table { per_block } => {
-            let per_block = per_block.max(1);
-            let ids: Vec<u32> = (0..data.len() as u32).collect();
-            blocks.extend(ids.chunks(per_block).map(|ids| cell(ids, &[])));
-            top.push(TOP_TABLE);
-            top.extend_from_slice(&(per_block as u32).to_le_bytes());
-        }
-        WriteParams::Routed {
-            cell: size,
-            top: most,
-            seed,
-            ..
-        } => {
-            let transformed = index::transform(data, space)?;
-            let searched = transformed.as_ref().unwrap_or(data);
-            let vdim = searched.dim();
-            let ids: Vec<u32> = (0..data.len() as u32).collect();
-            let cells = kmeans::chained(kmeans::partition(searched, &ids, size, seed));
-            if let Some((codes, _)) = &coded {
-                // Every cell's centroid as a code in the root: a query scores them all
-                // with what it holds, a round trip less than routers cost. A code is a
-                // few dozen bytes, so the root stays small for a million items.
-                top.push(TOP_CODED);
-                let mut code = Vec::with_capacity(codes.dim());
-                for p in &cells {
-                    codes.encode(&p.centroid, &mut code);
-                    top.extend_from_slice(&code);
-                    blocks.push(cell(&p.ids, &code));
-                }
+    Ok(())
+}
+
+/// Codes of `routing` bytes (at least `kept`) trained on the searched images.
+fn train_codes(searched: &Dataset, kept: usize, routing: usize, levels: usize) -> Result<Codes> {
+    let routing = routing.max(kept);
+    if routing > usize::from(u16::MAX) {
+        return Err(Error::BadParameter {
+            name: "routing code bytes",
+            value: routing.to_string(),
+            why: format!("a root holds codes of at most {} bytes", u16::MAX),
+        });
+    }
+    Codes::train_in(searched, routing, levels)
+}
+
+/// Blocks of `per_block` items in id order.
+fn table(data: &Dataset, per_block: usize) -> Cut {
+    let per_block = per_block.max(1);
+    let mut blocks = Blocks::new(data, None);
+    let ids: Vec<u32> = (0..data.len() as u32).collect();
+    for ids in ids.chunks(per_block) {
+        blocks.push_cell(ids, &[]);
+    }
+    let mut top = vec![TOP_TABLE];
+    top.extend_from_slice(&(per_block as u32).to_le_bytes());
+    blocks.finish(top)
+}
+
+/// Cells of about `size` items by k-means in the searched space: coded when `coded` is
+/// given (every cell's code then in the root), else with a level of routers when there
+/// are more than `most`.
+fn routed(
+    data: &Dataset,
+    searched: &Dataset,
+    coded: Option<&Coded>,
+    size: usize,
+    most: usize,
+    seed: u64,
+) -> Cut {
+    let mut blocks = Blocks::new(data, coded);
+    let ids: Vec<u32> = (0..data.len() as u32).collect();
+    let cells = kmeans::chained(kmeans::partition(searched, &ids, size, seed));
+    let top = match coded {
+        Some(coded) => coded_top(&mut blocks, &coded.codes, &cells),
+        None => {
+            let (children, centroids) = if cells.len() <= most.max(1) {
+                cells_under_root(&mut blocks, &cells)
             } else {
-                let (children, centroids) = if cells.len() <= most.max(1) {
-                    let first = blocks.len() as u32;
-                    let centroids: Vec<u8> =
-                        cells.iter().flat_map(|p| p.centroid.clone()).collect();
-                    blocks.extend(cells.iter().map(|p| cell(&p.ids, &[])));
-                    ((first..blocks.len() as u32).collect::<Vec<_>>(), centroids)
-                } else {
-                    // About sqrt(cells) groups of about sqrt(cells) cells, a router block
-                    // each (small, so a query's routers cost little): routers first, so that
-                    // they lie together, then every group's cells.
-                    let side = (cells.len() as f64).sqrt().ceil() as usize;
-                    let groups = kmeans::chained(kmeans::partition(
-                        searched,
-                        &ids,
-                        size * side,
-                        seed ^ 0x5eed,
-                    ));
-                    let grouped: Vec<Vec<Part>> = groups
-                        .iter()
-                        .enumerate()
-                        .map(|(g, p)| {
-                            let seed = seed.wrapping_add(g as u64 + 1);
-                            kmeans::chained(kmeans::partition(searched, &p.ids, size, seed))
-                        })
-                        .collect();
-                    let mut next = groups.len() as u32;
-                    for parts in &grouped {
-                        let children: Vec<u32> = (next..next + parts.len() as u32).collect();
-                        next += parts.len() as u32;
-                        let centroids: Vec<u8> =
-                            parts.iter().flat_map(|p| p.centroid.clone()).collect();
-                        blocks.push(Out {
-                            kind: KIND_ROUTER,
-                            items: parts.len() as u32,
-                            bytes: gzip(&router(&children, &centroids)),
-                        });
-                    }
-                    for parts in &grouped {
-                        blocks.extend(parts.iter().map(|p| cell(&p.ids, &[])));
-                    }
-                    let centroids: Vec<u8> =
-                        groups.iter().flat_map(|p| p.centroid.clone()).collect();
-                    ((0..groups.len() as u32).collect(), centroids)
-                };
-                top.push(TOP_ROUTED);
-                top.extend_from_slice(&(vdim as u16).to_le_bytes());
-                top.extend_from_slice(&router(&children, &centroids)[..]);
-            }
+                let side = (cells.len() as f64).sqrt().ceil() as usize;
+                routers(&mut blocks, searched, &ids, side, size, seed)
+            };
+            let mut top = vec![TOP_ROUTED];
+            top.extend_from_slice(&(searched.dim() as u16).to_le_bytes());
+            top.extend_from_slice(&router(&children, &centroids)[..]);
+            top
+        }
+    };
+    blocks.finish(top)
+}
+
+/// Every cell's centroid as a code in the root: a query scores them all with what it
+/// holds, a round trip less than routers cost. A code is a few dozen bytes, so the root
+/// stays small for a million items.
+fn coded_top(blocks: &mut Blocks, codes: &Codes, cells: &[Part]) -> Vec<u8> {
+    let mut top = vec![TOP_CODED];
+    let mut code = Vec::with_capacity(codes.dim());
+    for p in cells {
+        codes.encode(&p.centroid, &mut code);
+        top.extend_from_slice(&code);
+        blocks.push_cell(&p.ids, &code);
+    }
+    top
+}
+
+/// The cells as the root's children: their block numbers and centroids.
+fn cells_under_root(blocks: &mut Blocks, cells: &[Part]) -> (Vec<u32>, Vec<u8>) {
+    let first = blocks.out.len() as u32;
+    let centroids: Vec<u8> = cells.iter().flat_map(|p| p.centroid.clone()).collect();
+    for p in cells {
+        blocks.push_cell(&p.ids, &[]);
+    }
+    ((first..blocks.out.len() as u32).collect(), centroids)
+}
+
+/// About `side` groups of about `side` cells, a router block each (small, so a query's
+/// routers cost little): routers first, so that they lie together, then every group's
+/// cells. The groups are the root's children: their block numbers and centroids.
+fn routers(
+    blocks: &mut Blocks,
+    searched: &Dataset,
+    ids: &[u32],
+    side: usize,
+    size: usize,
+    seed: u64,
+) -> (Vec<u32>, Vec<u8>) {
+    let groups = kmeans::chained(kmeans::partition(searched, ids, size * side, seed ^ 0x5eed));
+    let grouped: Vec<Vec<Part>> = groups
+        .iter()
+        .enumerate()
+        .map(|(g, p)| {
+            let seed = seed.wrapping_add(g as u64 + 1);
+            kmeans::chained(kmeans::partition(searched, &p.ids, size, seed))
+        })
+        .collect();
+    let mut next = groups.len() as u32;
+    for parts in &grouped {
+        let children: Vec<u32> = (next..next + parts.len() as u32).collect();
+        next += parts.len() as u32;
+        let centroids: Vec<u8> = parts.iter().flat_map(|p| p.centroid.clone()).collect();
+        blocks.push_router(&children, &centroids);
+    }
+    for parts in &grouped {
+        for p in parts {
+            blocks.push_cell(&p.ids, &[]);
         }
     }
-    // Data files: a coded layout's pictures first (its cells name them by their place
-    // among those), then files of whole blocks, each under the hosts' limit.
-    let mut files: Vec<Vec<u8>> = pictures.into_inner().files;
+    let centroids: Vec<u8> = groups.iter().flat_map(|p| p.centroid.clone()).collect();
+    ((0..groups.len() as u32).collect(), centroids)
+}
+
+/// The data files, a coded layout's pictures first (its cells name them by their place
+/// among those), then files of whole blocks, each under the hosts' limit; and where
+/// each block lies in them (file, offset).
+fn pack(pictures: Vec<Vec<u8>>, blocks: &[Out]) -> (Vec<Vec<u8>>, Vec<(u16, u64)>) {
+    let mut files = pictures;
     files.push(Vec::new());
     let mut entries = Vec::with_capacity(blocks.len());
-    for b in &blocks {
+    for b in blocks {
         let last = files.last_mut().expect("one file at least");
         if !last.is_empty() && (last.len() + b.bytes.len()) as u64 > MAX_FILE_BYTES {
             files.push(Vec::new());
@@ -228,6 +288,11 @@ pub fn write(data: &Dataset, space: Space, stem: &str, params: WriteParams) -> R
         entries.push((f as u16, files[f].len() as u64));
         files[f].extend_from_slice(&b.bytes);
     }
+    (files, entries)
+}
+
+/// Each data file named by its content, `{stem}-{hash}.cells`.
+fn name(files: Vec<Vec<u8>>, stem: &str) -> Result<Vec<(String, Vec<u8>)>> {
     if files.len() > usize::from(u16::MAX) {
         return Err(Error::Unsupported {
             what: format!(
@@ -237,10 +302,15 @@ pub fn write(data: &Dataset, space: Space, stem: &str, params: WriteParams) -> R
             ),
         });
     }
-    let files: Vec<(String, Vec<u8>)> = files
+    Ok(files
         .into_iter()
         .map(|bytes| (format!("{stem}-{:016x}.cells", xxh3_64(&bytes)), bytes))
-        .collect();
+        .collect())
+}
+
+/// The root's first part: the images' shape, count and fingerprint, the space, whether
+/// the labels are digits, and a coded layout's codes.
+fn header(data: &Dataset, space: Space, coded: Option<&Coded>) -> Vec<u8> {
     let mut body = Vec::new();
     body.extend_from_slice(&(data.rows() as u16).to_le_bytes());
     body.extend_from_slice(&(data.cols() as u16).to_le_bytes());
@@ -248,21 +318,32 @@ pub fn write(data: &Dataset, space: Space, stem: &str, params: WriteParams) -> R
     body.extend_from_slice(&data.fingerprint().to_le_bytes());
     body.extend_from_slice(&space.to_bytes());
     body.push(u8::from(data.labels().iter().all(|&l| l <= 9)));
-    if let Some((codes, kept)) = &coded {
+    if let Some(Coded { codes, kept }) = coded {
         body.extend_from_slice(&(codes.dim() as u16).to_le_bytes());
         body.extend_from_slice(&(*kept as u16).to_le_bytes());
         for w in codes.weights().iter().chain(codes.offsets()) {
             body.extend_from_slice(&w.to_le_bytes());
         }
     }
+    body
+}
+
+/// The root's list of data files (name, length) and of blocks (where each lies, its
+/// length, hash, items and kind).
+fn catalogue(
+    body: &mut Vec<u8>,
+    files: &[(String, Vec<u8>)],
+    blocks: &[Out],
+    entries: &[(u16, u64)],
+) {
     body.extend_from_slice(&(files.len() as u16).to_le_bytes());
-    for (name, bytes) in &files {
+    for (name, bytes) in files {
         body.push(name.len() as u8);
         body.extend_from_slice(name.as_bytes());
         body.extend_from_slice(&(bytes.len() as u64).to_le_bytes());
     }
     body.extend_from_slice(&(blocks.len() as u32).to_le_bytes());
-    for (b, &(file, offset)) in blocks.iter().zip(&entries) {
+    for (b, &(file, offset)) in blocks.iter().zip(entries) {
         body.extend_from_slice(&file.to_le_bytes());
         body.extend_from_slice(&offset.to_le_bytes());
         body.extend_from_slice(&(b.bytes.len() as u32).to_le_bytes());
@@ -270,17 +351,60 @@ pub fn write(data: &Dataset, space: Space, stem: &str, params: WriteParams) -> R
         body.extend_from_slice(&b.items.to_le_bytes());
         body.push(b.kind);
     }
-    body.extend_from_slice(&top);
-    let version = if coded.is_some() {
-        VERSION_CODED
-    } else {
-        VERSION
-    };
-    let root = ENVELOPE.seal(version, &body);
-    Ok(Written {
-        root: gzip(&root),
-        files,
-    })
+}
+
+/// A layout's blocks as they are cut, and a coded layout's pictures, written as its
+/// cells are made: in cell order, so that the candidates of one cell lie near each other.
+struct Blocks<'a> {
+    data: &'a Dataset,
+    coded: Option<&'a Coded>,
+    pictures: Pictures,
+    out: Vec<Out>,
+}
+
+impl<'a> Blocks<'a> {
+    fn new(data: &'a Dataset, coded: Option<&'a Coded>) -> Self {
+        Blocks {
+            data,
+            coded,
+            pictures: Pictures::default(),
+            out: Vec::new(),
+        }
+    }
+
+    /// Adds the cell of `ids`; a coded cell keeps the leading bytes of its centroid's
+    /// code, `centroid`.
+    fn push_cell(&mut self, ids: &[u32], centroid: &[u8]) {
+        let raw = match self.coded {
+            Some(Coded { codes, kept }) => {
+                self.pictures
+                    .coded_cell(self.data, codes, &centroid[..*kept], ids)
+            }
+            None => image_cell(self.data, ids),
+        };
+        self.out.push(Out {
+            kind: KIND_CELL,
+            items: ids.len() as u32,
+            bytes: gzip(&raw),
+        });
+    }
+
+    /// Adds a router block leading to `children`.
+    fn push_router(&mut self, children: &[u32], centroids: &[u8]) {
+        self.out.push(Out {
+            kind: KIND_ROUTER,
+            items: children.len() as u32,
+            bytes: gzip(&router(children, centroids)),
+        });
+    }
+
+    fn finish(self, top: Vec<u8>) -> Cut {
+        Cut {
+            blocks: self.out,
+            pictures: self.pictures.files,
+            top,
+        }
+    }
 }
 
 /// A router's bytes: count, children, centroids.
