@@ -61,154 +61,20 @@ impl Root {
 
     fn read(file: &str, raw: &[u8]) -> Result<Root> {
         let (version, mut r) = ENVELOPE.open(file, raw)?;
-        let rows = usize::from(r.u16("rows")?);
-        let cols = usize::from(r.u16("columns")?);
-        let items = r.u32("item count")?;
-        let fingerprint = r.u64("fingerprint")?;
-        let space_bytes: [u8; 4] = r.take(4, "space")?.try_into().expect("4 bytes");
-        let space = Space::from_bytes(space_bytes)
-            .map_err(|e| r.corrupt(format!("a space this build does not know ({e})")))?;
-        let labelled = match r.u8("labelled")? {
-            0 => false,
-            1 => true,
-            v => return Err(r.corrupt(format!("labelled flag {v} is neither 0 nor 1"))),
-        };
-        if rows == 0 || cols == 0 || rows * cols > crate::distance::MAX_DIM {
-            return Err(r.corrupt(format!("images of {rows}x{cols}")));
-        }
+        let head = read_head(&mut r)?;
         let codes = if version == VERSION_CODED {
-            let input = space.dim(rows, cols);
-            let dim = usize::from(r.u16("code length")?);
-            let kept = usize::from(r.u16("cell code length")?);
-            if dim == 0 || dim > crate::codes::MAX_DIM || kept == 0 || kept > dim {
-                return Err(r.corrupt(format!("codes of {dim} bytes, of which cells keep {kept}")));
-            }
-            let mut floats = |n: usize, what: &str| -> Result<Vec<f32>> {
-                let bytes = r.take(n.saturating_mul(4), what)?;
-                Ok(bytes
-                    .chunks_exact(4)
-                    .map(|c| f32::from_le_bytes(c.try_into().expect("4 bytes")))
-                    .collect())
-            };
-            let weights = floats(input * dim, "code weights")?;
-            let offsets = floats(dim, "code offsets")?;
-            let codes = Codes::projection(input, dim, weights, offsets)
-                .map_err(|e| r.corrupt(format!("a projection that codes nothing ({e})")))?;
-            Some((codes, kept))
+            Some(read_codes(&mut r, head.space.dim(head.rows, head.cols))?)
         } else {
             None
         };
-        let file_count = usize::from(r.u16("file count")?);
-        let mut files = Vec::with_capacity(file_count);
-        for f in 0..file_count {
-            let len = usize::from(r.u8("file name length")?);
-            let name = std::str::from_utf8(r.take(len, "file name")?)
-                .ok()
-                .filter(|n| is_plain_name(n))
-                .ok_or_else(|| {
-                    r.corrupt(format!(
-                        "data file {f} has a name that is not a plain file name"
-                    ))
-                })?
-                .to_owned();
-            let bytes = r.u64("file size")?;
-            files.push(DataFile { name, bytes });
-        }
-        let block_count = r.u32("block count")? as usize;
-        // 27 bytes a block: the count is bounded by the bytes that hold it.
-        if block_count.saturating_mul(27) > r.remaining() {
-            return Err(r.corrupt(format!("{block_count} blocks in {} bytes", r.remaining())));
-        }
-        let mut blocks = Vec::with_capacity(block_count);
-        for b in 0..block_count {
-            let entry = BlockEntry {
-                file: r.u16("block file")?,
-                offset: r.u64("block offset")?,
-                len: r.u32("block length")?,
-                checksum: r.u64("block checksum")?,
-                items: r.u32("block items")?,
-                router: match r.u8("block kind")? {
-                    KIND_CELL => false,
-                    KIND_ROUTER => true,
-                    k => return Err(r.corrupt(format!("block {b} has kind {k}"))),
-                },
-            };
-            let within = files.get(usize::from(entry.file)).is_some_and(|f| {
-                entry
-                    .offset
-                    .checked_add(u64::from(entry.len))
-                    .is_some_and(|end| end <= f.bytes)
-            });
-            if !within || entry.len == 0 || entry.len > MAX_BLOCK_BYTES || entry.items > items {
-                return Err(r.corrupt(format!(
-                    "block {b} ({} bytes at {} of file {}, {} items) lies outside its file or is too large",
-                    entry.len, entry.offset, entry.file, entry.items
-                )));
-            }
-            blocks.push(entry);
-        }
+        let files = read_files(&mut r)?;
+        let blocks = read_blocks(&mut r, &files, head.items)?;
         let top = match r.u8("top kind")? {
-            TOP_TABLE => {
-                let per_block = r.u32("items per block")?;
-                let expected = if per_block == 0 {
-                    u64::MAX
-                } else {
-                    u64::from(items).div_ceil(u64::from(per_block))
-                };
-                if expected != blocks.len() as u64
-                    || blocks.iter().any(|b| b.router)
-                    || codes.is_some()
-                {
-                    return Err(r.corrupt(format!(
-                        "a table of {items} items, {per_block} a block, in {} blocks{}",
-                        blocks.len(),
-                        if codes.is_some() { ", coded" } else { "" }
-                    )));
-                }
-                for (j, b) in blocks.iter().enumerate() {
-                    let want = (items - j as u32 * per_block).min(per_block);
-                    if b.items != want {
-                        return Err(r.corrupt(format!(
-                            "table block {j} holds {} items, not {want}",
-                            b.items
-                        )));
-                    }
-                }
-                Top::Table { per_block }
-            }
-            TOP_ROUTED => {
-                let dim = usize::from(r.u16("centroid length")?);
-                let n = r.u32("centroid count")? as usize;
-                let router = read_router(&mut r, dim, n, blocks.len())?;
-                if dim != space.dim(rows, cols) {
-                    return Err(r.corrupt(format!(
-                        "centroids of {dim} values for a space of {}",
-                        space.dim(rows, cols)
-                    )));
-                }
-                let cells: u64 = blocks
-                    .iter()
-                    .filter(|b| !b.router)
-                    .map(|b| u64::from(b.items))
-                    .sum();
-                if cells != u64::from(items) {
-                    return Err(
-                        r.corrupt(format!("cells hold {cells} items, the root says {items}"))
-                    );
-                }
-                Top::Routed(router)
-            }
+            TOP_TABLE => read_table(&mut r, head.items, &blocks, codes.is_some())?,
+            TOP_ROUTED => read_routed(&mut r, &head, &blocks)?,
             TOP_CODED => {
-                let Some(c) = codes.as_ref().map(|(codes, _)| codes.dim()) else {
-                    return Err(r.corrupt("cells routed by codes in a layout without codes".into()));
-                };
-                let cells: u64 = blocks.iter().map(|b| u64::from(b.items)).sum();
-                if blocks.iter().any(|b| b.router) || cells != u64::from(items) {
-                    return Err(r.corrupt(format!(
-                        "cells routed by codes hold {cells} items, the root says {items}"
-                    )));
-                }
-                Top::Coded(r.take(blocks.len() * c, "cell codes")?.to_vec())
+                let code = codes.as_ref().map(|(codes, _)| codes.dim());
+                read_coded(&mut r, code, head.items, &blocks)?
             }
             t => return Err(r.corrupt(format!("top kind {t}"))),
         };
@@ -218,6 +84,14 @@ impl Root {
         if r.at != raw.len() {
             return Err(r.corrupt(format!("{} bytes after the top", raw.len() - r.at)));
         }
+        let Head {
+            rows,
+            cols,
+            items,
+            fingerprint,
+            space,
+            labelled,
+        } = head;
         Ok(Root {
             name: file.to_owned(),
             rows,
@@ -367,6 +241,197 @@ impl Root {
             .map_or("?", |f| f.name.as_str());
         format!("{name} bytes {}-{}", span.start, span.end.saturating_sub(1))
     }
+}
+
+/// What a root's header says of the images.
+struct Head {
+    rows: usize,
+    cols: usize,
+    items: u32,
+    fingerprint: u64,
+    space: Space,
+    labelled: bool,
+}
+
+/// The images' shape, count, fingerprint, space and whether they carry labels.
+fn read_head(r: &mut Reader) -> Result<Head> {
+    let rows = usize::from(r.u16("rows")?);
+    let cols = usize::from(r.u16("columns")?);
+    let items = r.u32("item count")?;
+    let fingerprint = r.u64("fingerprint")?;
+    let space_bytes: [u8; 4] = r.take(4, "space")?.try_into().expect("4 bytes");
+    let space = Space::from_bytes(space_bytes)
+        .map_err(|e| r.corrupt(format!("a space this build does not know ({e})")))?;
+    let labelled = match r.u8("labelled")? {
+        0 => false,
+        1 => true,
+        v => return Err(r.corrupt(format!("labelled flag {v} is neither 0 nor 1"))),
+    };
+    if rows == 0 || cols == 0 || rows * cols > crate::distance::MAX_DIM {
+        return Err(r.corrupt(format!("images of {rows}x{cols}")));
+    }
+    Ok(Head {
+        rows,
+        cols,
+        items,
+        fingerprint,
+        space,
+        labelled,
+    })
+}
+
+/// A coded layout's projection from `input` values, and the leading bytes of each code
+/// its cells keep.
+fn read_codes(r: &mut Reader, input: usize) -> Result<(Codes, usize)> {
+    let dim = usize::from(r.u16("code length")?);
+    let kept = usize::from(r.u16("cell code length")?);
+    if dim == 0 || dim > crate::codes::MAX_DIM || kept == 0 || kept > dim {
+        return Err(r.corrupt(format!("codes of {dim} bytes, of which cells keep {kept}")));
+    }
+    let mut floats = |n: usize, what: &str| -> Result<Vec<f32>> {
+        let bytes = r.take(n.saturating_mul(4), what)?;
+        Ok(bytes
+            .chunks_exact(4)
+            .map(|c| f32::from_le_bytes(c.try_into().expect("4 bytes")))
+            .collect())
+    };
+    let weights = floats(input * dim, "code weights")?;
+    let offsets = floats(dim, "code offsets")?;
+    let codes = Codes::projection(input, dim, weights, offsets)
+        .map_err(|e| r.corrupt(format!("a projection that codes nothing ({e})")))?;
+    Ok((codes, kept))
+}
+
+/// The data files, each a plain name and a size.
+fn read_files(r: &mut Reader) -> Result<Vec<DataFile>> {
+    let file_count = usize::from(r.u16("file count")?);
+    let mut files = Vec::with_capacity(file_count);
+    for f in 0..file_count {
+        let len = usize::from(r.u8("file name length")?);
+        let name = std::str::from_utf8(r.take(len, "file name")?)
+            .ok()
+            .filter(|n| is_plain_name(n))
+            .ok_or_else(|| {
+                r.corrupt(format!(
+                    "data file {f} has a name that is not a plain file name"
+                ))
+            })?
+            .to_owned();
+        let bytes = r.u64("file size")?;
+        files.push(DataFile { name, bytes });
+    }
+    Ok(files)
+}
+
+/// The blocks, each lying within its file and holding at most the layout's `items`.
+fn read_blocks(r: &mut Reader, files: &[DataFile], items: u32) -> Result<Vec<BlockEntry>> {
+    let block_count = r.u32("block count")? as usize;
+    // 27 bytes a block: the count is bounded by the bytes that hold it.
+    if block_count.saturating_mul(27) > r.remaining() {
+        return Err(r.corrupt(format!("{block_count} blocks in {} bytes", r.remaining())));
+    }
+    let mut blocks = Vec::with_capacity(block_count);
+    for b in 0..block_count {
+        let entry = BlockEntry {
+            file: r.u16("block file")?,
+            offset: r.u64("block offset")?,
+            len: r.u32("block length")?,
+            checksum: r.u64("block checksum")?,
+            items: r.u32("block items")?,
+            router: match r.u8("block kind")? {
+                KIND_CELL => false,
+                KIND_ROUTER => true,
+                k => return Err(r.corrupt(format!("block {b} has kind {k}"))),
+            },
+        };
+        let within = files.get(usize::from(entry.file)).is_some_and(|f| {
+            entry
+                .offset
+                .checked_add(u64::from(entry.len))
+                .is_some_and(|end| end <= f.bytes)
+        });
+        if !within || entry.len == 0 || entry.len > MAX_BLOCK_BYTES || entry.items > items {
+            return Err(r.corrupt(format!(
+                "block {b} ({} bytes at {} of file {}, {} items) lies outside its file or is too large",
+                entry.len, entry.offset, entry.file, entry.items
+            )));
+        }
+        blocks.push(entry);
+    }
+    Ok(blocks)
+}
+
+/// A table's top: its blocks, no routers among them, hold `per_block` items each in
+/// id order, the last the rest.
+fn read_table(r: &mut Reader, items: u32, blocks: &[BlockEntry], coded: bool) -> Result<Top> {
+    let per_block = r.u32("items per block")?;
+    let expected = if per_block == 0 {
+        u64::MAX
+    } else {
+        u64::from(items).div_ceil(u64::from(per_block))
+    };
+    if expected != blocks.len() as u64 || blocks.iter().any(|b| b.router) || coded {
+        return Err(r.corrupt(format!(
+            "a table of {items} items, {per_block} a block, in {} blocks{}",
+            blocks.len(),
+            if coded { ", coded" } else { "" }
+        )));
+    }
+    for (j, b) in blocks.iter().enumerate() {
+        let want = (items - j as u32 * per_block).min(per_block);
+        if b.items != want {
+            return Err(r.corrupt(format!(
+                "table block {j} holds {} items, not {want}",
+                b.items
+            )));
+        }
+    }
+    Ok(Top::Table { per_block })
+}
+
+/// A routed top: centroids in the layout's space, and cells that hold every item.
+fn read_routed(r: &mut Reader, head: &Head, blocks: &[BlockEntry]) -> Result<Top> {
+    let dim = usize::from(r.u16("centroid length")?);
+    let n = r.u32("centroid count")? as usize;
+    let router = read_router(r, dim, n, blocks.len())?;
+    let space_dim = head.space.dim(head.rows, head.cols);
+    if dim != space_dim {
+        return Err(r.corrupt(format!(
+            "centroids of {dim} values for a space of {space_dim}"
+        )));
+    }
+    let cells: u64 = blocks
+        .iter()
+        .filter(|b| !b.router)
+        .map(|b| u64::from(b.items))
+        .sum();
+    if cells != u64::from(head.items) {
+        return Err(r.corrupt(format!(
+            "cells hold {cells} items, the root says {}",
+            head.items
+        )));
+    }
+    Ok(Top::Routed(router))
+}
+
+/// A coded top: a code of `code` bytes (None: the layout has no codes) for each cell,
+/// the cells holding every item and no router among them.
+fn read_coded(
+    r: &mut Reader,
+    code: Option<usize>,
+    items: u32,
+    blocks: &[BlockEntry],
+) -> Result<Top> {
+    let Some(c) = code else {
+        return Err(r.corrupt("cells routed by codes in a layout without codes".into()));
+    };
+    let cells: u64 = blocks.iter().map(|b| u64::from(b.items)).sum();
+    if blocks.iter().any(|b| b.router) || cells != u64::from(items) {
+        return Err(r.corrupt(format!(
+            "cells routed by codes hold {cells} items, the root says {items}"
+        )));
+    }
+    Ok(Top::Coded(r.take(blocks.len() * c, "cell codes")?.to_vec()))
 }
 
 /// A name with no folder in it, so that a root can only point beside itself.
