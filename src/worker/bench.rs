@@ -11,7 +11,7 @@ use ssam::shipped::TRUTH;
 use ssam::truth::KthDistances;
 use ssam::{Dataset, Effort, Index, Ranking, Scratch, metrics};
 
-use super::messages::{busy, fail, post};
+use super::messages::{busy, engine, fail, post};
 use super::own::{HOLD_EVERY, MIN_TO_HOLD_OUT};
 use super::set::{Set, memory_mb};
 use super::sets;
@@ -30,10 +30,6 @@ const SLICE_MS: f64 = 40.0;
 /// pass is quicker): browsers round the clock to 0.1 ms, so a QPS from a pass of a few
 /// milliseconds would say more about the clock than about the search.
 const MIN_TIMED_MS: f64 = 200.0;
-
-fn engine(e: ssam::Error) -> Problem {
-    Problem::from_engine(&e)
-}
 
 thread_local! {
     /// Benchmark runs: a Stop makes the run under way end at its next pause.

@@ -5,7 +5,7 @@
 
 use std::rc::Rc;
 
-use super::messages::{busy, fail, post};
+use super::messages::{busy, engine, fail, post};
 use super::set::Set;
 use super::sets;
 use crate::fetch::{now, pause};
@@ -23,10 +23,6 @@ const EDGES_PER_LOOK: usize = 4096;
 thread_local! {
     /// The layouts asked: the latest is wanted.
     static LAYOUTS: Runs = Runs::default();
-}
-
-fn engine(e: ssam::Error) -> Problem {
-    Problem::from_engine(&e)
 }
 
 /// Lays out the own set searched now and sends its map; a newer layout, a Cancel or

@@ -11,7 +11,7 @@ use ssam::shipped::{INDEX, TEST_ROOT, TRAIN_ROOT};
 use ssam::stream::{Found, Probes, StreamScratch};
 use ssam::{Dataset, Effort, Ranking, format, verdict};
 
-use super::messages::post;
+use super::messages::{engine, post};
 use super::query::{blank_cost, fit};
 use super::set::{Set, memory_mb};
 use super::source::Source;
@@ -20,10 +20,6 @@ use crate::fetch::{now, pause};
 use crate::protocol::{
     Answer, FromWorker, Hit, Image, Parts, Problem, Query, Request, SetInfo, Streaming, Verdict,
 };
-
-fn engine(e: ssam::Error) -> Problem {
-    Problem::from_engine(&e)
-}
 
 /// A set searched by parts: MNIST until the whole of it is here, or another streamed
 /// set (its root's address given), which is only ever searched by parts.

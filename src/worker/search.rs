@@ -4,7 +4,7 @@
 
 use std::cell::RefCell;
 
-use super::messages::{fail, post};
+use super::messages::{engine, fail, post};
 use super::query::{blank_cost, fit};
 use super::set::Set;
 use super::sets;
@@ -22,10 +22,6 @@ thread_local! {
     static WAITING: RefCell<Option<(Request, Ticket)>> = const { RefCell::new(None) };
     /// The whole set's search state, reused by every search.
     static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
-}
-
-fn engine(e: ssam::Error) -> Problem {
-    Problem::from_engine(&e)
 }
 
 /// Answers `req`, or keeps it until there are data to answer it from.

@@ -14,7 +14,7 @@ use ssam::Dataset;
 use ssam::stream::ranges;
 use ssam::stream::{Block, Plan, Probes, Root, Span, StreamScratch, Streamed};
 
-use super::messages::post;
+use super::messages::{engine, post};
 use super::store;
 use crate::fetch::{self, Ranged, Several, now, pause};
 use crate::protocol::{FromWorker, Problem};
@@ -24,10 +24,6 @@ const ROOT_MOST: u64 = 64 << 20;
 /// Cells kept while searching by parts: about a fifth of MNIST's, enough for the
 /// queries of one visit to reuse what they fetched.
 const CELLS_MOST: usize = 64 << 20;
-
-fn engine(e: ssam::Error) -> Problem {
-    Problem::from_engine(&e)
-}
 
 /// A data file's URL: beside its root.
 fn beside(root: &str, name: &str) -> String {

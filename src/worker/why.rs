@@ -1,7 +1,7 @@
 //! Why a hit is similar to the query: asked when the page selects a hit, since it costs
 //! about one re-ranking comparison and most answers are never looked into.
 
-use super::messages::{busy, fail, post};
+use super::messages::{busy, engine, fail, post};
 use super::query::fit;
 use super::sets;
 use crate::protocol::{FromWorker, Image, Problem, Task, Why};
@@ -18,7 +18,6 @@ pub fn explain(query: &Image, id: u32) {
 /// Why hit `id` is similar to `query`: from the whole set, or from the cell that held
 /// the hit when it was found by parts.
 fn why(query: &Image, id: u32) -> Result<Why, Problem> {
-    let engine = |e: ssam::Error| Problem::from_engine(&e);
     let e = match sets::searched() {
         (Some(set), _) => {
             let pixels = fit(&set.info, query).map_err(engine)?;

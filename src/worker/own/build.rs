@@ -5,7 +5,6 @@
 
 use wasm_bindgen::JsValue;
 
-use ssam::error::Error;
 use ssam::{Dataset, Index, Params, Space, format};
 
 use super::Given;
@@ -15,17 +14,13 @@ use super::split::{Names, Origin, Split, split};
 use crate::fetch::{now, pause};
 use crate::protocol::{Problem, SetInfo};
 use crate::runs::Ticket;
-use crate::worker::messages::progress;
+use crate::worker::messages::{engine, progress};
 use crate::worker::set::Set;
 
 /// Trees built over an own set. Measured in Chromium on this project's 2-core machine:
 /// 60,000 28x28 images checked and indexed in 1.0 to 1.7 s with 5 trees; 10 would double
 /// the indexing, which leaves too little of the 5 s target on a slower machine.
 const TREES: usize = 5;
-
-fn engine(e: Error) -> Problem {
-    Problem::from_engine(&e)
-}
 
 /// A set's name as people say it: the file or folder name without `.gz`, `.idx`,
 /// `.ssam` and the like ("train-images-idx3-ubyte.gz" is "train-images-idx3-ubyte").

@@ -13,7 +13,7 @@ use super::split::Origin;
 use crate::fetch::{self, now};
 use crate::protocol::Problem;
 use crate::runs::Ticket;
-use crate::worker::messages::progress;
+use crate::worker::messages::{engine, progress};
 
 /// Largest image side an own set may have: 64x64 is 4,096 values an image, five times
 /// MNIST's, which keeps 60,000 of them under 250 MB and a forest build within seconds.
@@ -22,10 +22,6 @@ pub const MAX_SIDE: usize = 64;
 /// fit (246 MB); a file declaring more is refused from its header, and a gzip stream is
 /// stopped here whatever it declares.
 const MAX_FILE_BYTES: u64 = 256 << 20;
-
-fn engine(e: Error) -> Problem {
-    Problem::from_engine(&e)
-}
 
 fn idx_error(file: &str, what: String) -> Problem {
     engine(Error::Idx {

@@ -3,9 +3,9 @@
 //! wherever the split moved it.
 
 use ssam::Dataset;
-use ssam::error::Error;
 
 use crate::protocol::Problem;
+use crate::worker::messages::engine;
 
 /// Benchmark queries of an own set are held out of its index, so a query never finds
 /// itself: every `HOLD_EVERY`-th image (or sparser, for at most [`BENCH_QUERIES`]).
@@ -15,10 +15,6 @@ const BENCH_QUERIES: usize = 1000;
 /// Sets smaller than this are indexed whole: holding out 5% of fewer images leaves too
 /// few queries to measure anything, and the benchmark says so instead.
 pub const MIN_TO_HOLD_OUT: usize = 200;
-
-fn engine(e: Error) -> Problem {
-    Problem::from_engine(&e)
-}
 
 /// How a dataset is split for the benchmark: the images indexed, and the held-out
 /// queries (None for a set too small to hold any out), every `step`-th image.
