@@ -4,11 +4,14 @@
 //! `ssam-worker` binary) owns the engine (the `ssam` crate) and the data, and does all the
 //! work. They speak only in [`protocol`] messages, and data flows one way: files into the
 //! worker, answers out to the page. What needs no browser ([`protocol`], [`picture`], the
-//! worker's [`runs`]) is compiled natively too, so `cargo test` checks it.
+//! worker's [`runs`], the page's [`words`] and [`refine`]) is compiled natively too, so
+//! `cargo test` checks it.
 
 pub mod picture;
 pub mod protocol;
+pub mod refine;
 pub mod runs;
+pub mod words;
 
 #[cfg(target_arch = "wasm32")]
 mod fetch;

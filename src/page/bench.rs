@@ -7,118 +7,8 @@ mod plot;
 
 use leptos::prelude::*;
 
-use super::client::Client;
-use super::status::thousands;
-use crate::protocol::{Problem, Row, SetInfo, Setting};
-
-/// The benchmark as the page shows it.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Bench {
-    pub running: bool,
-    /// Rows measured, in the order the worker sent them.
-    pub rows: Vec<Row>,
-    pub state: State,
-    pub problem: Option<Problem>,
-}
-
-/// What the benchmark is doing now, or how it ended.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub enum State {
-    #[default]
-    Idle,
-    Starting,
-    /// `done` of `of` queries searched with `setting` (`Setting::Exact`: the exact
-    /// answers being found).
-    Measuring {
-        setting: Setting,
-        done: u32,
-        of: u32,
-    },
-    /// Stop was pressed; the worker has not said where it stopped yet.
-    Stopping,
-    Done {
-        queries: u32,
-        memory_mb: f64,
-    },
-    /// Stopped as asked, while measuring `setting`, after `done` of its `of` queries.
-    Stopped {
-        setting: Setting,
-        done: u32,
-        of: u32,
-    },
-}
-
-impl Bench {
-    /// A run just asked for.
-    pub fn started() -> Bench {
-        Bench {
-            running: true,
-            state: State::Starting,
-            ..Bench::default()
-        }
-    }
-
-    /// The worker's progress; a Stop on its way is not overwritten by it.
-    pub fn progress(&mut self, setting: Setting, done: u32, of: u32) {
-        if self.state != State::Stopping {
-            self.state = State::Measuring { setting, done, of };
-        }
-    }
-
-    /// The run ended (done, or stopped as asked).
-    pub fn end(&mut self, state: State) {
-        self.running = false;
-        self.state = state;
-    }
-
-    /// Stop was pressed.
-    pub fn stopping(&mut self) {
-        if self.running {
-            self.state = State::Stopping;
-        }
-    }
-
-    /// The sentence under the menu.
-    fn status(&self) -> String {
-        if let Some(p) = &self.problem {
-            return format!("the benchmark stopped: {}", p.message());
-        }
-        let n = |v: u32| thousands(u64::from(v));
-        match &self.state {
-            State::Idle => String::new(),
-            State::Starting => "starting…".into(),
-            State::Stopping => "stopping…".into(),
-            State::Measuring {
-                setting: Setting::Exact,
-                done,
-                of,
-            } => format!("exact answers: {} of {} queries", n(*done), n(*of)),
-            State::Measuring { setting, done, of } => {
-                format!("{}: {} of {} queries", setting.name(), n(*done), n(*of))
-            }
-            State::Done { queries, memory_mb } => format!(
-                "done: {} queries per setting, k = 10, one thread in a worker; its WebAssembly memory {memory_mb:.0} MB",
-                n(*queries)
-            ),
-            State::Stopped { setting, done, of } => {
-                let during = match setting {
-                    Setting::Exact => "while finding their exact answers".to_owned(),
-                    s => format!("with {}", s.name()),
-                };
-                let kept = match self.rows.len() {
-                    0 => "no setting was measured in full".to_owned(),
-                    1 => "the setting measured before it is kept".to_owned(),
-                    r => format!("the {r} settings measured before it are kept"),
-                };
-                format!(
-                    "stopped after {} of {} queries {during}; {kept}",
-                    n(*done),
-                    n(*of)
-                )
-            }
-        }
-    }
-}
+use super::client::{Bench, BenchRuns, BenchState};
+use crate::protocol::{SetInfo, thousands};
 
 /// Query counts the menu offers below a set's own count, which it always offers too.
 const LADDER: [u32; 3] = [100, 1_000, 10_000];
@@ -156,9 +46,8 @@ fn too_small(set: &SetInfo) -> String {
 }
 
 #[component]
-pub fn BenchPanel(client: Client) -> impl IntoView {
-    let bench = client.bench;
-    let set = client.set;
+pub fn BenchPanel(runs: BenchRuns, set: Signal<Option<SetInfo>>) -> impl IntoView {
+    let bench = runs.bench();
     let own = move || set.with(|s| s.as_ref().is_some_and(|s| s.own));
     let status = move || {
         let said = bench.with(Bench::status);
@@ -179,7 +68,7 @@ pub fn BenchPanel(client: Client) -> impl IntoView {
                 }}
                 "Browsers round timers to 0.1 ms unless the page is cross-origin isolated, so latencies are coarse; QPS is not."
             </p>
-            <Menu client=client />
+            <Menu runs=runs set=set />
             <p class="small" aria-live="polite" data-testid="bench-status">{status}</p>
             <Show when=move || !bench.with(|b| b.rows.is_empty())>
                 <Table bench=bench />
@@ -191,9 +80,8 @@ pub fn BenchPanel(client: Client) -> impl IntoView {
 
 /// How many queries, and the buttons that start and stop a run.
 #[component]
-fn Menu(client: Client) -> impl IntoView {
-    let bench = client.bench;
-    let set = client.set;
+fn Menu(runs: BenchRuns, set: Signal<Option<SetInfo>>) -> impl IntoView {
+    let bench = runs.bench();
     let available = move || set.with(|s| s.as_ref().map_or(0, |s| s.queries));
     // The user's choice, while the set searched offers it.
     let chosen = RwSignal::new(None::<u32>);
@@ -233,12 +121,12 @@ fn Menu(client: Client) -> impl IntoView {
             </label>
             <button data-testid="bench-run" on:click=move |_| {
                     if let Some(q) = queries() {
-                        client.run_bench(q);
+                        runs.run(q);
                     }
                 }
                 disabled=move || running() || queries().is_none()>"Run benchmark"</button>
-            <button data-testid="bench-stop" on:click=move |_| client.stop_bench()
-                disabled=move || !running() || bench.with(|b| b.state == State::Stopping)>"Stop"</button>
+            <button data-testid="bench-stop" on:click=move |_| runs.stop()
+                disabled=move || !running() || bench.with(|b| b.state == BenchState::Stopping)>"Stop"</button>
         </div>
     }
 }
@@ -254,7 +142,7 @@ fn ms(v: f64) -> String {
 
 /// The rows measured, one a setting.
 #[component]
-fn Table(bench: RwSignal<Bench>) -> impl IntoView {
+fn Table(bench: ReadSignal<Bench>) -> impl IntoView {
     let rows = move || bench.with(|b| b.rows.clone());
     view! {
         <div class="table-wrap"><table>

@@ -16,6 +16,9 @@ use ssam::preprocess;
 const PAD: u32 = 280;
 const PEN: f64 = 22.0;
 
+/// Where a query drawn on the pad says it came from.
+pub const DRAWING: &str = "your drawing";
+
 type Stroke = Vec<(f64, f64)>;
 
 fn context(canvas: &HtmlCanvasElement) -> Option<CanvasRenderingContext2d> {
@@ -92,7 +95,7 @@ pub fn DrawPad(
                     cols: preprocess::SIDE as u16,
                     pixels: p.pixels,
                 },
-                source: super::DRAWING.into(),
+                source: DRAWING.into(),
             }),
             _ => on_blank.run(()),
         }
@@ -129,7 +132,7 @@ pub fn DrawPad(
         }
     });
     Effect::new(move |_| {
-        let drawn = query.with(|q| q.as_ref().is_some_and(|q| q.source == super::DRAWING));
+        let drawn = query.with(|q| q.as_ref().is_some_and(|q| q.source == DRAWING));
         if !drawn && !strokes.with_untracked(Vec::is_empty) {
             strokes.set(Vec::new());
             if let Some(c) = canvas.get_untracked() {

@@ -10,8 +10,9 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use web_sys::{DataTransfer, File, FileList};
 
-use super::client::Client;
+use super::client::OwnSets;
 use super::status::bar;
+use crate::protocol::{Answer, SetInfo};
 
 fn files(list: Option<FileList>) -> Vec<File> {
     let Some(list) = list else { return Vec::new() };
@@ -69,9 +70,16 @@ async fn walk(root: JsValue) -> Vec<(String, File)> {
     out
 }
 
+/// A drop on either zone: what was dropped goes to the worker.
+fn take_drop(own: OwnSets, over: RwSignal<bool>, ev: web_sys::DragEvent) {
+    ev.prevent_default();
+    over.set(false);
+    dropped(own, ev.data_transfer());
+}
+
 /// What was dropped: a folder (its files with their paths) or plain files. The entries
 /// must be taken while the drop event runs; reading them may take longer.
-fn dropped(client: Client, data: Option<DataTransfer>) {
+fn dropped(own: OwnSets, data: Option<DataTransfer>) {
     let Some(data) = data else { return };
     let items = data.items();
     let entries: Vec<JsValue> = (0..items.length())
@@ -88,7 +96,7 @@ fn dropped(client: Client, data: Option<DataTransfer>) {
     if !folder {
         let list = files(data.files());
         if !list.is_empty() {
-            client.own_files(list);
+            own.files(list);
         }
         return;
     }
@@ -98,33 +106,24 @@ fn dropped(client: Client, data: Option<DataTransfer>) {
             all.extend(walk(e).await);
         }
         if !all.is_empty() {
-            client.own_tree(all);
+            own.tree(all);
         }
     });
 }
 
+/// The own-set panel: where to give a set, how its indexing goes or why it was not
+/// used, where its nearest images are on disk, and saving the index or going back.
 #[component]
-pub fn OwnSet(client: Client) -> impl IntoView {
+pub fn OwnSet(
+    own: OwnSets,
+    /// The set searched now.
+    set: Signal<Option<SetInfo>>,
+    /// The answer shown, whose hits an own set names by file.
+    answer: ReadSignal<Option<Answer>>,
+) -> impl IntoView {
+    let (progress, problem) = (own.progress(), own.problem());
+    // Something is dragged over the IDX zone; a drop on either zone ends it.
     let over = RwSignal::new(false);
-    let give = move |list: Vec<File>| {
-        if !list.is_empty() {
-            client.own_files(list);
-        }
-    };
-    let current = move || client.set.get();
-    let busy = client.own_busy();
-    // A folder picker: `webkitdirectory` is not an attribute Leptos knows.
-    let folder: NodeRef<leptos::html::Input> = NodeRef::new();
-    Effect::new(move |_| {
-        if let Some(input) = folder.get() {
-            input.set_webkitdirectory(true);
-        }
-    });
-    let drop_zone = move |ev: web_sys::DragEvent| {
-        ev.prevent_default();
-        over.set(false);
-        dropped(client, ev.data_transfer());
-    };
     view! {
         <section class="card own" aria-labelledby="own-title">
             <h2 id="own-title">"Your own image set"</h2>
@@ -133,75 +132,113 @@ pub fn OwnSet(client: Client) -> impl IntoView {
                 "They are checked and indexed in this browser and never leave it. A saved index given with its IDX files, or kept inside its folder, skips the indexing."
             </p>
             <div class="row">
-                <label class="drop own-drop" class:over=move || over.get()
-                    on:dragover=move |ev| { ev.prevent_default(); over.set(true); }
-                    on:dragleave=move |_| over.set(false)
-                    on:drop=drop_zone>
-                    <input type="file" multiple class="visually-hidden" data-testid="own-files"
-                        aria-label="IDX files of your own set"
-                        on:change=move |ev| {
-                            let input: web_sys::HtmlInputElement = event_target(&ev);
-                            give(files(input.files()));
-                            input.set_value("");
-                        } />
-                    <span class="drop-title">"IDX files"</span>
-                    <span class="muted small">"Choose or drop images, labels, a saved index"</span>
-                </label>
-                <label class="drop own-drop" data-testid="own-folder-drop"
-                    on:dragover=move |ev| ev.prevent_default()
-                    on:drop=drop_zone>
-                    <input type="file" multiple node_ref=folder class="visually-hidden" data-testid="own-folder"
-                        aria-label="A folder of pictures"
-                        on:change=move |ev| {
-                            let input: web_sys::HtmlInputElement = event_target(&ev);
-                            let list = files(input.files());
-                            if !list.is_empty() {
-                                client.own_folder(list);
-                            }
-                            input.set_value("");
-                        } />
-                    <span class="drop-title">"A folder of pictures"</span>
-                    <span class="muted small">"Choose or drop it: PNG, JPEG, GIF, WebP, BMP"</span>
-                </label>
+                <IdxDrop own=own over=over />
+                <FolderDrop own=own over=over />
             </div>
-            {move || client.own_progress.get().map(|p| view! {
+            {move || progress.get().map(|p| view! {
                 <div class="panel loading" role="status" aria-live="polite" data-testid="own-progress">{bar(Some(p))}</div>
             })}
-            {move || client.own_problem.get().map(|p| view! {
+            {move || problem.get().map(|p| view! {
                 <div class="panel error" role="alert" data-testid="own-error" data-problem=p.kind()>
                     <strong>"This set was not used. "</strong>{p.message()}
-                    <p class="small">{move || current().map(|s| format!("Still searching {}.", s.name))}</p>
+                    <p class="small">{move || set.get().map(|s| format!("Still searching {}.", s.name))}</p>
                 </div>
             })}
-            <NearestFiles client=client />
-            {move || current().filter(|s| s.own && s.inverted).map(|s| view! {
+            <NearestFiles set=set answer=answer />
+            {move || set.get().filter(|s| s.own && s.inverted).map(|s| view! {
                 <p class="small" data-testid="own-inverted">{format!(
                     "{}: dark ink on a light ground, so its pictures were inverted to light ink on black, as MNIST and every query are.",
                     s.name
                 )}</p>
             })}
-            <div class="row">
-                <button on:click=move |_| client.save() disabled=move || current().is_none()
-                    title="Download the index of the set searched now">
-                    "Save index"
-                </button>
-                <Show when=move || current().is_some_and(|s| s.own) || busy.get()>
-                    <button data-testid="back-to-mnist" on:click=move |_| client.use_shipped()>
-                        {move || if current().is_some_and(|s| s.own) { "Back to MNIST" } else { "Stop indexing" }}
-                    </button>
-                </Show>
-            </div>
+            <SaveOrBack own=own set=set />
         </section>
+    }
+}
+
+/// The zone for IDX files: a picker, or files dropped on it (a folder dropped here is
+/// taken as a folder).
+#[component]
+fn IdxDrop(own: OwnSets, over: RwSignal<bool>) -> impl IntoView {
+    view! {
+        <label class="drop own-drop" class:over=move || over.get()
+            on:dragover=move |ev| { ev.prevent_default(); over.set(true); }
+            on:dragleave=move |_| over.set(false)
+            on:drop=move |ev| take_drop(own, over, ev)>
+            <input type="file" multiple class="visually-hidden" data-testid="own-files"
+                aria-label="IDX files of your own set"
+                on:change=move |ev| {
+                    let input: web_sys::HtmlInputElement = event_target(&ev);
+                    let list = files(input.files());
+                    if !list.is_empty() {
+                        own.files(list);
+                    }
+                    input.set_value("");
+                } />
+            <span class="drop-title">"IDX files"</span>
+            <span class="muted small">"Choose or drop images, labels, a saved index"</span>
+        </label>
+    }
+}
+
+/// The zone for a folder of pictures: a folder picker, or a folder dropped on it.
+#[component]
+fn FolderDrop(own: OwnSets, over: RwSignal<bool>) -> impl IntoView {
+    // A folder picker: `webkitdirectory` is not an attribute Leptos knows.
+    let folder: NodeRef<leptos::html::Input> = NodeRef::new();
+    Effect::new(move |_| {
+        if let Some(input) = folder.get() {
+            input.set_webkitdirectory(true);
+        }
+    });
+    view! {
+        <label class="drop own-drop" data-testid="own-folder-drop"
+            on:dragover=move |ev| ev.prevent_default()
+            on:drop=move |ev| take_drop(own, over, ev)>
+            <input type="file" multiple node_ref=folder class="visually-hidden" data-testid="own-folder"
+                aria-label="A folder of pictures"
+                on:change=move |ev| {
+                    let input: web_sys::HtmlInputElement = event_target(&ev);
+                    let list = files(input.files());
+                    if !list.is_empty() {
+                        own.folder(list);
+                    }
+                    input.set_value("");
+                } />
+            <span class="drop-title">"A folder of pictures"</span>
+            <span class="muted small">"Choose or drop it: PNG, JPEG, GIF, WebP, BMP"</span>
+        </label>
+    }
+}
+
+/// Saving the index of the set searched; going back to MNIST from an own set, or
+/// stopping one being indexed.
+#[component]
+fn SaveOrBack(own: OwnSets, set: Signal<Option<SetInfo>>) -> impl IntoView {
+    let busy = own.busy();
+    let own_set = move || set.with(|s| s.as_ref().is_some_and(|s| s.own));
+    view! {
+        <div class="row">
+            <button on:click=move |_| own.save() disabled=move || set.with(Option::is_none)
+                title="Download the index of the set searched now">
+                "Save index"
+            </button>
+            <Show when=move || own_set() || busy.get()>
+                <button data-testid="back-to-mnist" on:click=move |_| own.use_shipped()>
+                    {move || if own_set() { "Back to MNIST" } else { "Stop indexing" }}
+                </button>
+            </Show>
+        </div>
     }
 }
 
 /// The files of the nearest images of the user's own set, in rank order: where to find
 /// them on disk (an IDX set's by file and number).
 #[component]
-fn NearestFiles(client: Client) -> impl IntoView {
+fn NearestFiles(set: Signal<Option<SetInfo>>, answer: ReadSignal<Option<Answer>>) -> impl IntoView {
     let names = move || {
-        let own = client.set.with(|s| s.as_ref().is_some_and(|s| s.own));
-        client.answer.with(|a| match a {
+        let own = set.with(|s| s.as_ref().is_some_and(|s| s.own));
+        answer.with(|a| match a {
             Some(a) if own => a.hits.iter().filter_map(|h| h.name.clone()).collect(),
             _ => Vec::new(),
         })

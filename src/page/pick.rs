@@ -3,34 +3,23 @@
 
 use leptos::prelude::*;
 
-use super::client::Client;
-use crate::protocol::Query;
-
-/// What the number box holds, as a whole number; why not, in words. Whether the set has
-/// that many is the worker's to say: it knows what a pick is drawn from.
-fn parse_number(text: &str, noun: &str) -> Result<u32, String> {
-    let text = text.trim();
-    if text.is_empty() {
-        return Err(format!(
-            "Type the number of a {noun}: a whole number from 0."
-        ));
-    }
-    text.parse::<u32>()
-        .map_err(|_| format!("{text:?} is not a {noun}'s number: type a whole number from 0."))
-}
+use super::client::Picks;
+use crate::protocol::{Query, SetInfo};
+use crate::words::{capitalised, parse_number};
 
 /// A random pick, or one by number. The number box empties when the query on screen
 /// becomes another (a drawing, an upload, another pick), so it never names a digit that
 /// is not the one shown.
 #[component]
 pub fn Pick(
-    client: Client,
+    picks: Picks,
+    set: Signal<Option<SetInfo>>,
     query: Signal<Option<Query>>,
     on_error: Callback<String>,
 ) -> impl IntoView {
     let number = RwSignal::new(String::new());
     let noun = move || {
-        client.set.with(|s| {
+        set.with(|s| {
             s.as_ref()
                 .map_or("test digit".to_owned(), |s| s.query_noun.clone())
         })
@@ -49,12 +38,12 @@ pub fn Pick(
         }
     });
     let by_number = move || match parse_number(&number.get_untracked(), &noun()) {
-        Ok(i) => client.pick(Some(i)),
+        Ok(i) => picks.pick(Some(i)),
         Err(m) => on_error.run(m),
     };
     view! {
         <div class="pick">
-            <button class="primary" on:click=move |_| client.pick(None) disabled=move || client.set.with(Option::is_none)>
+            <button class="primary" on:click=move |_| picks.pick(None) disabled=move || set.with(Option::is_none)>
                 {move || format!("Random {}", noun())}
             </button>
             <form class="row" on:submit=move |ev| {
@@ -67,15 +56,8 @@ pub fn Pick(
                 <input id="test-number" type="text" inputmode="numeric" autocomplete="off" placeholder="0"
                     prop:value=move || number.get()
                     on:input=move |ev| number.set(event_target_value(&ev)) />
-                <button type="submit" disabled=move || client.set.with(Option::is_none)>"Search"</button>
+                <button type="submit" disabled=move || set.with(Option::is_none)>"Search"</button>
             </form>
         </div>
     }
-}
-
-fn capitalised(s: &str) -> String {
-    let mut c = s.chars();
-    c.next()
-        .map(|f| f.to_uppercase().chain(c).collect())
-        .unwrap_or_default()
 }

@@ -9,31 +9,12 @@ use leptos::prelude::*;
 use leptos::html;
 use wasm_bindgen::JsCast;
 
-use super::client::Client;
+use super::client::Whys;
 use super::digit::Digit;
 use super::shown::{Shown, focus_hit};
-use super::status::thousands;
 use super::why::WhyView;
-use crate::protocol::{Answer, Hit, Image, Parts, Query, SetInfo, Verdict};
-
-/// A label as the user reads it: a folder's class name, or the number.
-pub fn label_name(set: &SetInfo, label: u8) -> String {
-    set.classes
-        .get(usize::from(label))
-        .cloned()
-        .unwrap_or_else(|| label.to_string())
-}
-
-/// The verdict in a few words: the label when the nearest agree, else the question
-/// ("2 or 6?"). The answer card and the way to it on a phone say it alike.
-pub fn verdict_words(set: &SetInfo, v: &Verdict) -> String {
-    let name = label_name(set, v.label);
-    match v.runner_up {
-        _ if v.sure => name,
-        Some((other, _)) => format!("{name} or {}?", label_name(set, other)),
-        None => format!("{name}?"),
-    }
-}
+use crate::protocol::{Answer, Hit, Image, Parts, Query, SetInfo, Verdict, thousands};
+use crate::words::{alike, item_name, label_name, verdict_words};
 
 /// The verdict as a sentence: a big label when the nearest agree; otherwise the two
 /// labels in question with their shares, and never a big digit.
@@ -69,40 +50,18 @@ fn verdict_view(set: &SetInfo, v: Verdict) -> impl IntoView + use<> {
     }
 }
 
-/// How alike a hit is to the query, 0 to 1: the share of the query's cost against an
-/// empty image that the hit does not leave unmatched.
-pub fn alike(distance: u32, blank: u32) -> f64 {
-    if blank == 0 {
-        return 0.0;
-    }
-    (1.0 - f64::from(distance) / f64::from(blank)).clamp(0.0, 1.0)
-}
-
-/// What a hit is called everywhere on the page: "training digit #40214 (a 7)" for MNIST,
-/// the file's name (and its class) for an own set.
-pub fn item_name(set: &SetInfo, h: &Hit) -> String {
-    let class = h.label.map(|l| label_name(set, l));
-    match (set.own, class) {
-        (false, Some(c)) => format!("training digit #{} (a {c})", h.id),
-        (false, None) => format!("training digit #{}", h.id),
-        (true, class) => {
-            let name = h.name.clone().unwrap_or_else(|| format!("image #{}", h.id));
-            class.map_or(name.clone(), |c| format!("{name} ({c})"))
-        }
-    }
-}
-
 #[component]
 pub fn Results(
     answer: Answer,
     set: SetInfo,
-    client: Client,
+    /// Asked why a selected hit is similar.
+    whys: Whys,
     shown: Shown,
     on_query: Callback<Query>,
 ) -> impl IntoView {
     let verdict = answer.verdict.map(|v| verdict_view(&set, v));
     let how = how_found(&answer);
-    let hits = hit_list(&set, &answer, client, shown, on_query);
+    let hits = hit_list(&set, &answer, whys, shown, on_query);
     let noun = if set.own { "images" } else { "training digits" };
     let lead = format!(
         "The {} most alike of {} {noun}",
@@ -239,7 +198,7 @@ fn how_found(a: &Answer) -> String {
 fn hit_list(
     set: &SetInfo,
     answer: &Answer,
-    client: Client,
+    whys: Whys,
     shown: Shown,
     on_query: Callback<Query>,
 ) -> impl IntoView + use<> {
@@ -256,7 +215,7 @@ fn hit_list(
             close();
         } else {
             selected.set(Some(id));
-            client.explain(query.clone(), id);
+            whys.explain(query.clone(), id);
         }
     });
     // A selection kept from the answer before (a refinement) has its "why" already.
@@ -269,7 +228,7 @@ fn hit_list(
             let why = why_item(
                 set,
                 h,
-                client,
+                whys,
                 shown,
                 on_query,
                 Callback::new(move |()| close()),
@@ -293,7 +252,7 @@ fn hit_list(
 fn why_item(
     set: &SetInfo,
     h: &Hit,
-    client: Client,
+    whys: Whys,
     shown: Shown,
     on_query: Callback<Query>,
     on_close: Callback<()>,
@@ -312,7 +271,7 @@ fn why_item(
         if shown.selected.get() != Some(id) {
             return None;
         }
-        let why = client.why.get().filter(|w| w.id == id);
+        let why = whys.why().get().filter(|w| w.id == id);
         let name = name.clone();
         let again = Query {
             image: image.clone(),

@@ -1,15 +1,15 @@
 //! The answer on screen, and how a newer one takes its place without moving what a person
-//! is reading. A new query's answer replaces the old one whole. An answer to the same
-//! query that refines it (MNIST searched whole after it was searched by parts) keeps the
-//! selected hit, its "why" and the focus, and says how many hits it changed; when it
-//! drops the hit the person is looking at, it is held back behind a button instead.
+//! is reading. [`crate::refine`] decides; this keeps the selected hit, its "why" and the
+//! focus when it says so, and holds a refined answer back behind a button when it drops
+//! the hit the person is looking at.
 
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
-use super::client::Client;
+use super::client::Whys;
 use crate::fetch::pause;
 use crate::protocol::Answer;
+use crate::refine::{Turn, new_hits, turn};
 
 #[derive(Clone, Copy)]
 pub struct Shown {
@@ -24,20 +24,20 @@ pub struct Shown {
 }
 
 impl Shown {
-    /// Follows the worker's answers; `client` is asked for the "why" of a hit kept
+    /// Follows the worker's `latest` answers; `whys` is asked for the "why" of a hit kept
     /// selected across a change of the query.
-    pub fn follow(client: Client) -> Shown {
+    pub fn follow(latest: ReadSignal<Option<Answer>>, whys: Whys) -> Shown {
         let shown = Shown {
             answer: RwSignal::new(None),
             held: RwSignal::new(None),
             selected: RwSignal::new(None),
             refined: RwSignal::new(None),
         };
-        Effect::new(move |_| shown.receive(client.answer.get(), client));
+        Effect::new(move |_| shown.receive(latest.get(), whys));
         shown
     }
 
-    fn receive(self, latest: Option<Answer>, client: Client) {
+    fn receive(self, latest: Option<Answer>, whys: Whys) {
         let Some(new) = latest else {
             self.held.set(None);
             self.selected.set(None);
@@ -45,40 +45,31 @@ impl Shown {
             self.answer.set(None);
             return;
         };
-        // The same query, or the same drawing grown by a stroke (or its last stroke's
-        // answer arriving after a hit was chosen): a hit still among the answers stays
-        // selected, its "why" asked again for the query as it is now.
-        let (same_query, same_source, refines) = self.answer.with_untracked(|old| match old {
-            Some(old) => (
-                old.query == new.query,
-                old.query.source == new.query.source,
-                old.query == new.query && old.parts.is_some() && new.parts.is_none(),
-            ),
-            None => (false, false, false),
-        });
         let selected = self.selected.get_untracked();
-        let keeps = selected.is_none_or(|id| new.hits.iter().any(|h| h.id == id));
-        if refines && !keeps {
-            self.held.set(Some(new));
-            return;
+        match self
+            .answer
+            .with_untracked(|old| turn(old.as_ref(), selected, &new))
+        {
+            Turn::Hold => self.held.set(Some(new)),
+            Turn::Show {
+                keep,
+                refines,
+                explain,
+            } => {
+                if let Some(id) = explain {
+                    whys.explain(new.query.image.clone(), id);
+                }
+                self.show(new, keep, refines);
+            }
         }
-        if let Some(id) = selected.filter(|_| keeps && same_source && !same_query) {
-            client.explain(new.query.image.clone(), id);
-        }
-        self.show(new, same_source && keeps, refines);
     }
 
     /// Puts `new` on screen; the selected hit stays when `keep` says so, and the focus
     /// stays on the card it was on.
     fn show(self, new: Answer, keep: bool, refines: bool) {
         let changed = refines.then(|| {
-            self.answer.with_untracked(|old| {
-                let before: Vec<u32> = old
-                    .iter()
-                    .flat_map(|a| a.hits.iter().map(|h| h.id))
-                    .collect();
-                new.hits.iter().filter(|h| !before.contains(&h.id)).count()
-            })
+            self.answer
+                .with_untracked(|old| new_hits(old.as_ref(), &new))
         });
         if !keep {
             self.selected.set(None);

@@ -6,9 +6,9 @@
 use leptos::html;
 use leptos::prelude::*;
 
-use super::results::verdict_words;
 use super::shown::Shown;
 use crate::protocol::{Answer, SetInfo};
+use crate::words::verdict_words;
 
 /// What the button says: the verdict when there is one.
 fn words(answer: &Answer, set: &SetInfo) -> String {

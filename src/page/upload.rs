@@ -7,11 +7,11 @@
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{CanvasRenderingContext2d, File, HtmlCanvasElement, HtmlImageElement, Url};
+use web_sys::{CanvasRenderingContext2d, File, FileList, HtmlCanvasElement, HtmlImageElement, Url};
 
-use super::client::Client;
+use super::client::Picks;
 use crate::picture::{MAX_PICTURE_PIXELS, picture_size, scaled, too_large};
-use crate::protocol::{Image, Query};
+use crate::protocol::{Answer, Image, Query};
 use ssam::preprocess;
 
 /// Largest file accepted.
@@ -125,70 +125,26 @@ async fn decode(name: &str, url: &str) -> Result<(u32, u32, Vec<u8>), String> {
     Ok((w, h, data.data().0))
 }
 
+/// Which of several files was searched and what to say about it, said once its answer
+/// shows (a new query clears the message).
+type Note = StoredValue<Option<(String, String)>>;
+
 /// The upload zone.
 #[component]
 pub fn Upload(
     /// Prepares pictures in its worker; they come back as picked queries.
-    client: Client,
+    picks: Picks,
+    /// The answer shown: the note about several files waits for it.
+    answer: ReadSignal<Option<Answer>>,
     /// Receives a picture prepared in the page.
     on_query: Callback<Query>,
     /// Receives what was wrong with a file, and which of several was used.
     on_error: Callback<String>,
 ) -> impl IntoView {
     let over = RwSignal::new(false);
-    // Which of several files was searched, said once its answer shows (a new query
-    // clears the message).
-    let note: StoredValue<Option<(String, String)>> = StoredValue::new(None);
-    Effect::new(move |_| {
-        let Some(source) = client
-            .answer
-            .with(|a| a.as_ref().map(|a| a.query.source.clone()))
-        else {
-            return;
-        };
-        if let Some((_, said)) = note
-            .try_update_value(|n| n.take_if(|(name, _)| *name == source))
-            .flatten()
-        {
-            on_error.run(said);
-        }
-    });
-    // One picture is one query: of several given at once the first is used, and the
-    // message says which.
-    let take = move |files: Vec<File>| {
-        let Some(file) = files.first().cloned() else {
-            return;
-        };
-        let others = files.len() - 1;
-        note.set_value((others > 0).then(|| {
-            (
-                file.name(),
-                format!(
-                    "{} files were given: searched with {}, the first (one picture at a time).",
-                    others + 1,
-                    file.name()
-                ),
-            )
-        }));
-        leptos::task::spawn_local(async move {
-            let prepared = match check(&file).await {
-                Ok(Route::Worker) => return client.picture(file),
-                Ok(Route::Page) => prepare(&file).await,
-                Err(e) => Err(e),
-            };
-            match prepared {
-                Ok(q) => on_query.run(q),
-                Err(e) => {
-                    note.set_value(None);
-                    on_error.run(e);
-                }
-            }
-        });
-    };
-    let all = |list: Option<web_sys::FileList>| -> Vec<File> {
-        list.map(|l| (0..l.length()).filter_map(|i| l.get(i)).collect())
-            .unwrap_or_default()
-    };
+    let note: Note = StoredValue::new(None);
+    say_note_when_shown(note, answer, on_error);
+    let take = move |files: Vec<File>| take_first(files, picks, note, on_query, on_error);
     let paste = window_event_listener(leptos::ev::paste, move |ev| {
         let files = all(ev.clipboard_data().and_then(|d| d.files()));
         if !files.is_empty() {
@@ -230,4 +186,65 @@ pub fn Upload(
             <span class="muted small touch-hint">"Choose a picture or take a photo"</span>
         </label>
     }
+}
+
+/// The files of a list, in order.
+fn all(list: Option<FileList>) -> Vec<File> {
+    list.map(|l| (0..l.length()).filter_map(|i| l.get(i)).collect())
+        .unwrap_or_default()
+}
+
+/// Says the note once the answer to the file it names shows.
+fn say_note_when_shown(note: Note, answer: ReadSignal<Option<Answer>>, on_error: Callback<String>) {
+    Effect::new(move |_| {
+        let Some(source) = answer.with(|a| a.as_ref().map(|a| a.query.source.clone())) else {
+            return;
+        };
+        if let Some((_, said)) = note
+            .try_update_value(|n| n.take_if(|(name, _)| *name == source))
+            .flatten()
+        {
+            on_error.run(said);
+        }
+    });
+}
+
+/// One picture is one query: of several given at once the first is used, and the
+/// message says which. A raster picture goes to the worker; anything else is prepared
+/// here.
+fn take_first(
+    files: Vec<File>,
+    picks: Picks,
+    note: Note,
+    on_query: Callback<Query>,
+    on_error: Callback<String>,
+) {
+    let Some(file) = files.first().cloned() else {
+        return;
+    };
+    let others = files.len() - 1;
+    note.set_value((others > 0).then(|| {
+        (
+            file.name(),
+            format!(
+                "{} files were given: searched with {}, the first (one picture at a time).",
+                others + 1,
+                file.name()
+            ),
+        )
+    }));
+    leptos::task::spawn_local(async move {
+        let prepared = match check(&file).await {
+            Ok(Route::Worker) => return picks.picture(file),
+            Ok(Route::Page) => prepare(&file).await,
+            Err(e) => Err(e),
+        };
+        match prepared {
+            Ok(q) => on_query.run(q),
+            Err(e) => {
+                note.set_value(None);
+                on_error.run(e);
+            }
+        }
+    });
 }

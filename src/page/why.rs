@@ -9,7 +9,7 @@ use leptos::prelude::*;
 use wasm_bindgen::{Clamped, JsCast};
 use web_sys::{CanvasRenderingContext2d, ImageData};
 
-use crate::protocol::{Image, Query, Why};
+use crate::protocol::{Image, Query, Why, thousands};
 
 /// Ink both have (white), only the query (sky blue), only the hit (orange).
 const BOTH: [f32; 3] = [255.0, 255.0, 255.0];
@@ -144,7 +144,7 @@ pub fn WhyView(
                         <li><span class="swatch arrow"></span>"where a part of the query found its match"</li>
                     </ul>
                     <p class="small">{text}</p>
-                    <p class="small muted">{format!("Its cost: {} (0 would be a perfect match).", super::status::thousands(u64::from(cost)))}</p>
+                    <p class="small muted">{format!("Its cost: {} (0 would be a perfect match).", thousands(u64::from(cost)))}</p>
                     <p class="small muted">"Both digits are shown stood upright, as they were compared."</p>
                     <div class="why-actions">
                         <button class="primary" on:click=move |_| on_query.run(again.clone())>"Search for this one"</button>

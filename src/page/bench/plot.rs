@@ -5,7 +5,7 @@
 
 use leptos::prelude::*;
 
-use super::super::status::thousands;
+use crate::protocol::thousands;
 use crate::protocol::{Row, Setting};
 
 /// The plot's size in its own units, its margins, its text and its points.

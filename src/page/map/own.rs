@@ -3,10 +3,9 @@
 
 use leptos::prelude::*;
 
-use super::super::client::{Client, OwnMap};
-use super::super::results::label_name;
-use super::super::status::thousands;
-use crate::protocol::{LayoutProgress, SetInfo};
+use super::super::client::{Maps, OwnMap};
+use crate::protocol::{LayoutProgress, SetInfo, thousands};
+use crate::words::label_name;
 
 /// The labels written on an own set's map and listed in its legend: those its images
 /// carry, by the set's names; none for a set without labels.
@@ -55,9 +54,10 @@ fn layout_words(p: LayoutProgress) -> String {
 /// An own set's map: the button that lays it out, its progress with a Cancel, and how
 /// long it took. Searches go on while it runs.
 #[component]
-pub(super) fn OwnLayout(client: Client, set: Signal<Option<SetInfo>>) -> impl IntoView {
+pub(super) fn OwnLayout(maps: Maps, set: Signal<Option<SetInfo>>) -> impl IntoView {
+    let own_map = maps.own_map();
     let items = move || set.with(|s| s.as_ref().map_or(0, |s| u64::from(s.items)));
-    let lay_out = move |_| client.lay_out();
+    let lay_out = move |_| maps.lay_out();
     let button = move |again: bool| {
         view! {
             <button type="button" class="primary" data-testid="map-lay-out" on:click=lay_out>
@@ -67,15 +67,15 @@ pub(super) fn OwnLayout(client: Client, set: Signal<Option<SetInfo>>) -> impl In
     };
     // The panel is made anew only when the state changes kind: progress updates only its
     // words and bar, so that the Cancel button under a pointer stays the same element.
-    let kind = Memo::new(move |_| client.own_map.with(std::mem::discriminant));
-    let progress = move || match client.own_map.get() {
+    let kind = Memo::new(move |_| own_map.with(std::mem::discriminant));
+    let progress = move || match own_map.get() {
         OwnMap::Running(p) => Some(p),
         _ => None,
     };
     move || {
         // Read, not only tracked: a memo never read never computes, so never hears of a change.
         let _ = kind.get();
-        match client.own_map.get_untracked() {
+        match own_map.get_untracked() {
             OwnMap::None => view! {
                 <div class="row">
                     {button(false)}
@@ -90,7 +90,7 @@ pub(super) fn OwnLayout(client: Client, set: Signal<Option<SetInfo>>) -> impl In
                 <div class="panel loading" role="status" aria-live="polite" data-testid="map-layout-status">
                     <p>{move || progress().map(layout_words)}</p>
                     <progress max="1" value=move || progress().map(|p| layout_share(p).to_string()) aria-label="Laying out the map"></progress>
-                    <button type="button" data-testid="map-cancel" on:click=move |_| client.cancel_layout()>"Cancel"</button>
+                    <button type="button" data-testid="map-cancel" on:click=move |_| maps.cancel_layout()>"Cancel"</button>
                 </div>
             }
             .into_any(),

@@ -9,14 +9,14 @@ use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::CanvasRenderingContext2d;
 
-use super::super::client::{Client, OwnMap};
-use super::super::results::label_name;
-use super::own::{OwnLayout, own_names};
+use super::super::client::{Maps, OwnMap};
 use super::paint::{GROUND, colour, css};
+use super::own::{OwnLayout, own_names};
 use super::place::place;
 use super::view::{Step, View};
 use crate::fetch::now;
-use crate::protocol::{Image, MapFile, Problem, Query, SetInfo};
+use crate::protocol::{Answer, Image, MapFile, Problem, Query, SetInfo};
+use crate::words::label_name;
 use ssam::Map;
 
 /// Pictures kept in the page; beyond this the cache starts again.
@@ -47,20 +47,27 @@ pub(super) struct MapState {
     pub focus: RwSignal<Option<(u32, Option<u8>)>>,
     /// A point to search with once its picture arrives.
     pending: StoredValue<Option<u32>>,
-    client: Client,
+    maps: Maps,
+    answer: ReadSignal<Option<Answer>>,
     set: Signal<Option<SetInfo>>,
     on_query: Callback<Query>,
 }
 
 impl MapState {
-    fn new(client: Client, set: Signal<Option<SetInfo>>, on_query: Callback<Query>) -> Self {
+    fn new(
+        maps: Maps,
+        answer: ReadSignal<Option<Answer>>,
+        set: Signal<Option<SetInfo>>,
+        on_query: Callback<Query>,
+    ) -> Self {
         MapState {
             canvas: NodeRef::new(),
             view: StoredValue::new_local(None),
             scheduled: StoredValue::new_local(Cell::new(false)),
             focus: RwSignal::new(None),
             pending: StoredValue::new(None),
-            client,
+            maps,
+            answer,
             set,
             on_query,
         }
@@ -100,7 +107,7 @@ impl MapState {
             }),
             None => {
                 self.pending.set_value(Some(id));
-                self.client.images(vec![id]);
+                self.maps.ask_images(vec![id]);
             }
         }
     }
@@ -185,36 +192,38 @@ impl MapState {
             .unwrap_or_default();
         let _ = c.set_attribute("data-frame-ms", &format!("{:.2}", now() - start));
         if !missing.is_empty() {
-            self.client.images(missing);
+            self.maps.ask_images(missing);
         }
     }
 }
 
-/// The map panel, shown from the first result on. `on_query` searches with a chosen point.
+/// The map panel, shown from the first result on, where the `answer` shown lands.
+/// `on_query` searches with a chosen point.
 #[component]
 pub fn MapPanel(
-    client: Client,
+    maps: Maps,
+    answer: ReadSignal<Option<Answer>>,
     set: Signal<Option<SetInfo>>,
     on_query: Callback<Query>,
 ) -> impl IntoView {
-    let state = MapState::new(client, set, on_query);
+    let state = MapState::new(maps, answer, set, on_query);
     let own = move || state.own();
     let shown = RwSignal::new(false);
     let ready = RwSignal::new(false);
     let problem = RwSignal::new(None::<String>);
     let landed = RwSignal::new(String::new());
-    let maps = Maps::new();
+    let swap = Swap::new();
     ask_after_first_result(state, shown);
-    take_mnist_map(state, maps, ready, problem);
+    take_mnist_map(state, swap, ready, problem);
     take_pictures(state);
-    swap_own_map(state, maps);
-    follow_answer(state, maps, ready, landed);
+    swap_own_map(state, swap);
+    follow_answer(state, swap, ready, landed);
     let on_resize = window_event_listener(leptos::ev::resize, move |_| state.schedule());
     on_cleanup(move || on_resize.remove());
     let loading = move || !own() && !ready.get() && problem.with(Option::is_none);
     let data_state = move || {
         if own() {
-            if maps.own_shown.get() {
+            if swap.own_shown.get() {
                 "ready"
             } else {
                 "none"
@@ -234,9 +243,9 @@ pub fn MapPanel(
             <h2 id="map-title">{move || if own() { "Where your image lands" } else { "Where your digit lands" }}</h2>
             <Help own=Signal::derive(own) />
             <Show when=own>
-                <OwnLayout client=client set=set />
+                <OwnLayout maps=maps set=set />
             </Show>
-            <Show when=move || !own() || maps.own_shown.get()>
+            <Show when=move || !own() || swap.own_shown.get()>
                 {move || problem.get().filter(|_| !own()).map(|p| view! { <p class="map-problem" role="alert" data-testid="map-problem">{format!("The map is not available: {p}. Everything else works without it.")}</p> })}
                 <div class="map-wrap">
                     <Canvas state=state own=Signal::derive(own) data_state=Signal::derive(data_state) />
@@ -246,7 +255,7 @@ pub fn MapPanel(
                 </div>
                 <Tools state=state landed=landed.into() />
                 <p class="map-where" data-testid="map-where" aria-live="polite">{move || landed.get()}</p>
-                <Legend state=state own_shown=maps.own_shown.into() />
+                <Legend state=state own_shown=swap.own_shown.into() />
             </Show>
         </section>
         </Show>
@@ -256,14 +265,14 @@ pub fn MapPanel(
 /// What the map shows besides the view: whether it is an own set's, and MNIST's kept
 /// meanwhile so that going back shows it without fetching it again.
 #[derive(Clone, Copy)]
-struct Maps {
+struct Swap {
     own_shown: RwSignal<bool>,
     mnist: StoredValue<Option<View>, LocalStorage>,
 }
 
-impl Maps {
+impl Swap {
     fn new() -> Self {
-        Maps {
+        Swap {
             own_shown: RwSignal::new(false),
             mnist: StoredValue::new_local(None),
         }
@@ -382,16 +391,16 @@ fn Legend(state: MapState, own_shown: Signal<bool>) -> impl IntoView {
 /// been painted, never before.
 fn ask_after_first_result(state: MapState, shown: RwSignal<bool>) {
     let asked = StoredValue::new(false);
-    let client = state.client;
+    let maps = state.maps;
     Effect::new(move |_| {
-        let answered = client.answer.with(Option::is_some);
+        let answered = state.answer.with(Option::is_some);
         if answered && !shown.get_untracked() {
             shown.set(true);
         }
         if answered && !state.own() && !asked.get_value() {
             asked.set_value(true);
             request_animation_frame(move || {
-                set_timeout(move || client.fetch_map(), Duration::from_millis(0));
+                set_timeout(move || maps.fetch(), Duration::from_millis(0));
             });
         }
     });
@@ -400,11 +409,11 @@ fn ask_after_first_result(state: MapState, shown: RwSignal<bool>) {
 /// MNIST's map, once fetched, shown (or kept aside while an own set's is shown).
 fn take_mnist_map(
     state: MapState,
-    maps: Maps,
+    swap: Swap,
     ready: RwSignal<bool>,
     problem: RwSignal<Option<String>>,
 ) {
-    Effect::new(move |_| match state.client.map.get() {
+    Effect::new(move |_| match state.maps.map().get() {
         Some(Ok(MapFile {
             file,
             bytes,
@@ -414,8 +423,8 @@ fn take_mnist_map(
             Ok(map) => {
                 let digits = (0..10u8).map(|l| (l, l.to_string())).collect();
                 let fetched = View::new(map, labels, digits);
-                if maps.own_shown.get_untracked() {
-                    maps.mnist.set_value(Some(fetched));
+                if swap.own_shown.get_untracked() {
+                    swap.mnist.set_value(Some(fetched));
                 } else {
                     state.view.set_value(Some(fetched));
                 }
@@ -433,7 +442,7 @@ fn take_mnist_map(
 /// Pictures of points, as the worker sends them; a search waiting for one goes on.
 fn take_pictures(state: MapState) {
     Effect::new(move |_| {
-        let Some(batch) = state.client.map_images.get() else {
+        let Some(batch) = state.maps.images().get() else {
             return;
         };
         let (rows, cols) = (usize::from(batch.rows), usize::from(batch.cols));
@@ -463,10 +472,10 @@ fn take_pictures(state: MapState) {
 /// An own set's map, once laid out, takes MNIST's place; another set or going back to
 /// MNIST (the worker then drops the own layout, and the client forgets it) puts MNIST's
 /// back.
-fn swap_own_map(state: MapState, maps: Maps) {
-    let client = state.client;
+fn swap_own_map(state: MapState, swap: Swap) {
+    let maps = state.maps;
     Effect::new(move |_| {
-        let laid_out = client.own_map.with(|m| match m {
+        let laid_out = maps.own_map().with(|m| match m {
             OwnMap::Done { map, .. } => Some(map.clone()),
             _ => None,
         });
@@ -482,21 +491,21 @@ fn swap_own_map(state: MapState, maps: Maps) {
                             .view
                             .try_update_value(|v| v.replace(own_view))
                             .flatten();
-                        if !maps.own_shown.get_untracked() {
-                            maps.mnist.set_value(before);
+                        if !swap.own_shown.get_untracked() {
+                            swap.mnist.set_value(before);
                         }
-                        maps.own_shown.set(true);
+                        swap.own_shown.set(true);
                         state.focus.set(None);
                         state.schedule();
                     }
-                    Err(e) => client.own_map.set(OwnMap::Failed(Problem::from_engine(&e))),
+                    Err(e) => maps.layout_failed(Problem::from_engine(&e)),
                 }
             }
             _ => {
-                if maps.own_shown.get_untracked() {
-                    let back = maps.mnist.try_update_value(Option::take).flatten();
+                if swap.own_shown.get_untracked() {
+                    let back = swap.mnist.try_update_value(Option::take).flatten();
                     state.view.set_value(back);
-                    maps.own_shown.set(false);
+                    swap.own_shown.set(false);
                     state.set_focus(None);
                 }
             }
@@ -506,13 +515,13 @@ fn swap_own_map(state: MapState, maps: Maps) {
 
 /// The query placed where its hits are, and where it landed in words; it follows every
 /// new answer, so it moves while a digit is drawn.
-fn follow_answer(state: MapState, maps: Maps, ready: RwSignal<bool>, landed: RwSignal<String>) {
+fn follow_answer(state: MapState, swap: Swap, ready: RwSignal<bool>, landed: RwSignal<String>) {
     Effect::new(move |_| {
-        let answer = state.client.answer.get();
+        let answer = state.answer.get();
         let on_map = if state.own() {
-            maps.own_shown.get()
+            swap.own_shown.get()
         } else {
-            ready.get() && !maps.own_shown.get()
+            ready.get() && !swap.own_shown.get()
         };
         let info = state.set.get_untracked();
         let placed = match (&answer, on_map) {

@@ -1,9 +1,9 @@
 //! Putting the query on the map where its nearest are, and saying in words where it
 //! landed.
 
-use super::super::results::label_name;
 use super::view::{Mark, View};
 use crate::protocol::{Answer, SetInfo};
+use crate::words::label_name;
 use ssam::{Neighbor, metrics};
 
 /// Places the answer's query on the map and says in words where it landed.
