@@ -9,11 +9,12 @@
 //! pinch sends), a mouse drag and the buttons move and zoom the map. From the keyboard,
 //! arrows step from point to point and Enter searches with the one ringed.
 //!
-//! [`view`] is what is shown and how it is looked at (geometry), [`paint`] draws it,
-//! [`input`] turns pointers, wheel and keys into changes of it, [`panel`] is the Leptos
-//! view with its effects, [`place`] puts the query on the map, and [`own`] lays out an own
-//! set's map on request.
+//! [`view`] is what is shown and how it is looked at (geometry), [`paint`] draws it in
+//! the [`colours`] by label, [`input`] turns pointers, wheel and keys into changes of it,
+//! [`panel`] is the Leptos view with its effects, [`place`] puts the query on the map, and
+//! [`own`] lays out an own set's map on request.
 
+mod colours;
 mod input;
 mod own;
 mod paint;

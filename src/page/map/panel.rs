@@ -10,7 +10,7 @@ use wasm_bindgen::JsCast;
 use web_sys::CanvasRenderingContext2d;
 
 use super::super::client::{Maps, OwnMap};
-use super::paint::{GROUND, colour, css};
+use super::colours::{GROUND, colour, css};
 use super::own::{OwnLayout, own_names};
 use super::place::place;
 use super::view::{Step, View};

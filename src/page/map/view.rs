@@ -4,7 +4,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use super::paint::tints;
+use super::colours::tints;
 use ssam::Map;
 
 /// Zoom of "to the query".
