@@ -64,32 +64,34 @@ fn read(canvas: &HtmlCanvasElement) -> Option<Result<preprocess::Prepared, Strin
     )
 }
 
-/// The pad. `on_query` receives each new query; `on_blank` is called when it is emptied.
-/// When the query on screen becomes something else (a pick, an upload, a point of the
-/// map), the drawing that is no longer asked about is wiped.
-#[component]
-pub fn DrawPad(
+/// The pad's canvas and strokes, and whom a change of them tells; cheap to copy into
+/// every handler.
+#[derive(Clone, Copy)]
+struct Pad {
+    canvas: NodeRef<html::Canvas>,
+    strokes: RwSignal<Vec<Stroke>>,
+    /// A pointer is down on the pad.
+    drawing: RwSignal<bool>,
+    last_search: StoredValue<f64>,
     on_query: Callback<Query>,
     on_blank: Callback<()>,
-    query: Signal<Option<Query>>,
-) -> impl IntoView {
-    let canvas: NodeRef<html::Canvas> = NodeRef::new();
-    let strokes: RwSignal<Vec<Stroke>> = RwSignal::new(Vec::new());
-    let drawing = RwSignal::new(false);
-    let last_search = StoredValue::new(0.0f64);
+}
 
-    let search = move |force: bool| {
-        if !force && now() - last_search.get_value() < 16.0 {
+impl Pad {
+    /// Asks with the pad as it is now, at most once a frame unless `force`d; an empty
+    /// pad is said to be one.
+    fn search(self, force: bool) {
+        if !force && now() - self.last_search.get_value() < 16.0 {
             return;
         }
-        last_search.set_value(now());
-        let Some(c) = canvas.get() else { return };
-        if strokes.with_untracked(Vec::is_empty) {
-            on_blank.run(());
+        self.last_search.set_value(now());
+        let Some(c) = self.canvas.get() else { return };
+        if self.strokes.with_untracked(Vec::is_empty) {
+            self.on_blank.run(());
             return;
         }
         match read(&c) {
-            Some(Ok(p)) => on_query.run(Query {
+            Some(Ok(p)) => self.on_query.run(Query {
                 image: Image {
                     rows: preprocess::SIDE as u16,
                     cols: preprocess::SIDE as u16,
@@ -97,52 +99,93 @@ pub fn DrawPad(
                 },
                 source: DRAWING.into(),
             }),
-            _ => on_blank.run(()),
+            _ => self.on_blank.run(()),
         }
-    };
-    let point = move |ev: &PointerEvent| -> Option<(f64, f64)> {
-        let c = canvas.get_untracked()?;
+    }
+
+    /// Where `ev` is, in canvas pixels.
+    fn point(self, ev: &PointerEvent) -> Option<(f64, f64)> {
+        let c = self.canvas.get_untracked()?;
         let rect = c.get_bounding_client_rect();
         let scale = f64::from(PAD) / rect.width().max(1.0);
         Some((
             (f64::from(ev.client_x()) - rect.left()) * scale,
             (f64::from(ev.client_y()) - rect.top()) * scale,
         ))
-    };
-    let undo = move || {
-        strokes.update(|s| {
-            s.pop();
-        });
-        if let Some(c) = canvas.get_untracked() {
-            redraw(&c, &strokes.get_untracked());
-        }
-        search(true);
-    };
-    let clear = move || {
-        strokes.set(Vec::new());
-        if let Some(c) = canvas.get_untracked() {
-            redraw(&c, &[]);
-        }
-        on_blank.run(());
-    };
+    }
 
-    Effect::new(move |_| {
-        if let Some(c) = canvas.get() {
-            redraw(&c, &strokes.get_untracked());
+    /// Draws the strokes as they are now.
+    fn repaint(self) {
+        if let Some(c) = self.canvas.get_untracked() {
+            redraw(&c, &self.strokes.get_untracked());
         }
-    });
-    Effect::new(move |_| {
-        let drawn = query.with(|q| q.as_ref().is_some_and(|q| q.source == DRAWING));
-        if !drawn && !strokes.with_untracked(Vec::is_empty) {
-            strokes.set(Vec::new());
-            if let Some(c) = canvas.get_untracked() {
-                redraw(&c, &[]);
+    }
+
+    /// A pointer went down: a new stroke starts.
+    fn down(self, ev: &PointerEvent) {
+        ev.prevent_default();
+        if let Some(c) = self.canvas.get_untracked() {
+            let _ = c.set_pointer_capture(ev.pointer_id());
+            if let Some(p) = self.point(ev) {
+                self.drawing.set(true);
+                self.strokes.update(|s| s.push(vec![p]));
+                redraw(&c, &self.strokes.get_untracked());
+                self.search(false);
             }
         }
-    });
+    }
+
+    /// The pointer moved: the stroke under way grows.
+    fn extend(self, ev: &PointerEvent) {
+        if !self.drawing.get_untracked() {
+            return;
+        }
+        let (Some(c), Some(p)) = (self.canvas.get_untracked(), self.point(ev)) else {
+            return;
+        };
+        self.strokes.update(|s| {
+            if let Some(last) = s.last_mut() {
+                last.push(p);
+            }
+        });
+        redraw(&c, &self.strokes.get_untracked());
+        self.search(false);
+    }
+
+    /// The pointer went up or was taken away: the stroke ends, and is asked about.
+    fn lift(self) {
+        self.drawing.set(false);
+        self.search(true);
+    }
+
+    fn undo(self) {
+        self.strokes.update(|s| {
+            s.pop();
+        });
+        self.repaint();
+        self.search(true);
+    }
+
+    /// Empties the pad and says so.
+    fn clear(self) {
+        self.wipe();
+        self.on_blank.run(());
+    }
+
+    /// Empties the pad.
+    fn wipe(self) {
+        self.strokes.set(Vec::new());
+        if let Some(c) = self.canvas.get_untracked() {
+            redraw(&c, &[]);
+        }
+    }
+}
+
+/// The pad's keys, on the whole window: they work from the pad, its buttons or the page
+/// itself; a key meant for another part (a field, the map, Esc closing a "why") is not
+/// the pad's.
+fn listen_keys(pad: Pad) {
     let keys = window_event_listener(leptos::ev::keydown, move |ev| {
-        // The pad's keys work from the pad, its buttons or the page itself; a key meant
-        // for another part (a field, the map, Esc closing a "why") is not the pad's.
         let elsewhere = ev
             .target()
             .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
@@ -155,59 +198,62 @@ pub fn DrawPad(
         }
         if (ev.ctrl_key() || ev.meta_key()) && ev.key().eq_ignore_ascii_case("z") {
             ev.prevent_default();
-            undo();
+            pad.undo();
         } else if ev.key() == "Escape" || ev.key() == "Delete" {
-            clear();
+            pad.clear();
         }
     });
     on_cleanup(move || keys.remove());
+}
+
+/// The pad. `on_query` receives each new query; `on_blank` is called when it is emptied.
+/// When the query on screen becomes something else (a pick, an upload, a point of the
+/// map), the drawing that is no longer asked about is wiped.
+#[component]
+pub fn DrawPad(
+    on_query: Callback<Query>,
+    on_blank: Callback<()>,
+    query: Signal<Option<Query>>,
+) -> impl IntoView {
+    let pad = Pad {
+        canvas: NodeRef::new(),
+        strokes: RwSignal::new(Vec::new()),
+        drawing: RwSignal::new(false),
+        last_search: StoredValue::new(0.0),
+        on_query,
+        on_blank,
+    };
+    Effect::new(move |_| {
+        if let Some(c) = pad.canvas.get() {
+            redraw(&c, &pad.strokes.get_untracked());
+        }
+    });
+    Effect::new(move |_| {
+        let drawn = query.with(|q| q.as_ref().is_some_and(|q| q.source == DRAWING));
+        if !drawn && !pad.strokes.with_untracked(Vec::is_empty) {
+            pad.wipe();
+        }
+    });
+    listen_keys(pad);
+    let empty = move || pad.strokes.with(Vec::is_empty);
 
     view! {
         <div class="pad">
             <canvas
-                node_ref=canvas
+                node_ref=pad.canvas
                 width=PAD
                 height=PAD
                 aria-label="Drawing pad: draw a digit with mouse, finger or pen"
-                on:pointerdown=move |ev: PointerEvent| {
-                    ev.prevent_default();
-                    if let Some(c) = canvas.get_untracked() {
-                        let _ = c.set_pointer_capture(ev.pointer_id());
-                        if let Some(p) = point(&ev) {
-                            drawing.set(true);
-                            strokes.update(|s| s.push(vec![p]));
-                            redraw(&c, &strokes.get_untracked());
-                            search(false);
-                        }
-                    }
-                }
-                on:pointermove=move |ev: PointerEvent| {
-                    if !drawing.get_untracked() {
-                        return;
-                    }
-                    let (Some(c), Some(p)) = (canvas.get_untracked(), point(&ev)) else { return };
-                    strokes.update(|s| {
-                        if let Some(last) = s.last_mut() {
-                            last.push(p);
-                        }
-                    });
-                    redraw(&c, &strokes.get_untracked());
-                    search(false);
-                }
-                on:pointerup=move |_| {
-                    drawing.set(false);
-                    search(true);
-                }
-                on:pointercancel=move |_| {
-                    drawing.set(false);
-                    search(true);
-                }
+                on:pointerdown=move |ev: PointerEvent| pad.down(&ev)
+                on:pointermove=move |ev: PointerEvent| pad.extend(&ev)
+                on:pointerup=move |_| pad.lift()
+                on:pointercancel=move |_| pad.lift()
             ></canvas>
             <div class="row">
-                <button on:click=move |_| undo() disabled=move || strokes.with(Vec::is_empty) title="Ctrl+Z">
+                <button on:click=move |_| pad.undo() disabled=empty title="Ctrl+Z">
                     "Undo"
                 </button>
-                <button on:click=move |_| clear() disabled=move || strokes.with(Vec::is_empty) title="Esc">
+                <button on:click=move |_| pad.clear() disabled=empty title="Esc">
                     "Clear"
                 </button>
                 <span class="muted small keys-hint">"Ctrl+Z undo · Esc clear"</span>
