@@ -3,8 +3,6 @@
 //! layout is wanted: a Cancel, a newer layout or another set stops it after its current
 //! slice.
 
-use std::rc::Rc;
-
 use super::messages::{busy, engine, fail, post};
 use super::set::Set;
 use super::sets;
@@ -67,7 +65,7 @@ pub fn cancel_asked() {
 
 /// Lays out a map of `set` (an own set) in slices of about [`SLICE_MS`], telling the page
 /// how far it is between slices; None once `ticket` is no longer wanted.
-async fn lay_out(set: &Rc<Set>, ticket: &Ticket) -> Result<Option<(MapFile, f64)>, Problem> {
+async fn lay_out(set: &Set, ticket: &Ticket) -> Result<Option<(MapFile, f64)>, Problem> {
     let started = now();
     let index = &set.index;
     let Some(fuzzy) = neighbours(index, ticket).await? else {
