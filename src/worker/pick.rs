@@ -13,7 +13,8 @@ use super::messages::{busy, fail, post};
 use super::remote::Remote;
 use super::set::Set;
 use super::{picture, sets};
-use crate::protocol::{self, FromWorker, Image, Problem, Query, SetInfo, Task};
+use crate::protocol::{self, FromWorker, Image, Problem, Query, Task};
+use crate::words::label_name;
 use ssam::Dataset;
 
 /// A test digit being fetched, awaited by whoever needs it first.
@@ -143,12 +144,4 @@ fn choose(n: usize, which: Option<u32>, noun: &str) -> Result<usize, Problem> {
         });
     }
     Ok(i)
-}
-
-/// A label as the user named it: the folder's class name, or the number.
-fn label_name(info: &SetInfo, label: u8) -> String {
-    info.classes
-        .get(usize::from(label))
-        .cloned()
-        .unwrap_or_else(|| label.to_string())
 }
