@@ -8,16 +8,12 @@ use js_sys::{Array, Function, Reflect};
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
-use web_sys::{DataTransfer, File, FileList};
+use web_sys::{DataTransfer, File};
 
 use super::client::OwnSets;
 use super::status::bar;
+use super::upload::files;
 use crate::protocol::{Answer, SetInfo};
-
-fn files(list: Option<FileList>) -> Vec<File> {
-    let Some(list) = list else { return Vec::new() };
-    (0..list.length()).filter_map(|i| list.get(i)).collect()
-}
 
 /// Calls `object.name(args...)` on a browser object this crate has no binding for.
 fn call(object: &JsValue, name: &str, args: &[&JsValue]) -> Option<JsValue> {
@@ -68,6 +64,17 @@ async fn walk(root: JsValue) -> Vec<(String, File)> {
         }
     }
     out
+}
+
+/// The files chosen with a picker, for `give` when there are any; the picker is emptied
+/// so that the same files can be chosen again.
+fn chosen(ev: &leptos::ev::Event, give: impl FnOnce(Vec<File>)) {
+    let input: web_sys::HtmlInputElement = event_target(ev);
+    let list = files(input.files());
+    if !list.is_empty() {
+        give(list);
+    }
+    input.set_value("");
 }
 
 /// A drop on either zone: what was dropped goes to the worker.
@@ -167,14 +174,7 @@ fn IdxDrop(own: OwnSets, over: RwSignal<bool>) -> impl IntoView {
             on:drop=move |ev| take_drop(own, over, ev)>
             <input type="file" multiple class="visually-hidden" data-testid="own-files"
                 aria-label="IDX files of your own set"
-                on:change=move |ev| {
-                    let input: web_sys::HtmlInputElement = event_target(&ev);
-                    let list = files(input.files());
-                    if !list.is_empty() {
-                        own.files(list);
-                    }
-                    input.set_value("");
-                } />
+                on:change=move |ev| chosen(&ev, |list| own.files(list)) />
             <span class="drop-title">"IDX files"</span>
             <span class="muted small">"Choose or drop images, labels, a saved index"</span>
         </label>
@@ -197,14 +197,7 @@ fn FolderDrop(own: OwnSets, over: RwSignal<bool>) -> impl IntoView {
             on:drop=move |ev| take_drop(own, over, ev)>
             <input type="file" multiple node_ref=folder class="visually-hidden" data-testid="own-folder"
                 aria-label="A folder of pictures"
-                on:change=move |ev| {
-                    let input: web_sys::HtmlInputElement = event_target(&ev);
-                    let list = files(input.files());
-                    if !list.is_empty() {
-                        own.folder(list);
-                    }
-                    input.set_value("");
-                } />
+                on:change=move |ev| chosen(&ev, |list| own.folder(list)) />
             <span class="drop-title">"A folder of pictures"</span>
             <span class="muted small">"Choose or drop it: PNG, JPEG, GIF, WebP, BMP"</span>
         </label>

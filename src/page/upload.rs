@@ -146,10 +146,10 @@ pub fn Upload(
     say_note_when_shown(note, answer, on_error);
     let take = move |files: Vec<File>| take_first(files, picks, note, on_query, on_error);
     let paste = window_event_listener(leptos::ev::paste, move |ev| {
-        let files = all(ev.clipboard_data().and_then(|d| d.files()));
-        if !files.is_empty() {
+        let pasted = files(ev.clipboard_data().and_then(|d| d.files()));
+        if !pasted.is_empty() {
             ev.prevent_default();
-            take(files);
+            take(pasted);
         }
     });
     on_cleanup(move || paste.remove());
@@ -166,7 +166,7 @@ pub fn Upload(
             on:drop=move |ev| {
                 ev.prevent_default();
                 over.set(false);
-                take(all(ev.data_transfer().and_then(|d| d.files())));
+                take(files(ev.data_transfer().and_then(|d| d.files())));
             }
         >
             <input
@@ -177,7 +177,7 @@ pub fn Upload(
                 data-testid="picture-file"
                 on:change=move |ev| {
                     let input: web_sys::HtmlInputElement = event_target(&ev);
-                    take(all(input.files()));
+                    take(files(input.files()));
                     input.set_value("");
                 }
             />
@@ -189,7 +189,7 @@ pub fn Upload(
 }
 
 /// The files of a list, in order.
-fn all(list: Option<FileList>) -> Vec<File> {
+pub(super) fn files(list: Option<FileList>) -> Vec<File> {
     list.map(|l| (0..l.length()).filter_map(|i| l.get(i)).collect())
         .unwrap_or_default()
 }
