@@ -170,22 +170,32 @@ fn open(path: &Path, most: usize) -> Result<(Streamed, usize)> {
     Ok((Streamed::new(layout, most), bytes.len()))
 }
 
-/// Reads `span` of a layout's data file from disk.
-fn read_span(
-    folder: &Path,
-    layout: &Root,
-    span: &ssam::stream::Span,
-    files: &mut Vec<Option<Vec<u8>>>,
-) -> Result<Vec<u8>> {
-    let f = usize::from(span.file);
-    if files.len() <= f {
-        files.resize(f + 1, None);
+/// A layout's data files in a folder, each read from disk once, when first asked for.
+struct Disk {
+    folder: PathBuf,
+    files: Vec<Option<Vec<u8>>>,
+}
+
+impl Disk {
+    fn new(folder: PathBuf) -> Disk {
+        Disk {
+            folder,
+            files: Vec::new(),
+        }
     }
-    if files[f].is_none() {
-        files[f] = Some(assets::read(&folder.join(&layout.files()[f].name))?);
+
+    /// The bytes of `span` of a layout's data file.
+    fn read_span(&mut self, layout: &Root, span: &ssam::stream::Span) -> Result<Vec<u8>> {
+        let f = usize::from(span.file);
+        if self.files.len() <= f {
+            self.files.resize(f + 1, None);
+        }
+        if self.files[f].is_none() {
+            self.files[f] = Some(assets::read(&self.folder.join(&layout.files()[f].name))?);
+        }
+        let all = self.files[f].as_ref().expect("just read");
+        Ok(all[span.start as usize..span.end as usize].to_vec())
     }
-    let all = files[f].as_ref().expect("just read");
-    Ok(all[span.start as usize..span.end as usize].to_vec())
 }
 
 /// What one query cost: bytes, round trips and range requests.
@@ -198,13 +208,12 @@ struct Cost {
     rounds: Vec<usize>,
 }
 
-/// Fetches from the files in `folder` what `query` needs until it is ready.
+/// Fetches from `disk` what `query` needs until it is ready.
 fn gather(
     streamed: &mut Streamed,
     query: &[u8],
     probes: Probes,
-    folder: &Path,
-    files: &mut Vec<Option<Vec<u8>>>,
+    disk: &mut Disk,
     scratch: &mut StreamScratch,
 ) -> Result<Cost> {
     let mut cost = Cost::default();
@@ -213,7 +222,7 @@ fn gather(
         cost.rounds.push(part_headers(streamed.layout(), &spans));
         cost.bytes += cost.rounds.last().expect("just pushed");
         for s in &spans {
-            let b = read_span(folder, streamed.layout(), s, files)?;
+            let b = disk.read_span(streamed.layout(), s)?;
             cost.bytes += b.len();
             *cost.rounds.last_mut().expect("just pushed") += b.len();
             cost.ranges += 1;
@@ -259,81 +268,27 @@ fn median_max(mut kb: Vec<f64>) -> (f64, f64) {
     )
 }
 
+/// Measures the layout `--root` names (else MNIST's training digits in `out`) over the
+/// first test digits: a row per number of cells and of pictures searched.
 fn measure(assets_dir: &Path, out: &Path, args: &Args) -> Result {
     let test = assets::dataset(assets_dir, Split::Test)?;
     let n = args.queries.min(test.len());
     let shipped = out.join(in_assets(TRAIN_ROOT));
     let path = args.root.clone().unwrap_or(shipped.clone());
-    let folder = path.parent().unwrap_or(Path::new(".")).to_path_buf();
-    let (mut warm, root_bytes) = open(&path, usize::MAX)?;
-    let coded = warm.layout().coded();
-    let mut files = Vec::new();
+    let mut disk = Disk::new(path.parent().unwrap_or(Path::new(".")).to_path_buf());
     let mut scratch = StreamScratch::default();
-    // Every block once, for the warm runs (a coded layout's pictures come as asked).
-    for span in warm.layout().whole() {
-        let bytes = read_span(&folder, warm.layout(), &span, &mut files)?;
-        warm.receive(&span, &bytes, &mut scratch)?;
-    }
-    let (rows, cols) = (test.rows(), test.cols());
-    let queries = Dataset::new(
-        rows,
-        cols,
-        test.pixels()[..n * rows * cols].to_vec(),
-        test.labels()[..n].to_vec(),
-    )?;
-    let t = Instant::now();
-    let cached = match &args.truth {
-        Some(file) if file.exists() => Some(
-            KthDistances::from_bytes_of(
-                &file.display().to_string(),
-                &assets::read(file)?,
-                warm.layout().fingerprint(),
-                &queries,
-            )?
-            .distances,
-        ),
-        _ => None,
-    };
-    let kth: Vec<u32> = if let Some(kth) = cached {
+    let (mut warm, root_bytes) = open_whole(&path, &mut disk, &mut scratch)?;
+    let coded = warm.layout().coded();
+    let queries = first(&test, n)?;
+    let kth: Vec<u32> = if let Some(kth) = cached_kth(args, &warm, &queries)? {
         kth
     } else if path == shipped {
-        let train = assets::dataset(assets_dir, Split::Train)?;
-        let space = warm.layout().space();
-        let truth = assets_dir.join(in_assets(ssam::shipped::TRUTH));
-        KthDistances::from_bytes(
-            &truth.display().to_string(),
-            &assets::read(&truth)?,
-            &space.apply_all(&train)?,
-            &space.apply_all(&test)?,
-        )?
-        .distances
+        shipped_kth(assets_dir, warm.layout().space(), &test)?
     } else {
-        // Exact: every cell searched (and in a coded layout every picture measured).
-        let all = Probes {
-            routers: usize::MAX,
-            cells: usize::MAX,
-            pictures: usize::MAX,
-            cell_bytes: u64::MAX,
-        };
-        let mut kth = Vec::with_capacity(n);
-        for i in 0..n {
-            let q = test.image(i);
-            gather(&mut warm, q, all, &folder, &mut files, &mut scratch)?;
-            let found = warm.find(q, 10, Ranking::Space, &mut scratch)?;
-            kth.push(found.last().map_or(0, |f| f.neighbor.distance));
-        }
-        println!(
-            "exact answers of {n} test digits over {} items: {:.1} s",
-            warm.layout().len(),
-            t.elapsed().as_secs_f64()
-        );
+        let kth = exact_kth(&mut warm, &test, n, &mut disk, &mut scratch)?;
         if let Some(file) = &args.truth {
-            let truth = KthDistances::of_fingerprint(
-                10,
-                kth.clone(),
-                warm.layout().fingerprint(),
-                &queries,
-            );
+            let fingerprint = warm.layout().fingerprint();
+            let truth = KthDistances::of_fingerprint(10, kth.clone(), fingerprint, &queries);
             fs::write(file, truth.to_bytes()).with_context(|| file.display().to_string())?;
         }
         kth
@@ -356,61 +311,215 @@ fn measure(assets_dir: &Path, out: &Path, args: &Args) -> Result {
                 pictures,
                 cell_bytes: args.cell_bytes.unwrap_or(u64::MAX),
             };
-            let (mut recall, mut right) = (0.0, 0);
-            let t = Instant::now();
-            for (i, &kth) in kth.iter().enumerate().take(n) {
-                let q = test.image(i);
-                gather(&mut warm, q, probes, &folder, &mut files, &mut scratch)?;
-                let plain = warm.find(q, 10, Ranking::Space, &mut scratch)?;
-                let plain: Vec<_> = plain.iter().map(|f| f.neighbor).collect();
-                recall += metrics::recall_from_kth(kth, &plain, 10);
-                let found = warm.find(q, 10, Ranking::DEFAULT, &mut scratch)?;
-                right += usize::from(found.first().is_some_and(|f| f.label == test.label(i)));
-            }
-            let ms = t.elapsed().as_secs_f64() * 1e3 / n as f64;
-            let (mut cold_kb, mut warm_kb) = (Vec::new(), Vec::new());
-            let (mut trips, mut ranges) = (0, 0);
-            let mut rounds: Vec<usize> = Vec::new();
-            for i in 0..args.cold.min(n) {
-                let (mut cold, _) = open(&path, usize::MAX)?;
-                let q = test.image(i);
-                let c = gather(&mut cold, q, probes, &folder, &mut files, &mut scratch)?;
-                cold_kb.push(c.bytes as f64 / 1e3);
-                trips += c.trips;
-                ranges += c.ranges;
-                rounds.resize(rounds.len().max(c.rounds.len()), 0);
-                for (r, b) in rounds.iter_mut().zip(&c.rounds) {
-                    *r += b;
-                }
-                // The next test digit of the same class, on the same client.
-                if let Some(j) = (i + 1..test.len()).find(|&j| test.label(j) == test.label(i)) {
-                    let q = test.image(j);
-                    let c = gather(&mut cold, q, probes, &folder, &mut files, &mut scratch)?;
-                    warm_kb.push(c.bytes as f64 / 1e3);
-                }
-            }
-            let cold_n = cold_kb.len().max(1) as f64;
-            let (cold_p50, cold_max) = median_max(cold_kb);
-            let (warm_p50, warm_max) = median_max(warm_kb);
+            let kth = &kth[..n.min(kth.len())];
+            let answers = answers(&mut warm, &test, kth, probes, &mut disk, &mut scratch)?;
+            let cold = args.cold.min(n);
+            let traffic = traffic(&path, &test, cold, probes, &mut disk, &mut scratch)?;
             let pictures = if coded {
                 pictures.to_string()
             } else {
                 "-".into()
             };
-            println!(
-                "{cells:5}  {pictures:>8}  {:9.4}  {:.4}  {ms:14.2}  {cold_p50:11.1}  {cold_max:5.1}  \
-                 {:11.2}  {:6.2}  {warm_p50:11.1}  {warm_max:5.1}",
-                recall / n as f64,
-                right as f64 / n as f64,
-                trips as f64 / cold_n,
-                ranges as f64 / cold_n
-            );
-            let each: Vec<String> = rounds
-                .iter()
-                .map(|&b| format!("{:.1}", b as f64 / 1e3 / cold_n))
-                .collect();
-            println!("       cold kB a round trip, mean: {}", each.join(", "));
+            print_row(cells, &pictures, n, &answers, traffic);
         }
     }
     Ok(())
+}
+
+/// The layout whose root is at `path` with every block received, for the warm runs (a
+/// coded layout's pictures come as asked); and the root's size.
+fn open_whole(
+    path: &Path,
+    disk: &mut Disk,
+    scratch: &mut StreamScratch,
+) -> Result<(Streamed, usize)> {
+    let (mut warm, root_bytes) = open(path, usize::MAX)?;
+    for span in warm.layout().whole() {
+        let bytes = disk.read_span(warm.layout(), &span)?;
+        warm.receive(&span, &bytes, scratch)?;
+    }
+    Ok((warm, root_bytes))
+}
+
+/// The first `n` test digits, which the exact answers' files are made for.
+fn first(test: &Dataset, n: usize) -> Result<Dataset> {
+    let (rows, cols) = (test.rows(), test.cols());
+    Ok(Dataset::new(
+        rows,
+        cols,
+        test.pixels()[..n * rows * cols].to_vec(),
+        test.labels()[..n].to_vec(),
+    )?)
+}
+
+/// The exact answers' k-th distances of `queries`, when `--truth` names a file that holds
+/// them.
+fn cached_kth(args: &Args, warm: &Streamed, queries: &Dataset) -> Result<Option<Vec<u32>>> {
+    match &args.truth {
+        Some(file) if file.exists() => Ok(Some(
+            KthDistances::from_bytes_of(
+                &file.display().to_string(),
+                &assets::read(file)?,
+                warm.layout().fingerprint(),
+                queries,
+            )?
+            .distances,
+        )),
+        _ => Ok(None),
+    }
+}
+
+/// The k-th distances of MNIST's test digits, from the exact answers the site ships.
+fn shipped_kth(assets_dir: &Path, space: Space, test: &Dataset) -> Result<Vec<u32>> {
+    let train = assets::dataset(assets_dir, Split::Train)?;
+    let truth = assets_dir.join(in_assets(ssam::shipped::TRUTH));
+    Ok(KthDistances::from_bytes(
+        &truth.display().to_string(),
+        &assets::read(&truth)?,
+        &space.apply_all(&train)?,
+        &space.apply_all(test)?,
+    )?
+    .distances)
+}
+
+/// The k-th distances of the first `n` test digits, found by searching every cell (and in
+/// a coded layout measuring every picture).
+fn exact_kth(
+    warm: &mut Streamed,
+    test: &Dataset,
+    n: usize,
+    disk: &mut Disk,
+    scratch: &mut StreamScratch,
+) -> Result<Vec<u32>> {
+    let t = Instant::now();
+    let all = Probes {
+        routers: usize::MAX,
+        cells: usize::MAX,
+        pictures: usize::MAX,
+        cell_bytes: u64::MAX,
+    };
+    let mut kth = Vec::with_capacity(n);
+    for i in 0..n {
+        let q = test.image(i);
+        gather(warm, q, all, disk, scratch)?;
+        let found = warm.find(q, 10, Ranking::Space, scratch)?;
+        kth.push(found.last().map_or(0, |f| f.neighbor.distance));
+    }
+    println!(
+        "exact answers of {n} test digits over {} items: {:.1} s",
+        warm.layout().len(),
+        t.elapsed().as_secs_f64()
+    );
+    Ok(kth)
+}
+
+/// How good the answers of a client holding every block are, and how fast.
+struct Answers {
+    /// Recall@10 of the plain ranking, summed over the queries.
+    recall: f64,
+    /// Queries whose first answer under the default ranking has their label.
+    right: usize,
+    seconds: f64,
+}
+
+/// The answers to the test digits whose exact k-th distances are `kth`, each query
+/// searching as `probes` say on the client that holds every block.
+fn answers(
+    warm: &mut Streamed,
+    test: &Dataset,
+    kth: &[u32],
+    probes: Probes,
+    disk: &mut Disk,
+    scratch: &mut StreamScratch,
+) -> Result<Answers> {
+    let (mut recall, mut right) = (0.0, 0);
+    let t = Instant::now();
+    for (i, &kth) in kth.iter().enumerate() {
+        let q = test.image(i);
+        gather(warm, q, probes, disk, scratch)?;
+        let plain = warm.find(q, 10, Ranking::Space, scratch)?;
+        let plain: Vec<_> = plain.iter().map(|f| f.neighbor).collect();
+        recall += metrics::recall_from_kth(kth, &plain, 10);
+        let found = warm.find(q, 10, Ranking::DEFAULT, scratch)?;
+        right += usize::from(found.first().is_some_and(|f| f.label == test.label(i)));
+    }
+    Ok(Answers {
+        recall,
+        right,
+        seconds: t.elapsed().as_secs_f64(),
+    })
+}
+
+/// What the queries fetched: each on a fresh client (cold), then the next digit of its
+/// class on the same client (warm).
+struct Traffic {
+    cold_kb: Vec<f64>,
+    warm_kb: Vec<f64>,
+    trips: usize,
+    ranges: usize,
+    /// Bytes of each round trip, summed over the cold queries.
+    rounds: Vec<usize>,
+}
+
+/// What the first `count` test digits fetch from the layout whose root is at `path`,
+/// each searched as `probes` say.
+fn traffic(
+    path: &Path,
+    test: &Dataset,
+    count: usize,
+    probes: Probes,
+    disk: &mut Disk,
+    scratch: &mut StreamScratch,
+) -> Result<Traffic> {
+    let mut traffic = Traffic {
+        cold_kb: Vec::new(),
+        warm_kb: Vec::new(),
+        trips: 0,
+        ranges: 0,
+        rounds: Vec::new(),
+    };
+    for i in 0..count {
+        let (mut cold, _) = open(path, usize::MAX)?;
+        let q = test.image(i);
+        let c = gather(&mut cold, q, probes, disk, scratch)?;
+        traffic.cold_kb.push(c.bytes as f64 / 1e3);
+        traffic.trips += c.trips;
+        traffic.ranges += c.ranges;
+        let rounds = &mut traffic.rounds;
+        rounds.resize(rounds.len().max(c.rounds.len()), 0);
+        for (r, b) in rounds.iter_mut().zip(&c.rounds) {
+            *r += b;
+        }
+        // The next test digit of the same class, on the same client.
+        if let Some(j) = (i + 1..test.len()).find(|&j| test.label(j) == test.label(i)) {
+            let q = test.image(j);
+            let c = gather(&mut cold, q, probes, disk, scratch)?;
+            traffic.warm_kb.push(c.bytes as f64 / 1e3);
+        }
+    }
+    Ok(traffic)
+}
+
+/// One row of the table, over `n` queries, and below it the mean bytes of each cold
+/// round trip.
+fn print_row(cells: usize, pictures: &str, n: usize, answers: &Answers, traffic: Traffic) {
+    let n = n as f64;
+    let ms = answers.seconds * 1e3 / n;
+    let cold_n = traffic.cold_kb.len().max(1) as f64;
+    let (cold_p50, cold_max) = median_max(traffic.cold_kb);
+    let (warm_p50, warm_max) = median_max(traffic.warm_kb);
+    println!(
+        "{cells:5}  {pictures:>8}  {:9.4}  {:.4}  {ms:14.2}  {cold_p50:11.1}  {cold_max:5.1}  \
+         {:11.2}  {:6.2}  {warm_p50:11.1}  {warm_max:5.1}",
+        answers.recall / n,
+        answers.right as f64 / n,
+        traffic.trips as f64 / cold_n,
+        traffic.ranges as f64 / cold_n
+    );
+    let each: Vec<String> = traffic
+        .rounds
+        .iter()
+        .map(|&b| format!("{:.1}", b as f64 / 1e3 / cold_n))
+        .collect();
+    println!("       cold kB a round trip, mean: {}", each.join(", "));
 }
