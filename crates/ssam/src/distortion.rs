@@ -253,6 +253,7 @@ unsafe fn run_avx2(
     kernel(model, query, reference, work, track)
 }
 
+// Kept whole so that run_avx2 compiles all of it for AVX2: a part split out would not be.
 #[inline(always)]
 fn kernel(
     model: Distortion,
