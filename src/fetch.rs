@@ -53,10 +53,6 @@ pub fn js_error(e: &JsValue) -> String {
         .unwrap_or_else(|| format!("{e:?}"))
 }
 
-fn engine(e: ssam::Error) -> Problem {
-    Problem::from_engine(&e)
-}
-
 /// Fetches `url`, calling `progress(bytes so far, total if the server said)` per chunk.
 /// A gzip body is inflated as it arrives, so unpacking overlaps the download and no
 /// compressed copy is kept; other bodies come back as they are. Either stops at `limit`.
@@ -74,7 +70,7 @@ pub async fn fetch(
                 status: None,
                 reason: e.to_string(),
             })?;
-            gzip::gunzip_owned(url, bytes, limit).map_err(engine)
+            gzip::gunzip_owned(url, bytes, limit).map_err(Problem::from)
         }
     }
 }
@@ -190,7 +186,7 @@ async fn drain(
         if let Err(e) = sink.push(&bytes) {
             // Stop the download or read too: the rest is not wanted.
             let _ = reader.cancel();
-            return Err(engine(e));
+            return Err(Problem::from(e));
         }
         if sink.is_done() {
             let _ = reader.cancel();
@@ -198,7 +194,7 @@ async fn drain(
         }
         progress(received, total);
     }
-    sink.finish().map_err(engine)
+    sink.finish().map_err(Problem::from)
 }
 
 /// Fetches `url` as it is (no inflation: its parts are compressed on their own), at most
@@ -331,9 +327,7 @@ pub async fn ranges(url: &str, wanted: &[(u64, u64)]) -> Result<Several, Problem
         header("content-range").as_deref(),
         &body,
         wanted,
-    )
-    .map_err(engine)?
-    {
+    )? {
         ranges::Answer::Parts(parts) => Ok(Several::Parts(parts)),
         ranges::Answer::Unsupported => Ok(Several::OneByOne),
     }

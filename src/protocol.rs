@@ -544,13 +544,19 @@ pub enum Problem {
     },
 }
 
-impl Problem {
+impl From<Error> for Problem {
+    fn from(e: Error) -> Problem {
+        Problem::from(&e)
+    }
+}
+
+impl From<&Error> for Problem {
     /// An engine error, typed by whose it is: a file's fault keeps the file and which
     /// check failed; the user's picture or query is a query problem; a parameter or an
     /// operation the data cannot take is unsupported; and the engine's own sequencing (a
     /// part searched before it arrived) says the data are still coming, never that the
     /// query is wrong.
-    pub fn from_engine(e: &Error) -> Problem {
+    fn from(e: &Error) -> Problem {
         let of_kind = |kind: &FileKind| match kind {
             FileKind::Index | FileKind::Root => DataKind::Index,
             FileKind::Map => DataKind::Map,
@@ -605,7 +611,9 @@ impl Problem {
             detail: e.to_string(),
         }
     }
+}
 
+impl Problem {
     /// A short name for the kind of problem (the error panel's `data-problem`).
     pub fn kind(&self) -> &'static str {
         match self {

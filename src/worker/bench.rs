@@ -11,7 +11,7 @@ use ssam::shipped::TRUTH;
 use ssam::truth::KthDistances;
 use ssam::{Dataset, Effort, Index, Ranking, Scratch, metrics};
 
-use super::messages::{busy, engine, fail, post};
+use super::messages::{busy, fail, post};
 use super::own::{HOLD_EVERY, MIN_TO_HOLD_OUT};
 use super::set::{Set, memory_mb};
 use super::sets;
@@ -82,6 +82,12 @@ impl From<Problem> for Halt {
     }
 }
 
+impl From<ssam::Error> for Halt {
+    fn from(e: ssam::Error) -> Halt {
+        Halt::Failed(e.into())
+    }
+}
+
 /// One run, asked at a pause whether it is still wanted; it ends when this is dropped.
 struct Run<'a> {
     ticket: Ticket,
@@ -124,9 +130,9 @@ async fn truth(run: &Run<'_>) -> Result<Rc<(Dataset, KthDistances)>, Halt> {
             let bytes = download(TRUTH, TRUTH_LIMIT).await?;
             // The shipped distances are in the index's space: check them against the
             // test digits as searched, not as given.
-            let searched = index.space().apply_all(&test).map_err(engine)?;
+            let searched = index.space().apply_all(&test)?;
             let kth = KthDistances::from_bytes(TRUTH, &bytes, index.searched(), &searched)
-                .map_err(|e| match Problem::from_engine(&e) {
+                .map_err(|e| match Problem::from(&e) {
                     Problem::Data { file, detail, .. } => Problem::Data {
                         file,
                         kind: DataKind::Truth,
@@ -142,9 +148,7 @@ async fn truth(run: &Run<'_>) -> Result<Rc<(Dataset, KthDistances)>, Halt> {
             let mut kth = Vec::with_capacity(queries.len());
             let mut slice = now();
             for i in 0..queries.len() {
-                let found = index
-                    .search(queries.image(i), K, Effort::Exact, &mut scratch)
-                    .map_err(engine)?;
+                let found = index.search(queries.image(i), K, Effort::Exact, &mut scratch)?;
                 kth.push(found.last().map_or(0, |n| n.distance));
                 if now() - slice > SLICE_MS {
                     post(&FromWorker::BenchStatus {
@@ -156,7 +160,7 @@ async fn truth(run: &Run<'_>) -> Result<Rc<(Dataset, KthDistances)>, Halt> {
                     slice = now();
                 }
             }
-            let searched = index.space().apply_all(queries).map_err(engine)?;
+            let searched = index.space().apply_all(queries)?;
             let kth = KthDistances::new(K, kth, index.searched(), &searched);
             (queries.clone(), kth)
         }
@@ -264,9 +268,7 @@ async fn measure(
     let mut slice = now();
     for i in 0..n {
         let start = now();
-        let found = index
-            .find(data.image(i), K, effort, ranking, scratch)
-            .map_err(engine)?;
+        let found = index.find(data.image(i), K, effort, ranking, scratch)?;
         latencies.push(now() - start);
         recall += metrics::recall_from_kth(kth.distances[i], found, K);
         right += usize::from(
@@ -294,9 +296,7 @@ async fn measure(
     let mut slice = now();
     while busy + (now() - slice) < MIN_TIMED_MS {
         for i in 0..n {
-            index
-                .find(data.image(i), K, effort, ranking, scratch)
-                .map_err(engine)?;
+            index.find(data.image(i), K, effort, ranking, scratch)?;
         }
         timed += n;
         if now() - slice > SLICE_MS {

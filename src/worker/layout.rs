@@ -3,7 +3,7 @@
 //! layout is wanted: a Cancel, a newer layout or another set stops it after its current
 //! slice.
 
-use super::messages::{busy, engine, fail, post};
+use super::messages::{busy, fail, post};
 use super::set::Set;
 use super::sets;
 use crate::fetch::{now, pause};
@@ -75,7 +75,7 @@ async fn lay_out(set: &Set, ticket: &Ticket) -> Result<Option<(MapFile, f64)>, P
         return Ok(None);
     };
     let params = LayoutParams::default();
-    let mut descent = Layout::new(fuzzy, start.into_points(), params).map_err(engine)?;
+    let mut descent = Layout::new(fuzzy, start.into_points(), params)?;
     loop {
         let slice = now();
         let mut done = descent.is_done();
@@ -116,9 +116,8 @@ async fn neighbours(index: &Index, ticket: &Ticket) -> Result<Option<Fuzzy>, Pro
         let slice = now();
         while item < n && now() - slice < SLICE_MS {
             let found =
-                layout::nearest_others(index, item, layout::NEIGHBOURS, effort, &mut scratch)
-                    .map_err(engine)?;
-            fuzzy.add(item, &found).map_err(engine)?;
+                layout::nearest_others(index, item, layout::NEIGHBOURS, effort, &mut scratch)?;
+            fuzzy.add(item, &found)?;
             item += 1;
         }
         tell(LayoutProgress::Neighbours {

@@ -55,8 +55,7 @@ async fn fetch(set: &Set) -> Result<MapFile, Problem> {
     }
     let data = set.index.originals();
     let bytes = download(MAP, Map::limit(data.len())).await?;
-    Map::from_bytes(MAP, &bytes, data.fingerprint(), data.len())
-        .map_err(|e| Problem::from_engine(&e))?;
+    Map::from_bytes(MAP, &bytes, data.fingerprint(), data.len()).map_err(|e| Problem::from(&e))?;
     Ok(MapFile {
         file: MAP.into(),
         bytes,

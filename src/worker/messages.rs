@@ -68,11 +68,6 @@ pub fn fail(during: Task, problem: Problem) {
     post(&FromWorker::Failed { during, problem });
 }
 
-/// An engine error as the page is told it, for `map_err`.
-pub fn engine(e: ssam::Error) -> Problem {
-    Problem::from_engine(&e)
-}
-
 /// What the page says when the worker cannot do that yet.
 pub fn busy(what: &str) -> Problem {
     Problem::Busy { what: what.into() }

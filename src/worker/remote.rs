@@ -11,7 +11,7 @@ use ssam::shipped::{INDEX, TEST_ROOT, TRAIN_ROOT};
 use ssam::stream::{Found, Probes, StreamScratch};
 use ssam::{Dataset, Effort, Ranking, format, verdict};
 
-use super::messages::{engine, post};
+use super::messages::post;
 use super::query::{blank_cost, fit};
 use super::set::{Set, memory_mb};
 use super::source::Source;
@@ -115,7 +115,7 @@ impl Remote {
         req: &Request,
         wanted: &dyn Fn() -> bool,
     ) -> Result<Option<Answer>, Problem> {
-        let pixels = fit(&self.info, &req.query.image).map_err(engine)?;
+        let pixels = fit(&self.info, &req.query.image)?;
         let k = (req.k as usize).clamp(1, 100);
         let mut scratch = StreamScratch::default();
         let Some((fetched, trips)) = self
@@ -126,12 +126,11 @@ impl Remote {
             return Ok(None);
         };
         let start = now();
-        let found = self
-            .train
-            .streamed
-            .borrow()
-            .find(&pixels, k, Ranking::DEFAULT, &mut scratch)
-            .map_err(engine)?;
+        let found =
+            self.train
+                .streamed
+                .borrow()
+                .find(&pixels, k, Ranking::DEFAULT, &mut scratch)?;
         let ms = now() - start;
         let side = self.info.searched_side;
         Ok(Some(Answer {
@@ -247,8 +246,7 @@ impl Remote {
             self.test
                 .streamed
                 .borrow_mut()
-                .receive(s, &bytes, &mut scratch)
-                .map_err(engine)?;
+                .receive(s, &bytes, &mut scratch)?;
         }
         let (image, label) = held(&self.test).ok_or_else(|| Problem::Worker {
             detail: format!("test digit {i} did not arrive with its block"),
@@ -272,7 +270,7 @@ impl Remote {
         let t1 = now();
         let index_bytes = store::current(INDEX, MAX_BYTES).await?;
         pause().await;
-        let index = format::from_bytes(INDEX, &index_bytes, train).map_err(engine)?;
+        let index = format::from_bytes(INDEX, &index_bytes, train)?;
         let t2 = now();
         // Data files of earlier builds go; this build's stay.
         let keep: Vec<String> = [&self.train, &self.test]

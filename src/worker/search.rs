@@ -4,7 +4,7 @@
 
 use std::cell::RefCell;
 
-use super::messages::{engine, fail, post};
+use super::messages::{fail, post};
 use super::query::{blank_cost, fit};
 use super::set::Set;
 use super::sets;
@@ -70,14 +70,13 @@ fn answer(req: Request, ticket: Ticket) {
 /// `req` answered from the whole of `set`.
 fn search(set: &Set, req: &Request, scratch: &mut Scratch) -> Result<Answer, Problem> {
     let index = &set.index;
-    let pixels = fit(&set.info, &req.query.image).map_err(engine)?;
+    let pixels = fit(&set.info, &req.query.image)?;
     let k = (req.k as usize).clamp(1, 100);
     let effort = effort(set, req)?;
     // The menu's setting finds the candidates; the distortion model re-ranks them.
     let start = now();
     let found = index
-        .find(&pixels, k, effort, Ranking::DEFAULT, scratch)
-        .map_err(engine)?
+        .find(&pixels, k, effort, Ranking::DEFAULT, scratch)?
         .to_vec();
     let ms = now() - start;
     let measured = scratch.measured() as u32;
@@ -138,14 +137,9 @@ fn exact(
     effort: Effort,
     scratch: &mut Scratch,
 ) -> Result<Exact, Problem> {
-    let plain = index
-        .search(pixels, k, effort, scratch)
-        .map_err(engine)?
-        .to_vec();
+    let plain = index.search(pixels, k, effort, scratch)?.to_vec();
     let start = now();
-    let truth = index
-        .search(pixels, k, Effort::Exact, scratch)
-        .map_err(engine)?;
+    let truth = index.search(pixels, k, Effort::Exact, scratch)?;
     let kth = truth.last().map_or(0, |n| n.distance);
     Ok(Exact {
         recall: metrics::recall_from_kth(kth, &plain, k),

@@ -14,7 +14,7 @@ use ssam::Dataset;
 use ssam::stream::ranges;
 use ssam::stream::{Block, Plan, Probes, Root, Span, StreamScratch, Streamed};
 
-use super::messages::{engine, post};
+use super::messages::post;
 use super::store;
 use crate::fetch::{self, Ranged, Several, now, pause};
 use crate::protocol::{FromWorker, Problem};
@@ -66,7 +66,7 @@ type Downloading = Shared<LocalBoxFuture<'static, Result<Rc<Vec<u8>>, Problem>>>
 impl Source {
     pub async fn open(root: &str, reports: bool) -> Result<Source, Problem> {
         let bytes = store::current(root, ROOT_MOST).await?;
-        let layout = Root::from_bytes(root, &bytes).map_err(engine)?;
+        let layout = Root::from_bytes(root, &bytes)?;
         let mut whole = HashMap::new();
         for f in layout.files() {
             let url = beside(root, &f.name);
@@ -267,11 +267,7 @@ impl Source {
     ) -> Result<Option<(u64, u32)>, Problem> {
         let (mut fetched, mut trips) = (0u64, 0u32);
         loop {
-            let plan = self
-                .streamed
-                .borrow_mut()
-                .plan(query, probes, scratch)
-                .map_err(engine)?;
+            let plan = self.streamed.borrow_mut().plan(query, probes, scratch)?;
             let Plan::Fetch(spans) = plan else {
                 return Ok(Some((fetched, trips)));
             };
@@ -279,10 +275,7 @@ impl Source {
             let arrived = self.spans(&spans).await?;
             for (s, bytes) in spans.iter().zip(arrived) {
                 fetched += bytes.len() as u64;
-                self.streamed
-                    .borrow_mut()
-                    .receive(s, &bytes, scratch)
-                    .map_err(engine)?;
+                self.streamed.borrow_mut().receive(s, &bytes, scratch)?;
             }
             if !wanted() {
                 return Ok(None);
@@ -306,7 +299,7 @@ impl Source {
                 let part = bytes
                     .get(span.start as usize..span.end as usize)
                     .unwrap_or_default();
-                for (_, block) in layout.take(span, part).map_err(engine)? {
+                for (_, block) in layout.take(span, part)? {
                     if let Block::Cell(c) = block {
                         cells.push(c);
                     }
@@ -314,7 +307,7 @@ impl Source {
                 pause().await;
             }
         }
-        layout.assemble(cells).map_err(engine)
+        layout.assemble(cells).map_err(Problem::from)
     }
 
     /// Lets go of the cells fetched for queries (the whole set replaced them).

@@ -1,7 +1,7 @@
 //! Why a hit is similar to the query: asked when the page selects a hit, since it costs
 //! about one re-ranking comparison and most answers are never looked into.
 
-use super::messages::{busy, engine, fail, post};
+use super::messages::{busy, fail, post};
 use super::query::fit;
 use super::sets;
 use crate::protocol::{FromWorker, Image, Problem, Task, Why};
@@ -20,18 +20,16 @@ pub fn explain(query: &Image, id: u32) {
 fn why(query: &Image, id: u32) -> Result<Why, Problem> {
     let e = match sets::searched() {
         (Some(set), _) => {
-            let pixels = fit(&set.info, query).map_err(engine)?;
-            set.index
-                .explain(&pixels, id, Distortion::DEFAULT)
-                .map_err(engine)?
+            let pixels = fit(&set.info, query)?;
+            set.index.explain(&pixels, id, Distortion::DEFAULT)?
         }
         (None, Some(remote)) => {
             let (rows, cols) = (usize::from(remote.info.rows), usize::from(remote.info.cols));
-            let pixels = fit(&remote.info, query).map_err(engine)?;
+            let pixels = fit(&remote.info, query)?;
             let hit = remote
                 .image(id)
                 .ok_or_else(|| busy("that digit's cell is no longer here: search again"))?;
-            ssam::explain_pair((rows, cols), &pixels, &hit, Distortion::DEFAULT).map_err(engine)?
+            ssam::explain_pair((rows, cols), &pixels, &hit, Distortion::DEFAULT)?
         }
         (None, None) => return Err(busy("the data are still loading")),
     };

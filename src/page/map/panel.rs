@@ -498,7 +498,7 @@ fn swap_own_map(state: MapState, swap: Swap) {
                         state.focus.set(None);
                         state.schedule();
                     }
-                    Err(e) => maps.layout_failed(Problem::from_engine(&e)),
+                    Err(e) => maps.layout_failed(Problem::from(&e)),
                 }
             }
             _ => {

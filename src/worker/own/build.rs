@@ -14,7 +14,7 @@ use super::split::{Names, Origin, Split, split};
 use crate::fetch::{now, pause};
 use crate::protocol::{Problem, SetInfo};
 use crate::runs::Ticket;
-use crate::worker::messages::{engine, progress};
+use crate::worker::messages::progress;
 use crate::worker::set::Set;
 
 /// Trees built over an own set. Measured in Chromium on this project's 2-core machine:
@@ -116,7 +116,7 @@ async fn index(
     if let Some((file, bytes)) = saved {
         progress("reading the saved index", &file, 0.0, None, true);
         pause_while(ticket).await?;
-        return format::from_bytes(&file, &bytes, indexed).map_err(engine);
+        return format::from_bytes(&file, &bytes, indexed).map_err(Problem::from);
     }
     progress("indexing", name, 0.0, Some(1.0), true);
     pause_while(ticket).await?;
@@ -133,7 +133,7 @@ async fn index(
             }
         },
     )
-    .map_err(engine)
+    .map_err(Problem::from)
 }
 
 /// A saved index travelling with its images: its file name and bytes.

@@ -13,7 +13,7 @@ use super::split::Origin;
 use crate::fetch::{self, now};
 use crate::protocol::Problem;
 use crate::runs::Ticket;
-use crate::worker::messages::{engine, progress};
+use crate::worker::messages::progress;
 
 /// Largest image side an own set may have: 64x64 is 4,096 values an image, five times
 /// MNIST's, which keeps 60,000 of them under 250 MB and a forest build within seconds.
@@ -24,7 +24,7 @@ pub const MAX_SIDE: usize = 64;
 const MAX_FILE_BYTES: u64 = 256 << 20;
 
 fn idx_error(file: &str, what: String) -> Problem {
-    engine(Error::Idx {
+    Problem::from(Error::Idx {
         file: file.into(),
         what,
     })
@@ -95,7 +95,7 @@ pub(super) async fn from_files(
         }
         progress("checking", name, 0.0, None, true);
         pause_while(ticket).await?;
-        let array = idx::parse_owned(name, bytes).map_err(engine)?;
+        let array = idx::parse_owned(name, bytes)?;
         match *array.dims.as_slice() {
             [count, rows, cols] => {
                 check_shape(name, rows, cols)?;
@@ -129,7 +129,7 @@ pub(super) async fn from_files(
     }
     let (labels, labelled) = match labels {
         Some((file, l)) if l.len() != count => {
-            return Err(engine(Error::CountMismatch {
+            return Err(Problem::from(Error::CountMismatch {
                 images: name,
                 image_count: count,
                 labels: file,

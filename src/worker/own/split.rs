@@ -5,7 +5,6 @@
 use ssam::Dataset;
 
 use crate::protocol::Problem;
-use crate::worker::messages::engine;
 
 /// Benchmark queries of an own set are held out of its index, so a query never finds
 /// itself: every `HOLD_EVERY`-th image (or sparser, for at most [`BENCH_QUERIES`]).
@@ -35,7 +34,7 @@ pub fn split(
 ) -> Result<Split, Problem> {
     let n = labels.len();
     if n < MIN_TO_HOLD_OUT {
-        let indexed = Dataset::new(rows, cols, pixels, labels).map_err(engine)?;
+        let indexed = Dataset::new(rows, cols, pixels, labels)?;
         return Ok(Split {
             indexed,
             queries: None,
@@ -60,8 +59,8 @@ pub fn split(
     pixels.truncate(kept * dim);
     labels.truncate(kept);
     Ok(Split {
-        indexed: Dataset::new(rows, cols, pixels, labels).map_err(engine)?,
-        queries: Some(Dataset::new(rows, cols, held_pixels, held_labels).map_err(engine)?),
+        indexed: Dataset::new(rows, cols, pixels, labels)?,
+        queries: Some(Dataset::new(rows, cols, held_pixels, held_labels)?),
         step: Some(step),
     })
 }
