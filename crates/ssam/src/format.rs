@@ -74,12 +74,37 @@ pub fn checksum(bytes: &[u8]) -> u64 {
 /// The index as raw bytes.
 pub fn to_bytes(index: &Index) -> Vec<u8> {
     let forest = index.forest();
-    let originals = index.originals();
     let wide = forest.items > 1 << 16;
     let id_width: u8 = if wide { 4 } else { 2 };
     let mut body = Vec::with_capacity(
         forest.ids.len() * usize::from(id_width) + forest.splits.len() * 10 + 64,
     );
+    put_header(&mut body, index, id_width);
+    for tree in &forest.trees {
+        put_tree(&mut body, forest, tree.root, wide);
+    }
+    match index.graph() {
+        None => body.push(NO_GRAPH),
+        Some(graph) => put_graph(&mut body, graph, wide),
+    }
+    let version = match index.codes() {
+        None => VERSION_WITHOUT_CODES,
+        Some(codes) => {
+            body.extend_from_slice(&(codes.dim() as u16).to_le_bytes());
+            for v in codes.weights().iter().chain(codes.offsets()) {
+                body.extend_from_slice(&v.to_le_bytes());
+            }
+            VERSION
+        }
+    };
+    ENVELOPE.seal(version, &body)
+}
+
+/// The fields before the trees: the images', the space, the forest's parameters and
+/// counts, and the width of an id.
+fn put_header(body: &mut Vec<u8>, index: &Index, id_width: u8) {
+    let forest = index.forest();
+    let originals = index.originals();
     let p = forest.params;
     for v in [
         originals.rows() as u32,
@@ -97,66 +122,58 @@ pub fn to_bytes(index: &Index) -> Vec<u8> {
     body.extend_from_slice(&(forest.splits.len() as u32).to_le_bytes());
     body.extend_from_slice(&(forest.leaf_count() as u32).to_le_bytes());
     body.push(id_width);
-    let put_id = |body: &mut Vec<u8>, id: u32| {
-        if wide {
-            body.extend_from_slice(&id.to_le_bytes())
+}
+
+/// An id in 4 bytes when there are more items than 2 bytes count (`wide`), else in 2.
+fn put_id(body: &mut Vec<u8>, wide: bool, id: u32) {
+    if wide {
+        body.extend_from_slice(&id.to_le_bytes())
+    } else {
+        body.extend_from_slice(&(id as u16).to_le_bytes())
+    }
+}
+
+/// The tree whose root is `root`, nodes in pre-order.
+fn put_tree(body: &mut Vec<u8>, forest: &Forest, root: u32, wide: bool) {
+    let mut stack = vec![root];
+    while let Some(node) = stack.pop() {
+        if node & LEAF != 0 {
+            let leaf = (node & !LEAF) as usize;
+            let ids = &forest.ids
+                [forest.leaf_starts[leaf] as usize..forest.leaf_starts[leaf + 1] as usize];
+            body.push(TAG_LEAF);
+            body.extend_from_slice(&(ids.len() as u16).to_le_bytes());
+            for &id in ids {
+                put_id(body, wide, id);
+            }
         } else {
-            body.extend_from_slice(&(id as u16).to_le_bytes())
-        }
-    };
-    for tree in &forest.trees {
-        let mut stack = vec![tree.root];
-        while let Some(node) = stack.pop() {
-            if node & LEAF != 0 {
-                let leaf = (node & !LEAF) as usize;
-                let ids = &forest.ids
-                    [forest.leaf_starts[leaf] as usize..forest.leaf_starts[leaf + 1] as usize];
-                body.push(TAG_LEAF);
-                body.extend_from_slice(&(ids.len() as u16).to_le_bytes());
-                for &id in ids {
-                    put_id(&mut body, id);
-                }
-            } else {
-                let s = forest.splits[node as usize];
-                body.push(TAG_SPLIT);
-                put_id(&mut body, s.p);
-                put_id(&mut body, s.q);
-                body.extend_from_slice(&s.threshold.to_le_bytes());
-                stack.push(s.children[1]);
-                stack.push(s.children[0]);
-            }
+            let s = forest.splits[node as usize];
+            body.push(TAG_SPLIT);
+            put_id(body, wide, s.p);
+            put_id(body, wide, s.q);
+            body.extend_from_slice(&s.threshold.to_le_bytes());
+            stack.push(s.children[1]);
+            stack.push(s.children[0]);
         }
     }
-    match index.graph() {
-        None => body.push(NO_GRAPH),
-        Some(graph) => {
-            body.push(GRAPH);
-            body.push(graph.degree() as u8);
-            put_id(&mut body, graph.root());
-            for i in 0..graph.len() {
-                let ids = graph.neighbors(i);
-                body.push(ids.len() as u8);
-                // Gaps between sorted ids: their high bytes are mostly small, which
-                // gzip stores in a few bits (a fifth off the shipped file).
-                let mut previous = 0;
-                for &id in ids {
-                    put_id(&mut body, id - previous);
-                    previous = id;
-                }
-            }
+}
+
+/// The graph: its tag, degree cap and root, then every item's neighbours.
+fn put_graph(body: &mut Vec<u8>, graph: &Graph, wide: bool) {
+    body.push(GRAPH);
+    body.push(graph.degree() as u8);
+    put_id(body, wide, graph.root());
+    for i in 0..graph.len() {
+        let ids = graph.neighbors(i);
+        body.push(ids.len() as u8);
+        // Gaps between sorted ids: their high bytes are mostly small, which
+        // gzip stores in a few bits (a fifth off the shipped file).
+        let mut previous = 0;
+        for &id in ids {
+            put_id(body, wide, id - previous);
+            previous = id;
         }
     }
-    let version = match index.codes() {
-        None => VERSION_WITHOUT_CODES,
-        Some(codes) => {
-            body.extend_from_slice(&(codes.dim() as u16).to_le_bytes());
-            for v in codes.weights().iter().chain(codes.offsets()) {
-                body.extend_from_slice(&v.to_le_bytes());
-            }
-            VERSION
-        }
-    };
-    ENVELOPE.seal(version, &body)
 }
 
 /// The index as gzipped bytes, the form the app ships.
@@ -188,85 +205,25 @@ pub fn from_bytes(file: &str, bytes: &[u8], originals: Dataset) -> Result<Index>
     reader.index(version, originals)
 }
 
+/// What the header says of the forest's size, checked against the items before
+/// anything is allocated from it.
+struct Counts {
+    splits: usize,
+    leaves: usize,
+    id_width: u8,
+}
+
 impl Reader<'_> {
     fn index(mut self, version: u32, originals: Dataset) -> Result<Index> {
-        let file = self.file.to_owned();
-        let rows = self.u32("rows")? as usize;
-        let cols = self.u32("columns")? as usize;
-        let items = self.u32("item count")? as usize;
-        let fingerprint = self.u64("dataset fingerprint")?;
-        if fingerprint != originals.fingerprint()
-            || items != originals.len()
-            || (rows, cols) != (originals.rows(), originals.cols())
-        {
-            return Err(Error::DatasetMismatch {
-                file,
-                index: fingerprint,
-                index_items: items,
-                index_dim: rows * cols,
-                data: originals.fingerprint(),
-                data_items: originals.len(),
-                data_dim: originals.dim(),
-            });
-        }
-        let space_bytes: [u8; 4] = self.take(4, "space")?.try_into().expect("4 bytes");
-        let space = Space::from_bytes(space_bytes).map_err(|e| {
-            self.corrupt(format!("built for a space this build does not know ({e})"))
-        })?;
-        let trees = self.u32("tree count")? as usize;
-        let leaf_size = self.u32("leaf size")? as usize;
-        let seed = self.u64("seed")?;
-        let params = Params {
-            trees,
-            leaf_size,
-            seed,
-        };
-        params
-            .validate()
-            .map_err(|e| self.corrupt(format!("parameters: {e}")))?;
-        let split_count = self.u32("split count")? as usize;
-        let leaf_count = self.u32("leaf count")? as usize;
-        let id_width = self.u8("id width")?;
-        if id_width != 2 && id_width != 4 || (id_width == 2) != (items <= 1 << 16) {
-            return Err(self.corrupt(format!("id width {id_width} does not fit {items} items")));
-        }
-        // Every item is in exactly one leaf of every tree: this bounds every count below
-        // before anything is allocated from it.
-        let slots = trees as u64 * items as u64;
-        let least = slots * u64::from(id_width);
-        let remaining = (self.bytes.len() - self.at) as u64;
-        if split_count as u64 > slots || leaf_count as u64 > slots || least > remaining {
-            return Err(self.corrupt(format!(
-                "{split_count} splits and {leaf_count} leaves for {trees} trees of {items} items in {remaining} bytes"
-            )));
-        }
+        self.made_for(&originals)?;
+        let space = self.space()?;
+        let params = self.params()?;
+        let counts = self.counts(params.trees, originals.len())?;
         // The forest and graph index the images as the space shows them: derived only now,
         // after the cheap checks, since it is the dearest step of loading.
         let transformed = index::transform(&originals, space)?;
         let data = transformed.as_ref().unwrap_or(&originals);
-        let mut forest = Forest::empty(data, params);
-        forest.splits.reserve_exact(split_count);
-        forest.leaf_starts.reserve_exact(leaf_count);
-        forest.ids.reserve_exact(trees * items);
-        let mut seen = vec![u32::MAX; items];
-        for tree in 0..trees {
-            let root = self.tree(&mut forest, tree, id_width, &mut seen)?;
-            if forest.ids.len() != (tree + 1) * items {
-                return Err(self.corrupt(format!(
-                    "tree {tree} holds {} items, not {items}",
-                    forest.ids.len() - tree * items
-                )));
-            }
-            forest.push_tree_end(root);
-        }
-        if forest.splits.len() != split_count || forest.leaf_count() != leaf_count {
-            return Err(self.corrupt(format!(
-                "{} splits and {} leaves, the header says {split_count} and {leaf_count}",
-                forest.splits.len(),
-                forest.leaf_count()
-            )));
-        }
-        forest.derive();
+        let forest = self.forest(data, params, &counts)?;
         let graph = match self.u8("graph tag")? {
             NO_GRAPH => None,
             GRAPH => Some(self.graph(data)?),
@@ -300,6 +257,110 @@ impl Reader<'_> {
                 .with_stored_codes(dim, weights, offsets)
                 .map_err(|e| self.corrupt(format!("codes: {e}"))),
         }
+    }
+
+    /// Reads the images' shape, count and fingerprint: the file must have been made for
+    /// `originals`.
+    fn made_for(&mut self, originals: &Dataset) -> Result<()> {
+        let rows = self.u32("rows")? as usize;
+        let cols = self.u32("columns")? as usize;
+        let items = self.u32("item count")? as usize;
+        let fingerprint = self.u64("dataset fingerprint")?;
+        if fingerprint != originals.fingerprint()
+            || items != originals.len()
+            || (rows, cols) != (originals.rows(), originals.cols())
+        {
+            return Err(Error::DatasetMismatch {
+                file: self.file.to_owned(),
+                index: fingerprint,
+                index_items: items,
+                index_dim: rows * cols,
+                data: originals.fingerprint(),
+                data_items: originals.len(),
+                data_dim: originals.dim(),
+            });
+        }
+        Ok(())
+    }
+
+    /// Reads the space the index searches in.
+    fn space(&mut self) -> Result<Space> {
+        let space_bytes: [u8; 4] = self.take(4, "space")?.try_into().expect("4 bytes");
+        Space::from_bytes(space_bytes)
+            .map_err(|e| self.corrupt(format!("built for a space this build does not know ({e})")))
+    }
+
+    /// Reads the forest's parameters, valid ones.
+    fn params(&mut self) -> Result<Params> {
+        let trees = self.u32("tree count")? as usize;
+        let leaf_size = self.u32("leaf size")? as usize;
+        let seed = self.u64("seed")?;
+        let params = Params {
+            trees,
+            leaf_size,
+            seed,
+        };
+        params
+            .validate()
+            .map_err(|e| self.corrupt(format!("parameters: {e}")))?;
+        Ok(params)
+    }
+
+    /// Reads the counts of splits and leaves and the width of an id, for `trees` trees
+    /// of `items` items.
+    fn counts(&mut self, trees: usize, items: usize) -> Result<Counts> {
+        let split_count = self.u32("split count")? as usize;
+        let leaf_count = self.u32("leaf count")? as usize;
+        let id_width = self.u8("id width")?;
+        if id_width != 2 && id_width != 4 || (id_width == 2) != (items <= 1 << 16) {
+            return Err(self.corrupt(format!("id width {id_width} does not fit {items} items")));
+        }
+        // Every item is in exactly one leaf of every tree: this bounds every count below
+        // before anything is allocated from it.
+        let slots = trees as u64 * items as u64;
+        let least = slots * u64::from(id_width);
+        let remaining = (self.bytes.len() - self.at) as u64;
+        if split_count as u64 > slots || leaf_count as u64 > slots || least > remaining {
+            return Err(self.corrupt(format!(
+                "{split_count} splits and {leaf_count} leaves for {trees} trees of {items} items in {remaining} bytes"
+            )));
+        }
+        Ok(Counts {
+            splits: split_count,
+            leaves: leaf_count,
+            id_width,
+        })
+    }
+
+    /// Reads the trees over `data`: each holds every item once, and all of them as many
+    /// splits and leaves as the header said.
+    fn forest(&mut self, data: &Dataset, params: Params, counts: &Counts) -> Result<Forest> {
+        let (trees, items) = (params.trees, data.len());
+        let (split_count, leaf_count) = (counts.splits, counts.leaves);
+        let mut forest = Forest::empty(data, params);
+        forest.splits.reserve_exact(split_count);
+        forest.leaf_starts.reserve_exact(leaf_count);
+        forest.ids.reserve_exact(trees * items);
+        let mut seen = vec![u32::MAX; items];
+        for tree in 0..trees {
+            let root = self.tree(&mut forest, tree, counts.id_width, &mut seen)?;
+            if forest.ids.len() != (tree + 1) * items {
+                return Err(self.corrupt(format!(
+                    "tree {tree} holds {} items, not {items}",
+                    forest.ids.len() - tree * items
+                )));
+            }
+            forest.push_tree_end(root);
+        }
+        if forest.splits.len() != split_count || forest.leaf_count() != leaf_count {
+            return Err(self.corrupt(format!(
+                "{} splits and {} leaves, the header says {split_count} and {leaf_count}",
+                forest.splits.len(),
+                forest.leaf_count()
+            )));
+        }
+        forest.derive();
+        Ok(forest)
     }
 
     /// Reads the codes' projection for vectors of `input` values: its length, weights
@@ -395,65 +456,16 @@ impl Reader<'_> {
         id_width: u8,
         seen: &mut [u32],
     ) -> Result<u32> {
-        let items = seen.len();
-        let id = |r: &mut Self, what: &str| -> Result<u32> {
-            let v = if id_width == 2 {
-                u32::from(r.u16(what)?)
-            } else {
-                r.u32(what)?
-            };
-            if v as usize >= items {
-                return Err(r.corrupt(format!(
-                    "{what} {v} at byte {} is not below {items}",
-                    r.at - usize::from(id_width)
-                )));
-            }
-            Ok(v)
-        };
         // Splits whose children are still being read, with how many are done.
         let mut open: Vec<(usize, usize)> = Vec::new();
         loop {
             let mut done = match self.u8("node tag")? {
                 TAG_SPLIT => {
-                    let p = id(self, "split item")?;
-                    let q = id(self, "split item")?;
-                    let threshold = self.u32("split threshold")? as i32;
-                    if forest.splits.len() >= (tree + 1) * items {
-                        return Err(self.corrupt(format!("tree {tree} has more splits than items")));
-                    }
-                    open.push((forest.splits.len(), 0));
-                    forest.splits.push(Split {
-                        p,
-                        q,
-                        threshold,
-                        children: [0, 0],
-                    });
+                    self.split(forest, tree, id_width, seen.len())?;
+                    open.push((forest.splits.len() - 1, 0));
                     continue;
                 }
-                TAG_LEAF => {
-                    let n = usize::from(self.u16("leaf length")?);
-                    if n == 0 || n > forest.params.leaf_size.min(MAX_LEAF_SIZE) {
-                        return Err(self.corrupt(format!(
-                            "a leaf of {n} items (leaf size {})",
-                            forest.params.leaf_size
-                        )));
-                    }
-                    let start = forest.ids.len();
-                    for _ in 0..n {
-                        let v = id(self, "leaf item")?;
-                        if seen[v as usize] == tree as u32 {
-                            return Err(self.corrupt(format!("item {v} is twice in tree {tree}")));
-                        }
-                        seen[v as usize] = tree as u32;
-                        forest.ids.push(v);
-                    }
-                    if !forest.ids[start..].is_sorted() {
-                        return Err(
-                            self.corrupt(format!("leaf ending at byte {} is not sorted", self.at))
-                        );
-                    }
-                    forest.end_leaf()
-                }
+                TAG_LEAF => self.leaf(forest, tree, id_width, seen)?,
                 tag => {
                     return Err(self.corrupt(format!(
                         "node tag {tag} at byte {} is neither split nor leaf",
@@ -476,5 +488,75 @@ impl Reader<'_> {
                 open.pop();
             }
         }
+    }
+
+    /// Reads a split of tree `tree` (its children come next) and adds it to `forest`.
+    fn split(
+        &mut self,
+        forest: &mut Forest,
+        tree: usize,
+        id_width: u8,
+        items: usize,
+    ) -> Result<()> {
+        let p = self.id("split item", id_width, items)?;
+        let q = self.id("split item", id_width, items)?;
+        let threshold = self.u32("split threshold")? as i32;
+        if forest.splits.len() >= (tree + 1) * items {
+            return Err(self.corrupt(format!("tree {tree} has more splits than items")));
+        }
+        forest.splits.push(Split {
+            p,
+            q,
+            threshold,
+            children: [0, 0],
+        });
+        Ok(())
+    }
+
+    /// Reads a leaf of tree `tree`: sorted items, none `seen` before in this tree. Adds
+    /// it to `forest` and returns its node.
+    fn leaf(
+        &mut self,
+        forest: &mut Forest,
+        tree: usize,
+        id_width: u8,
+        seen: &mut [u32],
+    ) -> Result<u32> {
+        let n = usize::from(self.u16("leaf length")?);
+        if n == 0 || n > forest.params.leaf_size.min(MAX_LEAF_SIZE) {
+            return Err(self.corrupt(format!(
+                "a leaf of {n} items (leaf size {})",
+                forest.params.leaf_size
+            )));
+        }
+        let start = forest.ids.len();
+        for _ in 0..n {
+            let v = self.id("leaf item", id_width, seen.len())?;
+            if seen[v as usize] == tree as u32 {
+                return Err(self.corrupt(format!("item {v} is twice in tree {tree}")));
+            }
+            seen[v as usize] = tree as u32;
+            forest.ids.push(v);
+        }
+        if !forest.ids[start..].is_sorted() {
+            return Err(self.corrupt(format!("leaf ending at byte {} is not sorted", self.at)));
+        }
+        Ok(forest.end_leaf())
+    }
+
+    /// Reads an id `id_width` bytes wide, of one of `items` items.
+    fn id(&mut self, what: &str, id_width: u8, items: usize) -> Result<u32> {
+        let v = if id_width == 2 {
+            u32::from(self.u16(what)?)
+        } else {
+            self.u32(what)?
+        };
+        if v as usize >= items {
+            return Err(self.corrupt(format!(
+                "{what} {v} at byte {} is not below {items}",
+                self.at - usize::from(id_width)
+            )));
+        }
+        Ok(v)
     }
 }
