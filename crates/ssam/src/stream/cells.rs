@@ -62,11 +62,31 @@ impl Root {
             });
         }
         let n = e.items as usize;
-        let dim = self.rows * self.cols;
+        let size = self.unpacked_size(&name, e)?;
+        let bytes = gzip::gunzip(&name, raw, Limit::at_most(size as u64))?;
+        let mut r = Reader::new(&name, &bytes);
+        // A coded cell's coded differences vary in length: it is checked as it is read.
+        let exact = self.codes.is_none() || e.router;
+        if r.u32("count")? as usize != n || (exact && bytes.len() != size) {
+            return Err(r.corrupt(format!("{} bytes, the root says {n} items", bytes.len())));
+        }
+        if e.router {
+            return self.router_block(&mut r, n);
+        }
+        if let (Some(codes), Top::Coded(centroids)) = (&self.codes, &self.top) {
+            let centroid = &centroids[b as usize * codes.dim()..][..self.kept];
+            return self.coded_cell(&mut r, n, centroid);
+        }
+        self.image_cell(&mut r, b, n)
+    }
+
+    /// The bytes block `e` unpacks to, exactly (at most, for a coded cell), within what
+    /// any block may unpack to.
+    fn unpacked_size(&self, name: &str, e: &BlockEntry) -> Result<usize> {
         let code = self.codes.as_ref().map(|_| self.kept);
         let (each, fixed) = match (e.router, code) {
             (true, _) => (4 + self.router_dim(), 4),
-            (false, None) => (5 + dim, 4),
+            (false, None) => (5 + self.rows * self.cols, 4),
             // At most 24 bits a difference (no value is less likely than 2^-24), and
             // the coder's two words of state.
             (false, Some(c)) => (3 + 3 * c, 26 + 2 * c),
@@ -76,72 +96,75 @@ impl Root {
             .map(|s| s + fixed as u64)
             .filter(|&s| s <= MAX_UNPACKED_BLOCK)
             .ok_or_else(|| Error::DeclaredTooLarge {
-                file: name.clone(),
+                file: name.to_owned(),
                 size: (each as u64).saturating_mul(u64::from(e.items)),
                 limit: MAX_UNPACKED_BLOCK,
-            })? as usize;
-        let bytes = gzip::gunzip(&name, raw, Limit::at_most(size as u64))?;
-        let mut r = Reader::new(&name, &bytes);
-        // A coded cell's coded differences vary in length: it is checked as it is read.
-        let exact = code.is_none() || e.router;
-        if r.u32("count")? as usize != n || (exact && bytes.len() != size) {
-            return Err(r.corrupt(format!("{} bytes, the root says {n} items", bytes.len())));
+            })?;
+        Ok(size as usize)
+    }
+
+    /// A router of `n` centroids, none leading to another router.
+    fn router_block(&self, r: &mut Reader, n: usize) -> Result<Block> {
+        let router = read_router(r, self.router_dim(), n, self.blocks.len())?;
+        if let Some(c) = router
+            .children
+            .iter()
+            .find(|&&c| self.blocks[c as usize].router)
+        {
+            return Err(r.corrupt(format!("a router leading to router {c}")));
         }
-        if e.router {
-            let router = read_router(&mut r, self.router_dim(), n, self.blocks.len())?;
-            if let Some(c) = router
-                .children
-                .iter()
-                .find(|&&c| self.blocks[c as usize].router)
-            {
-                return Err(r.corrupt(format!("a router leading to router {c}")));
-            }
-            return Ok(Block::Router(router));
+        Ok(Block::Router(router))
+    }
+
+    /// A coded cell of `n` items: their labels, where their pictures lie, and their codes
+    /// as differences from `centroid`, the leading bytes of the cell's code.
+    fn coded_cell(&self, r: &mut Reader, n: usize, centroid: &[u8]) -> Result<Block> {
+        let c = self.kept;
+        let labels = self.labels(r, n)?;
+        let pictures = self.read_pictures(r, n)?;
+        let spreads: Vec<u16> = r
+            .take(2 * c, "code spreads")?
+            .chunks_exact(2)
+            .map(|s| u16::from_le_bytes([s[0], s[1]]))
+            .collect();
+        let count = r.u32("coded words")? as usize;
+        let words: Vec<u32> = r
+            .take(count.saturating_mul(4), "coded differences")?
+            .chunks_exact(4)
+            .map(|w| u32::from_le_bytes(w.try_into().expect("4 bytes")))
+            .collect();
+        if r.at != r.bytes.len() {
+            return Err(r.corrupt(format!(
+                "{} bytes after the coded differences",
+                r.bytes.len() - r.at
+            )));
         }
-        if let (Some(codes), Top::Coded(centroids)) = (&self.codes, &self.top) {
-            let c = self.kept;
-            let labels = self.labels(&mut r, n)?;
-            let centroid = &centroids[b as usize * codes.dim()..][..c];
-            let pictures = self.read_pictures(&mut r, n)?;
-            let spreads: Vec<u16> = r
-                .take(2 * c, "code spreads")?
-                .chunks_exact(2)
-                .map(|s| u16::from_le_bytes([s[0], s[1]]))
-                .collect();
-            let count = r.u32("coded words")? as usize;
-            let words: Vec<u32> = r
-                .take(count.saturating_mul(4), "coded differences")?
-                .chunks_exact(4)
-                .map(|w| u32::from_le_bytes(w.try_into().expect("4 bytes")))
-                .collect();
-            if r.at != bytes.len() {
-                return Err(r.corrupt(format!(
-                    "{} bytes after the coded differences",
-                    bytes.len() - r.at
-                )));
+        let runs = differences::decode(&spreads, words, n).map_err(|what| r.corrupt(what))?;
+        let mut codes = vec![0u8; n * c];
+        for (j, (run, &mid)) in runs.chunks_exact(n.max(1)).zip(centroid).enumerate() {
+            for (i, &d) in run.iter().enumerate() {
+                codes[i * c + j] = d.wrapping_add(mid);
             }
-            let runs = differences::decode(&spreads, words, n).map_err(|what| r.corrupt(what))?;
-            let mut codes = vec![0u8; n * c];
-            for (j, (run, &mid)) in runs.chunks_exact(n.max(1)).zip(centroid).enumerate() {
-                for (i, &d) in run.iter().enumerate() {
-                    codes[i * c + j] = d.wrapping_add(mid);
-                }
-            }
-            return Ok(Block::Cell(Cell {
-                ids: Vec::new(),
-                labels,
-                images: Vec::new(),
-                codes,
-                pictures: Some(pictures),
-            }));
         }
+        Ok(Block::Cell(Cell {
+            ids: Vec::new(),
+            labels,
+            images: Vec::new(),
+            codes,
+            pictures: Some(pictures),
+        }))
+    }
+
+    /// Block `b`, a cell of `n` images: their ids (in a table, the block's own run of
+    /// ids), labels and images.
+    fn image_cell(&self, r: &mut Reader, b: u32, n: usize) -> Result<Block> {
         let ids: Vec<u32> = r
             .take(4 * n, "ids")?
             .chunks_exact(4)
             .map(|c| u32::from_le_bytes(c.try_into().expect("4 bytes")))
             .collect();
-        let labels = self.labels(&mut r, n)?;
-        let images = r.take(n * dim, "images")?.to_vec();
+        let labels = self.labels(r, n)?;
+        let images = r.take(n * self.rows * self.cols, "images")?.to_vec();
         if let Some(&id) = ids.iter().find(|&&id| id >= self.items) {
             return Err(r.corrupt(format!("item {id} of {}", self.items)));
         }
