@@ -4,6 +4,7 @@
 //! reading ranges over HTTP and the CLI reading files.
 
 use std::collections::HashMap;
+use std::ops::ControlFlow;
 
 use super::picture::{self, Place};
 use super::{Arrived, Block, Cell, Root, Router, Span, Top};
@@ -358,6 +359,35 @@ impl Streamed {
         scratch: &mut StreamScratch,
     ) -> Result<Plan> {
         self.blocks.tick += 1;
+        self.query_vectors(query, scratch)?;
+        let cells = match self.layout.top() {
+            Top::Coded(centroids) => self.coded_cells(centroids, probes, scratch),
+            Top::Routed(top) => match self.routed_cells(top, probes, scratch) {
+                ControlFlow::Continue(cells) => cells,
+                ControlFlow::Break(fetch) => return Ok(fetch),
+            },
+            Top::Table { .. } => {
+                return Err(Error::Unsupported {
+                    what: format!("{} is a table, not a searchable layout", self.layout.name()),
+                });
+            }
+        };
+        scratch.chosen = self.within(cells, probes.cell_bytes);
+        for &c in &scratch.chosen {
+            self.blocks.touch(c);
+        }
+        if let Some(fetch) = self.fetch_missing(&scratch.chosen) {
+            return Ok(fetch);
+        }
+        if self.layout.codes().is_some() {
+            return Ok(self.plan_pictures(probes.pictures, scratch));
+        }
+        Ok(Plan::Ready)
+    }
+
+    /// Makes the query's vectors in the layout's space, one per version of it, and in a
+    /// coded layout their codes.
+    fn query_vectors(&self, query: &[u8], scratch: &mut StreamScratch) -> Result<()> {
         let layout = &self.layout;
         let (rows, cols) = layout.shape();
         if query.len() != rows * cols {
@@ -380,80 +410,73 @@ impl Streamed {
                 scratch.codes.extend_from_slice(&scratch.code);
             }
         }
-        let cells = match layout.top() {
-            Top::Coded(centroids) => {
-                let c = layout.codes().map_or(1, Codes::dim);
-                let mut scored: Vec<(u32, u32)> = centroids
-                    .chunks_exact(c)
-                    .enumerate()
-                    .map(|(b, code)| (closest(code, &scratch.codes), b as u32))
-                    .collect();
-                // A layout of no cells (a root may say so) has nothing to pick.
-                let n = probes.cells.max(1).min(scored.len());
-                if n > 0 {
-                    scored.select_nth_unstable(n - 1);
-                }
-                scored.truncate(n);
-                scored.sort_unstable();
-                scored.into_iter().map(|(_, b)| b).collect()
-            }
-            Top::Routed(top) => {
-                let first = nearest(top, &scratch.variants, top.children.len());
-                let routed = first.iter().any(|&c| layout.blocks()[c as usize].router);
-                if routed {
-                    let routers: Vec<u32> = first.into_iter().take(probes.routers.max(1)).collect();
-                    let missing: Vec<u32> = routers
-                        .iter()
-                        .copied()
-                        .filter(|&b| !self.blocks.has(b))
-                        .collect();
-                    if !missing.is_empty() {
-                        return Ok(Plan::Fetch(layout.spans(&missing)));
-                    }
-                    let mut scored: Vec<(u32, u32)> = routers
-                        .iter()
-                        .flat_map(|b| {
-                            let r = &self.blocks.routers[b];
-                            (0..r.children.len())
-                                .map(|i| (closest(r.centroid(i), &scratch.variants), r.children[i]))
-                        })
-                        .collect();
-                    scored.sort_unstable();
-                    scored
-                        .into_iter()
-                        .map(|(_, c)| c)
-                        .take(probes.cells.max(1))
-                        .collect()
-                } else {
-                    first
-                        .into_iter()
-                        .take(probes.cells.max(1))
-                        .collect::<Vec<_>>()
-                }
-            }
-            Top::Table { .. } => {
-                return Err(Error::Unsupported {
-                    what: format!("{} is a table, not a searchable layout", layout.name()),
-                });
-            }
-        };
-        scratch.chosen = self.within(cells, probes.cell_bytes);
-        for &c in &scratch.chosen {
-            self.blocks.touch(c);
+        Ok(())
+    }
+
+    /// The cells of a coded layout whose `centroids` codes are nearest the query's,
+    /// nearest first.
+    fn coded_cells(&self, centroids: &[u8], probes: Probes, scratch: &StreamScratch) -> Vec<u32> {
+        let c = self.layout.codes().map_or(1, Codes::dim);
+        let mut scored: Vec<(u32, u32)> = centroids
+            .chunks_exact(c)
+            .enumerate()
+            .map(|(b, code)| (closest(code, &scratch.codes), b as u32))
+            .collect();
+        // A layout of no cells (a root may say so) has nothing to pick.
+        let n = probes.cells.max(1).min(scored.len());
+        if n > 0 {
+            scored.select_nth_unstable(n - 1);
         }
-        let missing: Vec<u32> = scratch
-            .chosen
+        scored.truncate(n);
+        scored.sort_unstable();
+        scored.into_iter().map(|(_, b)| b).collect()
+    }
+
+    /// The cells nearest the query under the root's router `top`, nearest first; where it
+    /// leads to routers, through the nearest of those, or a plan to fetch them first.
+    fn routed_cells(
+        &self,
+        top: &Router,
+        probes: Probes,
+        scratch: &StreamScratch,
+    ) -> ControlFlow<Plan, Vec<u32>> {
+        let first = nearest(top, &scratch.variants, top.children.len());
+        let routed = first
+            .iter()
+            .any(|&c| self.layout.blocks()[c as usize].router);
+        if !routed {
+            return ControlFlow::Continue(first.into_iter().take(probes.cells.max(1)).collect());
+        }
+        let routers: Vec<u32> = first.into_iter().take(probes.routers.max(1)).collect();
+        if let Some(fetch) = self.fetch_missing(&routers) {
+            return ControlFlow::Break(fetch);
+        }
+        let mut scored: Vec<(u32, u32)> = routers
+            .iter()
+            .flat_map(|b| {
+                let r = &self.blocks.routers[b];
+                (0..r.children.len())
+                    .map(|i| (closest(r.centroid(i), &scratch.variants), r.children[i]))
+            })
+            .collect();
+        scored.sort_unstable();
+        ControlFlow::Continue(
+            scored
+                .into_iter()
+                .map(|(_, c)| c)
+                .take(probes.cells.max(1))
+                .collect(),
+        )
+    }
+
+    /// A plan to fetch those of `blocks` not here, if any are not.
+    fn fetch_missing(&self, blocks: &[u32]) -> Option<Plan> {
+        let missing: Vec<u32> = blocks
             .iter()
             .copied()
             .filter(|&b| !self.blocks.has(b))
             .collect();
-        if !missing.is_empty() {
-            return Ok(Plan::Fetch(self.layout.spans(&missing)));
-        }
-        if self.layout.codes().is_some() {
-            return Ok(self.plan_pictures(probes.pictures, scratch));
-        }
-        Ok(Plan::Ready)
+        (!missing.is_empty()).then(|| Plan::Fetch(self.layout.spans(&missing)))
     }
 
     /// The first of `cells` (nearest first) whose bytes stay within `most`, and the
