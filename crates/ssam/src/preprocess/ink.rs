@@ -193,14 +193,7 @@ fn look(copy: &Plane, inverted: bool, flat: Option<f32>) -> Result<View> {
             values: vec![bright(ground); ink.values.len()],
             ..ink
         },
-        None => {
-            // The ground's light: what is left when everything narrower than a window
-            // wider than a stroke is taken away (slopes and steps of light are kept, ink
-            // is removed), from a slightly smoothed copy so that sensor noise does not
-            // pull it down.
-            let r = (ink.width.max(ink.height) / WINDOW).max(2);
-            ink.blur(1).opening(r).blur(2)
-        }
+        None => ground_light(&ink),
     };
     // What stands out from the ground, in the picture's levels: its noise is the same in
     // shadow and in light, so it is what is tested against the noise. Its gain makes it
@@ -216,59 +209,108 @@ fn look(copy: &Plane, inverted: bool, flat: Option<f32>) -> Result<View> {
         ..ink
     };
     let gains: Vec<f32> = background.values.iter().map(|&b| gain(b)).collect();
-
-    // Ink stands out from the flattened ground by several times the ground's noise (the
-    // median deviation, robust to the ink itself) and by a share of the strongest ink.
-    let (test, base, noise, grain) = if flat.is_some() {
-        (residual.clone(), 0.0, 0.0, 0.0)
-    } else {
-        let test = residual.blur(1);
-        let base = quantile(&test.values, 0.5);
-        let noise = spread_of(&test.values, base);
-        let grain = spread_of(&residual.values, quantile(&residual.values, 0.5));
-        (test, base, noise, grain)
-    };
-    let strengths: Vec<f32> = test
+    let tested = Tested::of(&residual, flat.is_some());
+    let strengths: Vec<f32> = tested
+        .plane
         .values
         .iter()
         .zip(&gains)
-        .map(|(&v, &g)| (v - base) * g)
+        .map(|(&v, &g)| (v - tested.base) * g)
         .collect();
     let peak = strengths.iter().copied().fold(f32::MIN, f32::max);
-    let standout = test.values.iter().copied().fold(f32::MIN, f32::max) - base;
-    if peak < CONTRAST || standout < ABOVE_NOISE * noise {
+    let standout = tested.plane.values.iter().copied().fold(f32::MIN, f32::max) - tested.base;
+    if peak < CONTRAST || standout < ABOVE_NOISE * tested.noise {
         return Err(no_ink());
     }
-    let share = if flat.is_some() { GROUND } else { HALF_INK };
-    let mask: Vec<bool> = test
-        .values
-        .iter()
-        .zip(&strengths)
-        .map(|(&v, &s)| s > share * peak && v - base > 4.0 * noise)
-        .collect();
-    let (labels, marks) = components(&mask, &test, &strengths);
-    let chosen = choose(
-        &marks,
-        Faint {
-            top: base + ABOVE_NOISE * noise,
-            strength: if flat.is_some() { 0.0 } else { FAINT },
-        },
-        flat.is_none(),
-        test.width,
-        test.height,
-    )?;
+    let (labels, marks, chosen) = tested.digit(&strengths, peak, flat.is_some())?;
     Ok(View {
         inverted,
         background,
         residual,
         gains,
-        base,
-        grain,
+        base: tested.base,
+        grain: tested.grain,
         peak,
         labels,
         marks,
         chosen,
     })
+}
+
+/// The ground's light under a picture in ink terms: what is left when everything
+/// narrower than a window wider than a stroke is taken away (slopes and steps of light
+/// are kept, ink is removed), from a slightly smoothed copy so that sensor noise does
+/// not pull it down.
+fn ground_light(ink: &Plane) -> Plane {
+    let r = (ink.width.max(ink.height) / WINDOW).max(2);
+    ink.blur(1).opening(r).blur(2)
+}
+
+/// The residuals ink is looked for in, with their ground: ink stands out from the
+/// flattened ground by several times the ground's noise (the median deviation, robust
+/// to the ink itself) and by a share of the strongest ink.
+struct Tested {
+    /// The residuals, smoothed in a photo.
+    plane: Plane,
+    /// Their median and noise (0 on a flat ground).
+    base: f32,
+    noise: f32,
+    /// The noise of the residuals unsmoothed.
+    grain: f32,
+}
+
+impl Tested {
+    fn of(residual: &Plane, flat: bool) -> Tested {
+        if flat {
+            return Tested {
+                plane: residual.clone(),
+                base: 0.0,
+                noise: 0.0,
+                grain: 0.0,
+            };
+        }
+        let plane = residual.blur(1);
+        let base = quantile(&plane.values, 0.5);
+        let noise = spread_of(&plane.values, base);
+        let grain = spread_of(&residual.values, quantile(&residual.values, 0.5));
+        Tested {
+            plane,
+            base,
+            noise,
+            grain,
+        }
+    }
+
+    /// The marks, where ink of these `strengths` stands out, and the digit among them:
+    /// each pixel's mark (0 for none), the marks and those kept.
+    fn digit(
+        &self,
+        strengths: &[f32],
+        peak: f32,
+        flat: bool,
+    ) -> Result<(Vec<u32>, Vec<Mark>, Chosen)> {
+        let (base, noise) = (self.base, self.noise);
+        let share = if flat { GROUND } else { HALF_INK };
+        let mask: Vec<bool> = self
+            .plane
+            .values
+            .iter()
+            .zip(strengths)
+            .map(|(&v, &s)| s > share * peak && v - base > 4.0 * noise)
+            .collect();
+        let (labels, marks) = components(&mask, &self.plane, strengths);
+        let chosen = choose(
+            &marks,
+            Faint {
+                top: base + ABOVE_NOISE * noise,
+                strength: if flat { 0.0 } else { FAINT },
+            },
+            !flat,
+            self.plane.width,
+            self.plane.height,
+        )?;
+        Ok((labels, marks, chosen))
+    }
 }
 
 /// The ink of the digit `view` found, read from the picture at its own resolution.
@@ -280,68 +322,19 @@ fn read(
     level: &dyn Fn(usize) -> f32,
     flat: bool,
 ) -> Result<Ink> {
+    let reach = if flat { 0 } else { REACH.div_ceil(factor) };
+    let allowed = view.allowed(reach, factor);
+    let grow = reach.max(usize::from(factor > 1));
+    let region = view.region(grow, factor, width, height);
+    let (rw, rh) = (region.2 - region.0, region.3 - region.1);
+    let (read, around) = view.sample(region, factor, width, level, &allowed);
     let View {
-        ref background,
-        ref residual,
-        ref gains,
         base,
         grain,
         peak,
-        ref labels,
-        ref marks,
-        ref chosen,
+        chosen,
         ..
     } = view;
-    let kept: Vec<bool> = {
-        let mut k = vec![false; marks.len() + 1];
-        for &m in &chosen.parts {
-            k[m + 1] = true;
-        }
-        k
-    };
-    let reach = if flat { 0 } else { REACH.div_ceil(factor) };
-    let allowed = Plane {
-        values: labels
-            .iter()
-            .map(|&l| if kept[l as usize] { 1.0 } else { 0.0 })
-            .collect(),
-        ..*residual
-    };
-    let allowed = if reach > 0 || factor > 1 {
-        allowed.spread(reach.max(1), true)
-    } else {
-        allowed
-    };
-    let grow = reach.max(usize::from(factor > 1));
-    let b = chosen.bounds;
-    let region = (
-        b.x0.saturating_sub(grow) * factor,
-        b.y0.saturating_sub(grow) * factor,
-        ((b.x1 + grow + 1).min(residual.width) * factor).min(width),
-        ((b.y1 + grow + 1).min(residual.height) * factor).min(height),
-    );
-    let (rw, rh) = (region.2 - region.0, region.3 - region.1);
-
-    // The levels at the picture's own resolution, the ground's light read between the
-    // copy's pixels; other marks and the ground are 0.
-    let mut read = Vec::with_capacity(rw * rh);
-    let mut around = Vec::new();
-    for y in region.1..region.3 {
-        for x in region.0..region.2 {
-            let (d, g) = if factor == 1 {
-                (residual.values[y * width + x], gains[y * width + x])
-            } else {
-                let b = sample(background, factor, x, y);
-                (view.bright(level(y * width + x)) - b, gain(b))
-            };
-            if allowed.values[(y / factor) * allowed.width + x / factor] > 0.0 {
-                read.push(Some((d, g)));
-            } else {
-                read.push(None);
-                around.push(d);
-            }
-        }
-    }
     // Noise at full resolution is stronger than in a shrunk copy: measure it beside the
     // digit when there is enough ground there.
     let grain = if factor > 1 && !flat && around.len() >= 64 {
@@ -365,6 +358,83 @@ fn read(
         marks: chosen.marks,
         parts: chosen.parts.len(),
     })
+}
+
+impl View {
+    /// Where the digit's ink may be read in the copy: its marks, spread by `reach`
+    /// pixels, and by one when the copy was shrunk by `factor`.
+    fn allowed(&self, reach: usize, factor: usize) -> Plane {
+        let mut kept = vec![false; self.marks.len() + 1];
+        for &m in &self.chosen.parts {
+            kept[m + 1] = true;
+        }
+        let allowed = Plane {
+            values: self
+                .labels
+                .iter()
+                .map(|&l| if kept[l as usize] { 1.0 } else { 0.0 })
+                .collect(),
+            ..self.residual
+        };
+        if reach > 0 || factor > 1 {
+            allowed.spread(reach.max(1), true)
+        } else {
+            allowed
+        }
+    }
+
+    /// The part of the `width x height` picture read: the digit's box in the copy grown
+    /// by `grow`, at the picture's resolution (left, top, right, bottom, exclusive).
+    fn region(
+        &self,
+        grow: usize,
+        factor: usize,
+        width: usize,
+        height: usize,
+    ) -> (usize, usize, usize, usize) {
+        let b = self.chosen.bounds;
+        (
+            b.x0.saturating_sub(grow) * factor,
+            b.y0.saturating_sub(grow) * factor,
+            ((b.x1 + grow + 1).min(self.residual.width) * factor).min(width),
+            ((b.y1 + grow + 1).min(self.residual.height) * factor).min(height),
+        )
+    }
+
+    /// The levels in `region` at the picture's own resolution, the ground's light read
+    /// between the copy's pixels: for each pixel the digit may hold, its difference from
+    /// the ground and its gain; and the differences of the others, which are ground.
+    fn sample(
+        &self,
+        region: (usize, usize, usize, usize),
+        factor: usize,
+        width: usize,
+        level: &dyn Fn(usize) -> f32,
+        allowed: &Plane,
+    ) -> (Vec<Option<(f32, f32)>>, Vec<f32>) {
+        let mut read = Vec::with_capacity((region.2 - region.0) * (region.3 - region.1));
+        let mut around = Vec::new();
+        for y in region.1..region.3 {
+            for x in region.0..region.2 {
+                let (d, g) = if factor == 1 {
+                    (
+                        self.residual.values[y * width + x],
+                        self.gains[y * width + x],
+                    )
+                } else {
+                    let b = sample(&self.background, factor, x, y);
+                    (self.bright(level(y * width + x)) - b, gain(b))
+                };
+                if allowed.values[(y / factor) * allowed.width + x / factor] > 0.0 {
+                    read.push(Some((d, g)));
+                } else {
+                    read.push(None);
+                    around.push(d);
+                }
+            }
+        }
+        (read, around)
+    }
 }
 
 /// What turns a difference from the ground `b` into a share of the way from the ground
@@ -397,6 +467,29 @@ fn choose(
     width: usize,
     height: usize,
 ) -> Result<Chosen> {
+    let inside = candidates(marks, faint, photo, width, height)?;
+    let digit_like = inside.iter().filter(|&&i| marks[i].digit_like()).count();
+    let main = *inside
+        .iter()
+        .max_by_key(|&&i| (marks[i].digit_like(), marks[i].area))
+        .expect("not empty");
+    let (bounds, parts) = parts_of(marks, main, &inside);
+    Ok(Chosen {
+        parts,
+        bounds,
+        marks: digit_like,
+    })
+}
+
+/// The marks that may be the digit: neither specks nor (in a photo) along the frame of
+/// the `width x height` picture. At least one, else the error says which rule left none.
+fn candidates(
+    marks: &[Mark],
+    faint: Faint,
+    photo: bool,
+    width: usize,
+    height: usize,
+) -> Result<Vec<usize>> {
     let largest = marks.iter().map(|m| m.area).max().ok_or_else(no_ink)?;
     let speck = SPECK.max(largest / 50);
     let side = SPECK_SIDE.min(width.max(height) / 4);
@@ -429,18 +522,19 @@ fn choose(
             ),
         });
     }
-    let digit_like = inside.iter().filter(|&&i| marks[i].digit_like()).count();
-    let main = *inside
-        .iter()
-        .max_by_key(|&&i| (marks[i].digit_like(), marks[i].area))
-        .expect("not empty");
+    Ok(inside)
+}
+
+/// The digit whose largest mark is `main`, with the other marks of `inside` that are
+/// parts of it: its box and its marks.
+fn parts_of(marks: &[Mark], main: usize, inside: &[usize]) -> (Mark, Vec<usize>) {
     let mut bounds = marks[main];
     let mut parts = vec![main];
     // Parts of the same digit: stacked with the main mark (overlapping columns), close
     // above or below it, and together no wider than high nor much higher than the main
     // mark (a neighbouring digit in a row or a line of text is not taken in).
     let gap = (bounds.height() / 6).max(1);
-    for &i in &inside {
+    for &i in inside {
         let m = marks[i];
         if i == main || m.area * 30 < marks[main].area {
             continue;
@@ -466,11 +560,7 @@ fn choose(
             parts.push(i);
         }
     }
-    Ok(Chosen {
-        parts,
-        bounds,
-        marks: digit_like,
-    })
+    (bounds, parts)
 }
 
 /// The connected parts (8 neighbours) of a mask over `plane` and the `strengths` of its
