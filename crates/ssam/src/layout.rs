@@ -252,98 +252,113 @@ impl<'a> Start<'a> {
     /// Goes on for at most `pieces` pieces (a sampled row added to the covariance, a power
     /// iteration, or 256 items projected); returns whether the start is complete.
     pub fn run(&mut self, pieces: usize) -> bool {
-        let dim = self.data.dim();
         for _ in 0..pieces {
-            match &mut self.phase {
+            match self.phase {
                 Phase::Done => break,
-                Phase::Covariance { at } => {
-                    let r = self.rows[*at];
-                    *at += 1;
-                    let done = *at == self.rows.len();
-                    for ((c, &v), m) in self
-                        .centred
-                        .iter_mut()
-                        .zip(self.data.image(r))
-                        .zip(&self.mean)
-                    {
-                        *c = f64::from(v) - m;
-                    }
-                    // The upper triangle only (half the work), mirrored once at the end: the
-                    // terms skipped for a zero are zeros, so the sums are the same.
-                    for a in 0..dim {
-                        let ca = self.centred[a];
-                        if ca == 0.0 {
-                            continue;
-                        }
-                        let row = &mut self.cov[a * dim + a..(a + 1) * dim];
-                        for (x, &cb) in row.iter_mut().zip(&self.centred[a..]) {
-                            *x += ca * cb;
-                        }
-                    }
-                    if done {
-                        for a in 0..dim {
-                            for b in 0..a {
-                                self.cov[a * dim + b] = self.cov[b * dim + a];
-                            }
-                        }
-                        self.phase = first_guess(dim, 0);
-                    }
-                }
-                // Power iteration with deflation: two components of a symmetric matrix.
-                Phase::Component { c, iteration, v } => {
-                    let mut next = vec![0f64; dim];
-                    for (a, out) in next.iter_mut().enumerate() {
-                        *out = self.cov[a * dim..(a + 1) * dim]
-                            .iter()
-                            .zip(v.iter())
-                            .map(|(x, y)| x * y)
-                            .sum();
-                    }
-                    for prev in &self.components {
-                        let dot: f64 = next.iter().zip(prev).map(|(x, y)| x * y).sum();
-                        next.iter_mut().zip(prev).for_each(|(x, p)| *x -= dot * p);
-                    }
-                    let norm = next.iter().map(|x| x * x).sum::<f64>().sqrt();
-                    *iteration += 1;
-                    let converged = norm == 0.0;
-                    if !converged {
-                        *v = next.into_iter().map(|x| x / norm).collect();
-                    }
-                    if converged || *iteration == POWER_ITERATIONS {
-                        let (c, v) = (*c, std::mem::take(v));
-                        self.components.push(v);
-                        self.phase = if c == 0 {
-                            first_guess(dim, 1)
-                        } else {
-                            self.cov = Vec::new();
-                            self.points = Vec::with_capacity(self.data.len());
-                            Phase::Project { at: 0 }
-                        };
-                    }
-                }
-                Phase::Project { at } => {
-                    let end = (*at + PROJECT_PER_PIECE).min(self.data.len());
-                    for i in *at..end {
-                        let img = self.data.image(i);
-                        let mut p = [0f64; 2];
-                        for (c, comp) in self.components.iter().enumerate() {
-                            p[c] = img
-                                .iter()
-                                .zip(&self.mean)
-                                .zip(comp)
-                                .map(|((&v, m), w)| (f64::from(v) - m) * w)
-                                .sum();
-                        }
-                        self.points.push(p);
-                    }
-                    *at = end;
-                    if end == self.data.len() {
-                        self.phase = Phase::Done;
-                    }
-                }
+                Phase::Covariance { at } => self.add_row(at),
+                Phase::Component { .. } => self.power_step(),
+                Phase::Project { at } => self.project(at),
             }
         }
         self.is_done()
+    }
+
+    /// Adds sampled row `rows[at]` to the covariance; after the last, starts on the first
+    /// component.
+    fn add_row(&mut self, at: usize) {
+        let dim = self.data.dim();
+        let r = self.rows[at];
+        for ((c, &v), m) in self
+            .centred
+            .iter_mut()
+            .zip(self.data.image(r))
+            .zip(&self.mean)
+        {
+            *c = f64::from(v) - m;
+        }
+        // The upper triangle only (half the work), mirrored once at the end: the terms
+        // skipped for a zero are zeros, so the sums are the same.
+        for a in 0..dim {
+            let ca = self.centred[a];
+            if ca == 0.0 {
+                continue;
+            }
+            let row = &mut self.cov[a * dim + a..(a + 1) * dim];
+            for (x, &cb) in row.iter_mut().zip(&self.centred[a..]) {
+                *x += ca * cb;
+            }
+        }
+        if at + 1 < self.rows.len() {
+            self.phase = Phase::Covariance { at: at + 1 };
+            return;
+        }
+        for a in 0..dim {
+            for b in 0..a {
+                self.cov[a * dim + b] = self.cov[b * dim + a];
+            }
+        }
+        self.phase = first_guess(dim, 0);
+    }
+
+    /// One power iteration, with deflation: two components of a symmetric matrix. After
+    /// the last of the second component, starts projecting.
+    fn power_step(&mut self) {
+        let dim = self.data.dim();
+        let Phase::Component { c, iteration, v } = &mut self.phase else {
+            return;
+        };
+        let mut next = vec![0f64; dim];
+        for (a, out) in next.iter_mut().enumerate() {
+            *out = self.cov[a * dim..(a + 1) * dim]
+                .iter()
+                .zip(v.iter())
+                .map(|(x, y)| x * y)
+                .sum();
+        }
+        for prev in &self.components {
+            let dot: f64 = next.iter().zip(prev).map(|(x, y)| x * y).sum();
+            next.iter_mut().zip(prev).for_each(|(x, p)| *x -= dot * p);
+        }
+        let norm = next.iter().map(|x| x * x).sum::<f64>().sqrt();
+        *iteration += 1;
+        let converged = norm == 0.0;
+        if !converged {
+            *v = next.into_iter().map(|x| x / norm).collect();
+        }
+        if converged || *iteration == POWER_ITERATIONS {
+            let (c, v) = (*c, std::mem::take(v));
+            self.components.push(v);
+            self.phase = if c == 0 {
+                first_guess(dim, 1)
+            } else {
+                self.cov = Vec::new();
+                self.points = Vec::with_capacity(self.data.len());
+                Phase::Project { at: 0 }
+            };
+        }
+    }
+
+    /// Projects item `at` and up to a piece's worth after it onto the components.
+    fn project(&mut self, at: usize) {
+        let end = (at + PROJECT_PER_PIECE).min(self.data.len());
+        for i in at..end {
+            let img = self.data.image(i);
+            let mut p = [0f64; 2];
+            for (c, comp) in self.components.iter().enumerate() {
+                p[c] = img
+                    .iter()
+                    .zip(&self.mean)
+                    .zip(comp)
+                    .map(|((&v, m), w)| (f64::from(v) - m) * w)
+                    .sum();
+            }
+            self.points.push(p);
+        }
+        self.phase = if end == self.data.len() {
+            Phase::Done
+        } else {
+            Phase::Project { at: end }
+        };
     }
 
     /// Whether the start is complete.
