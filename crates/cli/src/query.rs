@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 use ssam::preprocess::{self, SIDE};
-use ssam::{Effort, Ranking, Scratch, Space, verdict};
+use ssam::{Effort, Index, Neighbor, Ranking, Scratch, Space, verdict};
 
 use crate::assets::{self, Split};
 use crate::{Result, parse_space};
@@ -43,29 +43,13 @@ pub struct Args {
 pub fn run(assets_dir: &Path, args: Args) -> Result {
     let train = assets::dataset(assets_dir, Split::Train)?;
     let (query, what) = load_query(assets_dir, &args.image)?;
-    let path = args.index.unwrap_or_else(|| assets_dir.join(assets::INDEX));
-    let index = assets::index(&path, train)?;
-    if let Some(want) = args.space
-        && want != index.space()
-    {
-        bail!(
-            "{}: built for the space {}, not {want}; rebuild it with `ssam build --space {want}`",
-            path.display(),
-            index.space()
-        );
-    }
-    let effort = match (args.exact, args.budget, args.ef) {
-        (true, _, _) => Effort::Exact,
-        (_, Some(budget), _) => Effort::Forest { budget },
-        (_, _, Some(ef)) => Effort::Graph { ef },
-        _ => Effort::default_for(&index),
-    };
+    let path = args
+        .index
+        .clone()
+        .unwrap_or_else(|| assets_dir.join(assets::INDEX));
+    let index = open_index(&path, train, args.space)?;
+    let (effort, ranking) = how(&args, &index);
     let mut scratch = Scratch::new();
-    let ranking = if args.no_rerank || effort == Effort::Exact {
-        Ranking::Space
-    } else {
-        Ranking::DEFAULT
-    };
     let found = index
         .find(&query, args.k, effort, ranking, &mut scratch)?
         .to_vec();
@@ -84,7 +68,46 @@ pub fn run(assets_dir: &Path, args: Args) -> Result {
         "{effort:?}, {ranking:?}: {} distances measured",
         scratch.measured()
     );
-    if let Some(v) = verdict::verdict(&found, |id| train.label(id as usize)) {
+    write_verdict(&mut out, &found, train);
+    write_table(&mut out, &found, ranking, train);
+    super::print(&out)
+}
+
+/// The index at `path` over the training images, refused when it was built for another
+/// space than `want`.
+fn open_index(path: &Path, train: ssam::Dataset, want: Option<Space>) -> Result<Index> {
+    let index = assets::index(path, train)?;
+    if let Some(want) = want
+        && want != index.space()
+    {
+        bail!(
+            "{}: built for the space {}, not {want}; rebuild it with `ssam build --space {want}`",
+            path.display(),
+            index.space()
+        );
+    }
+    Ok(index)
+}
+
+/// How the flags say to search and rank: by default as the app does.
+fn how(args: &Args, index: &Index) -> (Effort, Ranking) {
+    let effort = match (args.exact, args.budget, args.ef) {
+        (true, _, _) => Effort::Exact,
+        (_, Some(budget), _) => Effort::Forest { budget },
+        (_, _, Some(ef)) => Effort::Graph { ef },
+        _ => Effort::default_for(index),
+    };
+    let ranking = if args.no_rerank || effort == Effort::Exact {
+        Ranking::Space
+    } else {
+        Ranking::DEFAULT
+    };
+    (effort, ranking)
+}
+
+/// The digit the nearest vote for, and how sure they are.
+fn write_verdict(out: &mut String, found: &[Neighbor], train: &ssam::Dataset) {
+    if let Some(v) = verdict::verdict(found, |id| train.label(id as usize)) {
         let _ = match (v.sure(), v.runner_up) {
             (false, Some((other, share))) => writeln!(
                 out,
@@ -102,6 +125,10 @@ pub fn run(assets_dir: &Path, args: Args) -> Result {
             ),
         };
     }
+}
+
+/// The nearest, a row each: rank, id, label and distance in the ranking's own unit.
+fn write_table(out: &mut String, found: &[Neighbor], ranking: Ranking, train: &ssam::Dataset) {
     let unit = match ranking {
         Ranking::Space => "distance",
         Ranking::Distortion { .. } => "distortion",
@@ -124,7 +151,6 @@ pub fn run(assets_dir: &Path, args: Args) -> Result {
             train.label(n.id as usize),
         );
     }
-    super::print(&out)
 }
 
 /// Reads the query: a PNG through the MNIST preprocessing, or an IDX item as it is.
