@@ -526,11 +526,8 @@ fn every_file_ssam_writes_names_the_same_fault_with_the_same_error() {
             "{what} and a byte: {e:?}"
         );
     }
-    // The files with the whole envelope: a version of another build, a flipped byte.
-    for k in kinds
-        .iter()
-        .filter(|k| k.kind != FileKind::Answers && k.kind != FileKind::KthDistances)
-    {
+    // A version of another build, a flipped byte.
+    for k in &kinds {
         let what = k.kind;
         let mut newer = k.bytes.clone();
         newer[8..12].copy_from_slice(&99u32.to_le_bytes());
@@ -548,20 +545,6 @@ fn every_file_ssam_writes_names_the_same_fault_with_the_same_error() {
                 "{what} byte {at}: {e:?}"
             );
         }
-    }
-    // The exact-answer files carry no checksum: their fingerprints tie them to their data.
-    for k in kinds
-        .iter()
-        .filter(|k| k.kind == FileKind::Answers || k.kind == FileKind::KthDistances)
-    {
-        let mut flipped = k.bytes.clone();
-        flipped[20] ^= 0x10;
-        let e = (k.read)(&flipped).unwrap_err();
-        assert!(
-            matches!(e, Error::TruthMismatch { kind, queries: 3, .. } if kind == k.kind),
-            "{}: {e:?}",
-            k.kind
-        );
     }
 }
 
