@@ -4,8 +4,6 @@
 //! `cargo test --release --test e2e` (a target of its own: plain `cargo test` skips it).
 #![cfg(not(target_arch = "wasm32"))]
 
-#[path = "../../crates/ssam/tests/common/mod.rs"] // the MNIST files as the engine's tests read them
-mod common;
 #[path = "../site/mod.rs"]
 mod site;
 
@@ -16,19 +14,16 @@ mod trust;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use fantoccini::Locator;
 use serde_json::json;
-use site::{Browser, Config, bomb, browser, gzip, phone, serve, serve_with, seven_png, shapes};
+use site::{Browser, Config, Visit, bomb, gzip, mnist, mnist_idx, poll, serve, seven_png, shapes};
 
 #[tokio::test(flavor = "current_thread")]
 async fn drawing_a_digit_shows_labelled_results() {
-    let site = serve();
-    let b = browser().await;
-    b.open_ready(&format!("{}/ok/", site.base)).await;
-    b.draw_seven().await;
-    b.until_text("[data-testid=verdict]", "nearest").await;
+    let b = Visit::ready("/ok/").await;
+    b.ask_seven().await;
     let results = b.text(".results").await;
     assert!(results.contains("Searched with your drawing"), "{results}");
     let hits = b
@@ -75,38 +70,27 @@ async fn drawing_a_digit_shows_labelled_results() {
         !arrows.is_empty(),
         "a drawn seven matches no training seven pixel for pixel"
     );
-    b.client
-        .find(Locator::Css("[data-testid=why] .primary"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    b.click("[data-testid=why] .primary").await;
     b.until_text(".results", "Searched with training digit #")
         .await;
-    b.close().await;
 }
 
 #[tokio::test(flavor = "current_thread")]
 async fn an_uploaded_png_is_searched_and_a_text_file_gets_a_message() {
-    let site = serve();
-    let dir = tempfile::tempdir().unwrap();
-    let b = browser().await;
-    b.open_ready(&format!("{}/ok/", site.base)).await;
-    b.upload(&seven_png(dir.path())).await;
+    let b = Visit::ready("/ok/").await;
+    b.upload(&seven_png(b.dir())).await;
     let results = b.until_text(".results", "seven.png").await;
     assert!(results.contains("7"), "{results}");
     let verdict = b.text(".verdict .big").await;
     assert_eq!(verdict, "7");
 
-    let text = dir.path().join("notes.txt");
+    let text = b.dir().join("notes.txt");
     std::fs::write(&text, "not a picture").unwrap();
     b.upload(&text).await;
     let message = b.until_text("[data-testid=message]", "notes.txt").await;
     assert!(message.contains("not a picture"), "{message}");
     // The query stays what it was.
     assert!(b.text(".results").await.contains("seven.png"));
-    b.close().await;
 }
 
 /// The first bytes of a PNG declaring `side` x `side` grey pixels: enough for the page,
@@ -121,12 +105,9 @@ fn png_header(side: u32) -> Vec<u8> {
 
 #[tokio::test(flavor = "current_thread")]
 async fn a_picture_too_large_is_said_so_and_a_large_one_is_searched() {
-    let site = serve();
-    let dir = tempfile::tempdir().unwrap();
-    let b = browser().await;
-    b.open_ready(&format!("{}/ok/", site.base)).await;
+    let b = Visit::ready("/ok/").await;
     // 30000x30000 would take 3.6 GB to decode: said to be too large, not undecodable.
-    let huge = write(dir.path(), "huge.png", &png_header(30_000));
+    let huge = write(b.dir(), "huge.png", &png_header(30_000));
     b.upload(&huge).await;
     let message = b.until_text("[data-testid=message]", "huge.png").await;
     assert!(
@@ -135,11 +116,7 @@ async fn a_picture_too_large_is_said_so_and_a_large_one_is_searched() {
     );
     // 12000x12000 (a test digit, a seven, 428 times its size) is decoded in the worker
     // and searched.
-    let raw = std::fs::read(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/mnist/t10k-images-idx3-ubyte.gz"),
-    )
-    .unwrap();
-    let set = ssam::idx::parse("t10k", &raw).unwrap();
+    let set = mnist_idx("t10k-images-idx3-ubyte.gz");
     let big = image::GrayImage::from_fn(12_000, 12_000, |x, y| {
         let (x, y) = (x / 428, y / 428);
         image::Luma([if x < 28 && y < 28 {
@@ -148,24 +125,20 @@ async fn a_picture_too_large_is_said_so_and_a_large_one_is_searched() {
             0
         }])
     });
-    let path = dir.path().join("big.png");
+    let path = b.dir().join("big.png");
     big.save(&path).unwrap();
     drop(big);
     b.upload(&path).await;
     b.until_text(".results", "big.png").await;
     assert_eq!(b.text(".verdict .big").await, "7");
-    b.close().await;
 }
 
 #[tokio::test(flavor = "current_thread")]
 async fn a_corrupted_or_missing_index_shows_an_error_panel_naming_the_file() {
-    let site = serve();
-    let b = browser().await;
     // MNIST is searched by parts first; the index comes with the whole set, after the
     // first result, and its damage is named then, while searching by parts goes on.
-    b.open_ready(&format!("{}/corrupt/", site.base)).await;
-    b.draw_seven().await;
-    b.until_text("[data-testid=verdict]", "nearest").await;
+    let b = Visit::ready("/corrupt/").await;
+    b.ask_seven().await;
     let panel = b.text("[data-testid=load-error]").await;
     assert!(panel.contains("assets/index.ssam.gz"), "{panel}");
     assert!(panel.contains("Searching goes on"), "{panel}");
@@ -180,25 +153,24 @@ async fn a_corrupted_or_missing_index_shows_an_error_panel_naming_the_file() {
     b.draw_seven().await;
     b.until_content(".results", "parts of the set nearest to it")
         .await;
-    b.open_ready(&format!("{}/missing/", site.base)).await;
+    b.open("/missing/").await;
     b.draw_seven().await;
     let panel = b.until_text("[data-testid=load-error]", "404").await;
     assert!(panel.contains("assets/index.ssam.gz"), "{panel}");
     // Without its root, MNIST cannot be searched at all: the panel names the root.
-    b.client
-        .goto(&format!("{}/noroot/", site.base))
-        .await
-        .unwrap();
+    b.goto("/noroot/").await;
     let panel = b.until_text("[data-testid=load-error]", "404").await;
     assert!(panel.contains("assets/mnist-train.root"), "{panel}");
-    b.close().await;
 }
 
 #[tokio::test(flavor = "current_thread")]
 async fn the_test_server_answers_byte_ranges_with_206_and_gzips_the_webassembly() {
-    let site = serve();
+    // Nothing asks the site for anything yet: its log's last line is the request here.
+    let b = Visit::desktop().start().await;
     let file = std::fs::read(site::dist().join("assets/index.ssam.gz")).unwrap();
-    let (status, headers, body) = site.get("/ok/assets/index.ssam.gz", &["Range: bytes=1000-1999"]);
+    let (status, headers, body) = b
+        .site
+        .get("/ok/assets/index.ssam.gz", &["Range: bytes=1000-1999"]);
     assert_eq!(status, 206);
     assert_eq!(body, file[1000..2000]);
     let range = format!("bytes 1000-1999/{}", file.len());
@@ -206,7 +178,7 @@ async fn the_test_server_answers_byte_ranges_with_206_and_gzips_the_webassembly(
         headers.contains(&("content-range".into(), range)),
         "{headers:?}"
     );
-    let served = site.log().pop().unwrap();
+    let served = b.site.log().pop().unwrap();
     assert_eq!(served.range.as_deref(), Some("bytes=1000-1999"));
     assert!(served.bytes < 1500, "{served:?}");
 
@@ -214,20 +186,19 @@ async fn the_test_server_answers_byte_ranges_with_206_and_gzips_the_webassembly(
     // make nginx send the whole file. Past the HTTP cache: there the page's worker left
     // the whole file as nginx gzipped it, and Chromium answers a range of that copy, which
     // nginx revalidates with a 304, with ERR_CONTENT_DECODING_FAILED.
-    let b = browser().await;
-    b.open_ready(&format!("{}/ok/", site.base)).await;
+    b.open("/ok/").await;
     let got = b
         .client
         .execute_async(
             "const done = arguments[1]; \
              fetch(arguments[0], { headers: { Range: 'bytes=1000-1999' }, cache: 'no-store' }) \
                .then(async r => done([r.status, Array.from(new Uint8Array(await r.arrayBuffer()))]), e => done(String(e)));",
-            vec![json!(format!("{}/ok/assets/index.ssam.gz", site.base))],
+            vec![json!(b.url("/ok/assets/index.ssam.gz"))],
         )
         .await
         .unwrap();
     assert_eq!(got, json!([206, file[1000..2000]]));
-    b.close().await;
+    let site = b.leave();
 
     let wasm = std::fs::read_dir(site::dist())
         .unwrap()
@@ -251,11 +222,8 @@ async fn the_test_server_answers_byte_ranges_with_206_and_gzips_the_webassembly(
 
 #[tokio::test(flavor = "current_thread")]
 async fn after_loading_drawing_and_uploading_make_no_requests() {
-    let site = serve();
-    let dir = tempfile::tempdir().unwrap();
-    let png = seven_png(dir.path());
-    let b = browser().await;
-    b.open_ready(&format!("{}/ok/", site.base)).await;
+    let b = Visit::ready("/ok/").await;
+    let png = seven_png(b.dir());
     // Once a first result is shown, the whole set downloads and the service worker
     // keeps the page: wait for both to finish.
     b.until_kept().await;
@@ -263,7 +231,7 @@ async fn after_loading_drawing_and_uploading_make_no_requests() {
     // half a minute after the worker last served (a revalidation of sw.js, whatever the
     // page does); every other request would be the page's.
     let page_requests = || -> Vec<String> {
-        let mut paths = site.requests();
+        let mut paths = b.site.requests();
         paths.retain(|p| !p.ends_with("/sw.js"));
         paths
     };
@@ -283,19 +251,14 @@ async fn after_loading_drawing_and_uploading_make_no_requests() {
         .await
         .unwrap();
     for url in urls.as_array().unwrap() {
-        assert!(url.as_str().unwrap().starts_with(&site.base), "{url}");
+        assert!(url.as_str().unwrap().starts_with(&b.site.base), "{url}");
     }
-    b.close().await;
 }
 
 #[tokio::test(flavor = "current_thread")]
 async fn the_pad_draws_while_the_data_load_and_the_query_runs_when_they_are_in() {
-    let site = serve();
-    let b = browser().await;
-    b.client
-        .goto(&format!("{}/slow/", site.base))
-        .await
-        .unwrap();
+    let b = Visit::desktop().start().await;
+    b.goto("/slow/").await;
     b.text("[data-testid=loading]").await;
     b.draw_seven().await;
     // The stroke is on the pad at once, while the data are still on their way.
@@ -312,43 +275,36 @@ async fn the_pad_draws_while_the_data_load_and_the_query_runs_when_they_are_in()
     b.until_text("[data-testid=verdict]", "nearest").await;
     let results = b.text(".results").await;
     assert!(results.contains("Searched with your drawing"), "{results}");
-    b.close().await;
 }
 
 #[tokio::test(flavor = "current_thread")]
 async fn a_second_visit_works_with_the_network_off() {
-    let site = serve();
-    let b = browser().await;
-    let url = format!("{}/ok/", site.base);
-    b.open_ready(&url).await;
+    let b = Visit::ready("/ok/").await;
     b.until_kept().await;
     // A query that is the same on both visits (a drawing is not: its strokes land as
     // the busy page takes them).
     pick_by_number(&b, "test digit", 0).await;
     let online = b.hit_labels().await;
 
-    site.set_down(true);
-    let refused = site.requests().len();
-    b.open_ready(&url).await;
+    b.site.set_down(true);
+    let refused = b.site.requests().len();
+    b.open("/ok/").await;
     pick_by_number(&b, "test digit", 0).await;
     assert_eq!(b.hit_labels().await, online);
-    b.draw_seven().await;
-    b.until_text("[data-testid=verdict]", "nearest").await;
+    b.ask_seven().await;
     // A test digit too: the test digits were kept with the whole set.
     b.click(".pick .primary").await;
     b.until_text(".results", "Searched with test digit #").await;
     // Whatever reached the server was refused: the page came from the cache.
-    assert!(site.requests().len() >= refused);
-    b.close().await;
+    assert!(b.site.requests().len() >= refused);
 }
 
 #[tokio::test(flavor = "current_thread")]
 async fn bad_own_set_files_are_named_and_the_current_set_stays() {
-    let site = serve();
-    let dir = tempfile::tempdir().unwrap();
+    let b = Visit::ready("/ok/").await;
     let (images, labels) = shapes(300);
     let write = |name: &str, bytes: &[u8]| {
-        let p = dir.path().join(name);
+        let p = b.dir().join(name);
         std::fs::write(&p, bytes).unwrap();
         p
     };
@@ -374,8 +330,6 @@ async fn bad_own_set_files_are_named_and_the_current_set_stays() {
     );
     let _ = labels;
 
-    let b = browser().await;
-    b.open_ready(&format!("{}/ok/", site.base)).await;
     let cases: [(&[&Path], &str, &str); 4] = [
         (&[&wrong_magic], "idx", "magic-images.idx"),
         (&[&good_images, &short_labels], "count", "short-labels.idx"),
@@ -393,23 +347,18 @@ async fn bad_own_set_files_are_named_and_the_current_set_stays() {
         // MNIST is still the set searched.
         assert!(b.text("[data-testid=ready]").await.contains("60,000 MNIST"));
     }
-    b.draw_seven().await;
-    b.until_text("[data-testid=verdict]", "nearest").await;
-    b.close().await;
+    b.ask_seven().await;
 }
 
 #[tokio::test(flavor = "current_thread")]
 async fn a_synthetic_own_set_is_indexed_searched_and_benchmarked() {
-    let site = serve();
-    let dir = tempfile::tempdir().unwrap();
+    let b = Visit::ready("/ok/").await;
     let (images, labels) = shapes(3000);
-    let images_path = dir.path().join("shapes-images.idx.gz");
+    let images_path = b.dir().join("shapes-images.idx.gz");
     std::fs::write(&images_path, gzip(&images)).unwrap();
-    let labels_path = dir.path().join("shapes-labels.idx");
+    let labels_path = b.dir().join("shapes-labels.idx");
     std::fs::write(&labels_path, &labels).unwrap();
 
-    let b = browser().await;
-    b.open_ready(&format!("{}/ok/", site.base)).await;
     b.own_files(&[&images_path, &labels_path]).await;
     let ready = b
         .until_text(
@@ -419,13 +368,7 @@ async fn a_synthetic_own_set_is_indexed_searched_and_benchmarked() {
         .await;
     assert!(ready.contains("28x28"), "{ready}");
     // Pick one of its held-out images: the labels found are the shapes'.
-    b.client
-        .find(Locator::Css(".pick .primary"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    b.click(".pick .primary").await;
     b.until_text("[data-testid=verdict]", "nearest").await;
     let results = b.until_content(".results", "Searched with image #").await;
     assert!(results.contains("close in pixels, 28x28"), "{results}");
@@ -436,13 +379,7 @@ async fn a_synthetic_own_set_is_indexed_searched_and_benchmarked() {
         "{labels:?}"
     );
     // The benchmark runs on it, with exact answers computed in the worker.
-    b.client
-        .find(Locator::Css(".bench button"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    b.click(".bench button").await;
     // Its queries are the 150 images held out of the index (every 20th), so none
     // finds itself; QPS is timed over long enough for the clock; one line a method.
     let status = b.until_text("[data-testid=bench-status]", "done").await;
@@ -469,7 +406,6 @@ async fn a_synthetic_own_set_is_indexed_searched_and_benchmarked() {
         )
         .await;
     assert_eq!(lines, json!(["forest"]));
-    b.close().await;
 }
 
 /// An own set given as gzip leaves the worker holding its pixels about once (plus its
@@ -482,8 +418,7 @@ async fn an_own_sets_worker_memory_stays_within_twice_its_pixel_bytes() {
     // light enough not to starve the test running beside it.
     const COUNT: usize = 8_000;
     const SIDE: usize = 64;
-    let site = serve();
-    let dir = tempfile::tempdir().unwrap();
+    let b = Visit::ready("/ok/").await;
     // Noise: the worst case for a buffer sized from the compressed size, and the pixels
     // of the measurement the issue reported.
     let mut seed = 0x9E37_79B9_7F4A_7C15u64;
@@ -499,11 +434,9 @@ async fn an_own_sets_worker_memory_stays_within_twice_its_pixel_bytes() {
         dims: vec![COUNT, SIDE, SIDE],
         data: pixels,
     });
-    let images = write(dir.path(), "noise-images.idx.gz", &gzip(&images));
+    let images = write(b.dir(), "noise-images.idx.gz", &gzip(&images));
     let pixel_mb = (COUNT * SIDE * SIDE) as f64 / 1e6;
 
-    let b = browser().await;
-    b.open_ready(&format!("{}/ok/", site.base)).await;
     // What the worker held for MNIST, searched by parts: the allowance above the set.
     let mnist_mb: f64 = b
         .attribute("[data-testid=ready]", "data-memory-mb")
@@ -526,24 +459,14 @@ async fn an_own_sets_worker_memory_stays_within_twice_its_pixel_bytes() {
         own_mb <= mnist_mb + 2.0 * pixel_mb,
         "the worker holds {own_mb:.1} MB for {pixel_mb:.1} MB of pixels ({mnist_mb:.1} MB before the set)"
     );
-    b.close().await;
 }
 
 /// A folder of pictures `dir/paper/{seven,zero}/N.png`: MNIST test sevens and zeros, dark
 /// ink on white paper.
 fn paper_folder(dir: &Path) -> PathBuf {
-    let read = |name: &str| {
-        let raw = std::fs::read(
-            Path::new(env!("CARGO_MANIFEST_DIR"))
-                .join("assets/mnist")
-                .join(name),
-        )
-        .unwrap();
-        ssam::idx::parse(name, &raw).unwrap()
-    };
     let (images, labels) = (
-        read("t10k-images-idx3-ubyte.gz"),
-        read("t10k-labels-idx1-ubyte.gz"),
+        mnist_idx("t10k-images-idx3-ubyte.gz"),
+        mnist_idx("t10k-labels-idx1-ubyte.gz"),
     );
     let root = dir.join("paper");
     for (class, digit) in [("seven", 7), ("zero", 0)] {
@@ -563,11 +486,8 @@ fn paper_folder(dir: &Path) -> PathBuf {
 
 #[tokio::test(flavor = "current_thread")]
 async fn a_dark_on_light_folder_set_is_inverted_and_matches_drawn_and_uploaded_queries() {
-    let site = serve();
-    let dir = tempfile::tempdir().unwrap();
-    let folder = paper_folder(dir.path());
-    let b = browser().await;
-    b.open_ready(&format!("{}/ok/", site.base)).await;
+    let b = Visit::ready("/ok/").await;
+    let folder = paper_folder(b.dir());
     b.client
         .find(Locator::Css("[data-testid=own-folder]"))
         .await
@@ -580,15 +500,13 @@ async fn a_dark_on_light_folder_set_is_inverted_and_matches_drawn_and_uploaded_q
     let note = b.text("[data-testid=own-inverted]").await;
     assert!(note.contains("inverted"), "{note}");
     // A drawing is light ink on black: it meets the inverted set, not its negative.
-    b.draw_seven().await;
-    b.until_text("[data-testid=verdict]", "nearest").await;
+    b.ask_seven().await;
     assert_eq!(b.hit_labels().await[0], "seven");
     // An upload dark on light is inverted per query, and meets the set the same way.
-    b.upload(&seven_png(dir.path())).await;
+    b.upload(&seven_png(b.dir())).await;
     b.until_text(".results", "seven.png").await;
     let labels = b.hit_labels().await;
     assert_eq!(labels[0], "seven", "{labels:?}");
-    b.close().await;
 }
 
 async fn futures_cells(row: &fantoccini::elements::Element) -> Vec<String> {
@@ -601,10 +519,9 @@ async fn futures_cells(row: &fantoccini::elements::Element) -> Vec<String> {
 
 #[tokio::test(flavor = "current_thread")]
 async fn nothing_runs_that_the_site_did_not_ship() {
-    let site = serve();
+    let b = Visit::ready("/ok/").await;
     // Another origin, standing for anywhere else on the internet.
     let remote = serve();
-    let dir = tempfile::tempdir().unwrap();
     let evil = format!("{}/ok/evil.js", remote.base);
     let svg = format!(
         r#"<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="200" height="200">
@@ -613,22 +530,24 @@ async fn nothing_runs_that_the_site_did_not_ship() {
 <rect width="200" height="200" fill="white"/><rect x="90" y="20" width="20" height="160" fill="black"/></svg>"#,
         remote.base
     );
-    let path = dir.path().join("one.svg");
+    let path = b.dir().join("one.svg");
     std::fs::write(&path, svg).unwrap();
-    let b = browser().await;
-    b.open_ready(&format!("{}/ok/", site.base)).await;
     b.upload(&path).await;
     // Decoded as a picture: searched like any other, its scripts never run.
     b.until_text(".results", "one.svg").await;
-    // And the page itself cannot load a remote script either: the CSP refuses it.
-    b.client
-        .execute(
-            "const s = document.createElement('script'); s.src = arguments[0]; document.head.appendChild(s);",
+    // And the page itself cannot load a remote script either: the CSP refuses it. The
+    // script says how it ended (fetched and run, or not) before anything is looked at.
+    let ended = b
+        .client
+        .execute_async(
+            "const [url, done] = arguments; const s = document.createElement('script'); \
+             s.onload = () => done('ran'); s.onerror = () => done('refused'); \
+             s.src = url; document.head.appendChild(s);",
             vec![json!(evil)],
         )
         .await
         .unwrap();
-    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!(ended, json!("refused"));
     let pwned = b
         .client
         .execute("return window.pwned === true", vec![])
@@ -640,7 +559,6 @@ async fn nothing_runs_that_the_site_did_not_ship() {
         Vec::<String>::new(),
         "requests to another origin"
     );
-    b.close().await;
 }
 
 /// Writes `bytes` as `name` in `dir`.
@@ -661,25 +579,22 @@ async fn own_error(b: &Browser, needle: &str) -> (String, String) {
 
 #[tokio::test(flavor = "current_thread")]
 async fn gzip_bombs_stop_at_a_limit_named_with_the_file_and_the_page_keeps_working() {
-    let site = serve();
-    let dir = tempfile::tempdir().unwrap();
+    let b = Visit::ready("/ok/").await;
     // Each inflates to 2 GiB: zeros alone, zeros behind a valid IDX header of 60,000
     // 28x28 images, zeros behind a saved index's header that declares 1,000 bytes.
     let gib2 = 2u64 << 30;
-    let zeros = write(dir.path(), "zeros-images.idx.gz", &bomb(&[], gib2));
+    let zeros = write(b.dir(), "zeros-images.idx.gz", &bomb(&[], gib2));
     let mut idx_head = vec![0, 0, 8, 3];
     for d in [60_000u32, 28, 28] {
         idx_head.extend_from_slice(&d.to_be_bytes());
     }
-    let behind_idx = write(dir.path(), "header-images.idx.gz", &bomb(&idx_head, gib2));
+    let behind_idx = write(b.dir(), "header-images.idx.gz", &bomb(&idx_head, gib2));
     let mut index_head = b"SSAMIDX\0".to_vec();
     index_head.extend_from_slice(&2u32.to_le_bytes());
     index_head.extend_from_slice(&0u64.to_le_bytes());
     index_head.extend_from_slice(&1000u64.to_le_bytes());
-    let behind_index = write(dir.path(), "bomb.ssam.gz", &bomb(&index_head, gib2));
+    let behind_index = write(b.dir(), "bomb.ssam.gz", &bomb(&index_head, gib2));
 
-    let b = browser().await;
-    b.open_ready(&format!("{}/ok/", site.base)).await;
     // Zeros are no IDX file: read no further than their first bytes, refused by name.
     b.own_files(&[&zeros]).await;
     let (kind, text) = own_error(&b, "zeros-images.idx.gz").await;
@@ -701,25 +616,18 @@ async fn gzip_bombs_stop_at_a_limit_named_with_the_file_and_the_page_keeps_worki
             .is_err()
     );
     assert!(b.text("[data-testid=ready]").await.contains("60,000 MNIST"));
-    b.draw_seven().await;
-    b.until_text("[data-testid=verdict]", "nearest").await;
+    b.ask_seven().await;
     let (images, _) = shapes(300);
-    let good = write(dir.path(), "shapes-images.idx", &images);
+    let good = write(b.dir(), "shapes-images.idx", &images);
     b.own_files(&[&good]).await;
     b.until_text("[data-testid=ready]", "Your set shapes-images")
         .await;
-    b.close().await;
 }
 
 #[tokio::test(flavor = "current_thread")]
 async fn a_worker_that_stops_on_an_own_set_is_started_again_and_the_panel_blames_the_file() {
-    let site = serve();
-    let dir = tempfile::tempdir().unwrap();
-    let (images, labels) = shapes(3000);
-    let images = write(dir.path(), "shapes-images.idx", &images);
-    let labels = write(dir.path(), "shapes-labels.idx", &labels);
-    let b = browser().await;
-    b.open_ready(&format!("{}/ok/", site.base)).await;
+    let b = Visit::ready("/ok/").await;
+    let (images, labels) = shape_files(b.dir(), 3000);
     // Catch the page's worker as it is handed the files, then make it fail as a worker
     // does when it traps (a panic, or memory run out).
     b.js(
@@ -745,13 +653,11 @@ async fn a_worker_that_stops_on_an_own_set_is_started_again_and_the_panel_blames
             .await
             .is_err()
     );
-    b.draw_seven().await;
-    b.until_text("[data-testid=verdict]", "nearest").await;
+    b.ask_seven().await;
     // And an own set is not refused as if another were still being indexed.
     b.own_files(&[&images, &labels]).await;
     b.until_text("[data-testid=ready]", "Your set shapes-images")
         .await;
-    b.close().await;
 }
 
 /// A copy of dist/ as the next deploy would be: the app's hashed script under a new
@@ -813,35 +719,26 @@ async fn caches(b: &Browser) -> serde_json::Value {
 
 #[tokio::test(flavor = "current_thread")]
 async fn a_new_deploy_under_max_age_reaches_a_returning_visitor_and_no_visit_is_blank() {
-    let site = serve_with(Config::standard().cache_control("max-age=600"));
-    let dir = tempfile::tempdir().unwrap();
-    let (build2, script2) = next_build(dir.path());
-    let url = format!("{}/ok/", site.base);
-    let b = browser().await;
-    b.open_ready(&url).await;
+    let b = Visit::desktop()
+        .serving(Config::standard().cache_control("max-age=600"))
+        .ready("/ok/")
+        .await;
+    let (build2, script2) = next_build(b.dir());
     b.until_kept().await;
     let before = caches(&b).await;
     assert_eq!(before.as_array().unwrap().len(), 1, "{before}");
 
-    site.deploy(&build2);
+    b.site.deploy(&build2);
     // The first visit after the deploy: the page works (build 1 from the cache, or 2),
     // while the new service worker fills its cache from the server, not from the
     // browser's HTTP cache.
-    b.open_ready(&url).await;
-    let deadline = std::time::Instant::now() + Duration::from_secs(60);
-    loop {
-        let now = caches(&b).await;
-        if now.as_array().unwrap().len() == 1 && now != before {
-            break;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the new build's cache never replaced the old: {now}"
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    b.open("/ok/").await;
+    let replaced = |now: &serde_json::Value| now.as_array().unwrap().len() == 1 && *now != before;
+    poll(Duration::from_secs(60), || caches(&b), replaced)
+        .await
+        .unwrap_or_else(|now| panic!("the new build's cache never replaced the old: {now}"));
     // The second visit is build 2, and it works.
-    b.open_ready(&url).await;
+    b.open("/ok/").await;
     let html = b
         .js("return document.documentElement.outerHTML", vec![])
         .await;
@@ -849,22 +746,18 @@ async fn a_new_deploy_under_max_age_reaches_a_returning_visitor_and_no_visit_is_
         html.as_str().unwrap().contains(&script2),
         "the second visit after the deploy is not the new build"
     );
-    b.draw_seven().await;
-    b.until_text("[data-testid=verdict]", "nearest").await;
-    b.close().await;
+    b.ask_seven().await;
 }
 
 #[tokio::test(flavor = "current_thread")]
 async fn escape_clears_only_the_drawing_and_two_dropped_pictures_say_which_was_used() {
-    let site = serve();
-    let b = browser().await;
-    b.open_ready(&format!("{}/ok/", site.base)).await;
+    let b = Visit::ready("/ok/").await;
     let escape = "document.body.dispatchEvent(new KeyboardEvent('keydown', { key: arguments[0], bubbles: true }));";
     b.click(".pick .primary").await;
     b.until_text(".results", "Searched with test digit #").await;
     for key in ["Escape", "Delete"] {
         b.js(escape, vec![json!(key)]).await;
-        tokio::time::sleep(Duration::from_millis(300)).await;
+        b.two_frames().await;
         let results = b.text(".results").await;
         assert!(results.contains("test digit #"), "{key}: {results}");
     }
@@ -895,18 +788,14 @@ async fn escape_clears_only_the_drawing_and_two_dropped_pictures_say_which_was_u
         .await;
     assert!(message.contains("searched with first.png"), "{message}");
     b.until_text(".results", "first.png").await;
-    b.close().await;
 }
 
 #[tokio::test(flavor = "current_thread")]
 async fn back_to_mnist_while_an_own_set_is_indexed_cancels_it() {
-    let site = serve();
-    let dir = tempfile::tempdir().unwrap();
+    let b = Visit::ready("/ok/").await;
     let (images, _) = shapes(40_000);
-    let many = write(dir.path(), "many-images.idx", &images);
-    let other = write(dir.path(), "other-images.idx", &images);
-    let b = browser().await;
-    b.open_ready(&format!("{}/ok/", site.base)).await;
+    let many = write(b.dir(), "many-images.idx", &images);
+    let other = write(b.dir(), "other-images.idx", &images);
     // Every line the status ever shows, kept: a cancelled set must never become ready.
     b.js(
         "window.__ready = []; new MutationObserver(() => { const r = document.querySelector('[data-testid=ready]'); if (r) window.__ready.push(r.textContent); }).observe(document.body, { subtree: true, childList: true, characterData: true });",
@@ -933,7 +822,6 @@ async fn back_to_mnist_while_an_own_set_is_indexed_cancels_it() {
         !seen.to_string().contains("Your set many-images"),
         "the cancelled set became ready: {seen}"
     );
-    b.close().await;
 }
 
 /// Builds, in the page, a dropped folder `pets/` of 120 small pictures in two classes
@@ -986,13 +874,11 @@ const [extra, done] = arguments;
 
 #[tokio::test(flavor = "current_thread")]
 async fn a_dropped_folder_is_indexed_with_skips_counted_and_its_saved_index_is_used_again() {
-    let site = serve();
-    let b = browser().await;
+    let b = Visit::ready("/ok/").await;
     // Drawing the folder's 120 pictures in the page takes seconds on a busy machine.
     let long =
         fantoccini::wd::TimeoutConfiguration::new(Some(Duration::from_secs(120)), None, None);
     b.client.update_timeouts(long).await.unwrap();
-    b.open_ready(&format!("{}/ok/", site.base)).await;
     let dropped = b
         .client
         .execute_async(DROP_FOLDER, vec![json!([])])
@@ -1024,15 +910,10 @@ async fn a_dropped_folder_is_indexed_with_skips_counted_and_its_saved_index_is_u
     )
     .await;
     b.click("button[title^='Download the index']").await;
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    let saved = loop {
-        let s = b.js("return window.__saved || null", vec![]).await;
-        if !s.is_null() {
-            break s;
-        }
-        assert!(std::time::Instant::now() < deadline, "no index was saved");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
+    let saved = || b.js("return window.__saved || null", vec![]);
+    let saved = poll(Duration::from_secs(10), saved, |s| !s.is_null())
+        .await
+        .unwrap_or_else(|_| panic!("no index was saved"));
     assert_eq!(saved[0], json!("pets.ssam.gz"));
     b.click("[data-testid=back-to-mnist]").await;
     b.until_text("[data-testid=ready]", "MNIST").await;
@@ -1051,21 +932,17 @@ async fn a_dropped_folder_is_indexed_with_skips_counted_and_its_saved_index_is_u
     b.until_text("[data-testid=verdict]", "nearest").await;
     let results = b.text(".results").await;
     assert!(results.contains("Searched with image #"), "{results}");
-    b.close().await;
 }
 
 #[tokio::test(flavor = "current_thread")]
 async fn on_a_phone_the_answer_is_one_tap_away_and_nothing_scrolls_sideways() {
-    let site = serve();
-    let dir = tempfile::tempdir().unwrap();
     let (images, labels) = shapes(3000);
-    let images = write(dir.path(), "shapes-images.idx.gz", &gzip(&images));
-    let labels = write(dir.path(), "shapes-labels.idx", &labels);
     let shots = std::env::var_os("SSAM_SCREENSHOTS").map(PathBuf::from);
     for dark in [false, true] {
-        let b = phone(dark).await;
+        let b = Visit::phone(dark).ready("/ok/").await;
+        let images = write(b.dir(), "shapes-images.idx.gz", &gzip(&images));
+        let labels = write(b.dir(), "shapes-labels.idx", &labels);
         let scheme = if dark { "dark" } else { "light" };
-        b.open_ready(&format!("{}/ok/", site.base)).await;
         // Touch hints, not keyboard ones.
         let shown = b
             .js(
@@ -1085,17 +962,17 @@ async fn on_a_phone_the_answer_is_one_tap_away_and_nothing_scrolls_sideways() {
         b.click(".pick .primary").await;
         b.until_text("[data-testid=verdict]", "nearest").await;
         b.click("[data-testid=to-answer]").await;
-        tokio::time::sleep(Duration::from_millis(1200)).await;
-        let top = b
-            .js(
+        let top = || {
+            b.js(
                 "return document.querySelector('.answer').getBoundingClientRect().top / innerHeight",
                 vec![],
             )
-            .await;
-        assert!(
-            top.as_f64().unwrap() < 0.66,
-            "the answer starts at {top} of the screen"
-        );
+        };
+        poll(Duration::from_secs(5), top, |top| {
+            top.as_f64().unwrap() < 0.66
+        })
+        .await
+        .unwrap_or_else(|top| panic!("the answer starts at {top} of the screen"));
         if let Some(d) = &shots {
             b.screenshot(&d.join(format!("phone-{scheme}-answer.png")))
                 .await;
@@ -1119,14 +996,38 @@ async fn on_a_phone_the_answer_is_one_tap_away_and_nothing_scrolls_sideways() {
             b.screenshot(&d.join(format!("phone-{scheme}-bench.png")))
                 .await;
         }
-        b.close().await;
     }
 }
 
-/// The map's view as its canvas reports it: zoom against the whole map, and centre.
+/// Waits until the map's canvas says its map is drawn.
+async fn until_map_ready(b: &Browser) {
+    let state = || b.attribute("[data-testid=map]", "data-state");
+    poll(Duration::from_secs(60), state, |s| s == "ready")
+        .await
+        .unwrap_or_else(|s| panic!("the map never became ready: {s:?}"));
+}
+
+/// The map's view once `done` holds of it (within 10 s), or the last one seen.
+async fn until_view(b: &Browser, done: impl Fn((f64, (f64, f64))) -> bool) -> (f64, (f64, f64)) {
+    poll(Duration::from_secs(10), || map_view(b), |v| done(*v))
+        .await
+        .unwrap_or_else(|last| last)
+}
+
+/// The map's view as its canvas reports it: zoom against the whole map, and centre. A
+/// canvas made anew (a new query may bring one) says it once it has drawn.
 async fn map_view(b: &Browser) -> (f64, (f64, f64)) {
-    let zoom = b.attribute("[data-testid=map]", "data-zoom").await;
-    let centre = b.attribute("[data-testid=map]", "data-centre").await;
+    let read = || {
+        b.js(
+            "const c = document.querySelector('[data-testid=map]'); \
+             return c && c.dataset.zoom && c.dataset.centre ? [c.dataset.zoom, c.dataset.centre] : null;",
+            vec![],
+        )
+    };
+    let said = poll(Duration::from_secs(30), read, |v| !v.is_null())
+        .await
+        .unwrap_or_else(|_| panic!("the map never said its view"));
+    let (zoom, centre) = (said[0].as_str().unwrap(), said[1].as_str().unwrap());
     let (x, y) = centre.split_once(',').expect("x,y");
     (
         zoom.parse().unwrap(),
@@ -1137,9 +1038,7 @@ async fn map_view(b: &Browser) -> (f64, (f64, f64)) {
 #[tokio::test(flavor = "current_thread")]
 async fn the_map_comes_after_the_first_result_and_moves_by_keyboard() {
     use fantoccini::key::Key;
-    let site = serve();
-    let b = browser().await;
-    b.open_ready(&format!("{}/ok/", site.base)).await;
+    let b = Visit::ready("/ok/").await;
     // Before a result there is no map panel, so nothing asks for the map (the service
     // worker's offline copy aside; bench/map.js times the page's own request).
     assert!(
@@ -1149,17 +1048,9 @@ async fn the_map_comes_after_the_first_result_and_moves_by_keyboard() {
             .is_err(),
         "a map before any result"
     );
-    b.draw_seven().await;
-    b.until_text("[data-testid=verdict]", "nearest").await;
-    let deadline = std::time::Instant::now() + Duration::from_secs(30);
-    while b.attribute("[data-testid=map]", "data-state").await != "ready" {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the map never became ready"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    assert!(site.requests().iter().any(|r| r.ends_with("map.ssam.gz")));
+    b.ask_seven().await;
+    until_map_ready(&b).await;
+    assert!(b.site.requests().iter().any(|r| r.ends_with("map.ssam.gz")));
     let landed = b
         .until_text("[data-testid=map-where]", "lands among the")
         .await;
@@ -1174,23 +1065,20 @@ async fn the_map_comes_after_the_first_result_and_moves_by_keyboard() {
     assert!((zoom - 1.0).abs() < 1e-3, "starts whole: {zoom}");
     map.send_keys("+").await.unwrap();
     map.send_keys("+").await.unwrap();
-    tokio::time::sleep(Duration::from_millis(200)).await;
-    let (zoomed, _) = map_view(&b).await;
+    let (zoomed, _) = until_view(&b, |(zoom, _)| (zoom - 2.25).abs() < 1e-2).await;
     assert!((zoomed - 2.25).abs() < 1e-2, "two steps in: {zoomed}");
     // Shift and the arrows move the map (the arrows alone step from point to point).
     for key in [Key::Right, Key::Down] {
         let keys = format!("{}{}", char::from(Key::Shift), char::from(key));
         map.send_keys(&keys).await.unwrap();
     }
-    tokio::time::sleep(Duration::from_millis(200)).await;
-    let (_, (x2, y2)) = map_view(&b).await;
+    let (_, (x2, y2)) = until_view(&b, |(_, (x2, y2))| x2 > x && y2 > y).await;
     assert!(
         x2 > x && y2 > y,
         "Shift with right and down moved the centre from ({x}, {y}) to ({x2}, {y2})"
     );
     map.send_keys("-").await.unwrap();
-    tokio::time::sleep(Duration::from_millis(200)).await;
-    let (out, _) = map_view(&b).await;
+    let (out, _) = until_view(&b, |(zoom, _)| (zoom - 1.5).abs() < 1e-2).await;
     assert!((out - 1.5).abs() < 1e-2, "one step out: {out}");
     let focused = b
         .client
@@ -1201,37 +1089,18 @@ async fn the_map_comes_after_the_first_result_and_moves_by_keyboard() {
         .await
         .unwrap();
     assert_eq!(focused, json!("map solid"), "the map holds a visible focus");
-    b.close().await;
 }
 
 #[tokio::test(flavor = "current_thread")]
 async fn a_truncated_map_gets_a_message_and_search_still_works() {
-    let site = serve();
-    let b = browser().await;
-    b.open_ready(&format!("{}/badmap/", site.base)).await;
-    b.draw_seven().await;
-    b.until_text("[data-testid=verdict]", "nearest").await;
+    let b = Visit::ready("/badmap/").await;
+    b.ask_seven().await;
     let problem = b
         .until_text("[data-testid=map-problem]", "map.ssam.gz")
         .await;
     assert!(problem.contains("Everything else works"), "{problem}");
     // The page goes on searching: a test digit picked by number is answered.
-    b.client
-        .find(Locator::Css("#test-number"))
-        .await
-        .unwrap()
-        .send_keys("0")
-        .await
-        .unwrap();
-    b.client
-        .find(Locator::Css(".pick form button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    b.until_text(".results", "test digit #0").await;
-    b.close().await;
+    pick_by_number(&b, "test digit", 0).await;
 }
 
 /// The training digits' data file, as built.
@@ -1248,15 +1117,13 @@ fn train_cells() -> (String, Vec<u8>) {
 
 #[tokio::test(flavor = "current_thread")]
 async fn a_first_result_costs_a_root_one_test_block_and_a_few_cells_by_range() {
-    let site = serve();
-    let b = browser().await;
-    b.open_ready(&format!("{}/ok/", site.base)).await;
+    let b = Visit::ready("/ok/").await;
     b.click(".pick .primary").await;
     b.until_text(".results", "Searched with test digit #").await;
     b.until_content(".results", "parts of the set nearest to it")
         .await;
     let (name, whole) = train_cells();
-    let log = site.log();
+    let log = b.site.log();
     // Before the whole set's download began (its request has no range): the roots, one
     // block of the test digits, and the query's cells, each by a range.
     let first: Vec<_> = log
@@ -1286,7 +1153,6 @@ async fn a_first_result_costs_a_root_one_test_block_and_a_few_cells_by_range() {
         first.iter().all(|s| !s.path.contains("/mnist/")),
         "no IDX file: {first:#?}"
     );
-    b.close().await;
 }
 
 /// A set of one's own, opened by its root's address (`?set=`): 3,000 training digits in
@@ -1338,7 +1204,7 @@ fn several_ranges(log: &[site::Served]) -> Vec<&site::Served> {
 /// its data files served with the nginx directives `rules`, and searches a test digit,
 /// which must take `trips` round trips; what nginx served.
 async fn open_set_by_address(codes: usize, trips: &str, rules: &str) -> Vec<site::Served> {
-    let data = common::mnist("train").head(3000);
+    let data = mnist("train").head(3000);
     let params = ssam::stream::WriteParams::Routed {
         cell: 30,
         top: 16,
@@ -1355,12 +1221,8 @@ async fn open_set_by_address(codes: usize, trips: &str, rules: &str) -> Vec<site
             site::Fault::BytesWith(bytes.clone(), rules.to_owned()),
         );
     }
-    let site = serve_with(config);
-    let b = browser().await;
-    b.client
-        .goto(&format!("{}/big/?set=set/three.root", site.base))
-        .await
-        .unwrap();
+    let b = Visit::desktop().serving(config).start().await;
+    b.goto("/big/?set=set/three.root").await;
     let ready = b.text("[data-testid=ready]").await;
     assert!(
         ready.contains("Ready: 3,000 three training digits")
@@ -1391,7 +1253,8 @@ async fn open_set_by_address(codes: usize, trips: &str, rules: &str) -> Vec<site
         "{results}"
     );
     assert_eq!(b.hit_labels().await.len(), 10, "{results}");
-    let cells: Vec<_> = site
+    let cells: Vec<_> = b
+        .site
         .log()
         .into_iter()
         .filter(|s| s.path.ends_with(".cells"))
@@ -1400,7 +1263,6 @@ async fn open_set_by_address(codes: usize, trips: &str, rules: &str) -> Vec<site
         !cells.is_empty() && cells.iter().all(|s| s.range.is_some()),
         "{cells:#?}"
     );
-    b.close().await;
     cells
 }
 
@@ -1412,21 +1274,19 @@ async fn damaged_missing_or_cut_blocks_are_named_and_the_drawing_stays() {
         damaged[i] ^= 0x55;
     }
     let cells = |mode: &str| format!("/{mode}/assets/{name}");
-    let site = serve_with(
-        Config::new()
-            .fault(&cells("damaged"), site::Fault::Bytes(damaged))
-            .fault(&cells("gone"), site::Fault::Status(404))
-            .fault(&cells("cut"), site::Fault::Bytes(whole[..1000].to_vec()))
-            .fault(&cells("dropped"), site::Fault::Status(444)),
-    );
-    let b = browser().await;
+    let config = Config::new()
+        .fault(&cells("damaged"), site::Fault::Bytes(damaged))
+        .fault(&cells("gone"), site::Fault::Status(404))
+        .fault(&cells("cut"), site::Fault::Bytes(whole[..1000].to_vec()))
+        .fault(&cells("dropped"), site::Fault::Status(444));
+    let b = Visit::desktop().serving(config).start().await;
     for (mode, needle) in [
         ("damaged", "checksum"),
         ("gone", "404"),
         ("cut", "bytes"),
         ("dropped", "could not be fetched"),
     ] {
-        b.open_ready(&format!("{}/{mode}/", site.base)).await;
+        b.open(&format!("/{mode}/")).await;
         b.draw_seven().await;
         let said = b.until_text("[data-testid=message]", needle).await;
         assert!(said.contains(&name), "{mode}: {said}");
@@ -1434,15 +1294,22 @@ async fn damaged_missing_or_cut_blocks_are_named_and_the_drawing_stays() {
         let ink = b.pad_ink().await;
         assert!(ink > 500, "{mode}: ink pixels {ink}");
     }
-    b.close().await;
+}
+
+/// `n` synthetic shapes written in `dir` as an own set's IDX files: the images' and the
+/// labels'.
+fn shape_files(dir: &Path, n: usize) -> (PathBuf, PathBuf) {
+    let (images, labels) = shapes(n);
+    (
+        write(dir, "shapes-images.idx", &images),
+        write(dir, "shapes-labels.idx", &labels),
+    )
 }
 
 /// Gives the page `n` synthetic shapes (three labels) as its own set and waits until it
 /// is searched, then picks one of its images so that the map panel shows.
 async fn own_shapes_searched(b: &Browser, dir: &Path, n: usize, indexed: &str) {
-    let (images, labels) = shapes(n);
-    let images = write(dir, "shapes-images.idx", &images);
-    let labels = write(dir, "shapes-labels.idx", &labels);
+    let (images, labels) = shape_files(dir, n);
     b.own_files(&[&images, &labels]).await;
     b.until_text(
         "[data-testid=ready]",
@@ -1482,11 +1349,8 @@ async fn map_colours(b: &Browser) -> Vec<u64> {
 
 #[tokio::test(flavor = "current_thread")]
 async fn an_own_sets_map_is_laid_out_on_request_and_dropped_with_the_set() {
-    let site = serve();
-    let dir = tempfile::tempdir().unwrap();
-    let b = browser().await;
-    b.open_ready(&format!("{}/ok/", site.base)).await;
-    own_shapes_searched(&b, dir.path(), 600, "570").await;
+    let b = Visit::ready("/ok/").await;
+    own_shapes_searched(&b, b.dir(), 600, "570").await;
     // An own set has no map until asked for: no canvas, a button.
     assert_eq!(
         b.attribute("[data-testid=map-lay-out]", "type").await,
@@ -1508,13 +1372,10 @@ async fn an_own_sets_map_is_laid_out_on_request_and_dropped_with_the_set() {
         "ready"
     );
     // Its points are drawn in the shapes' three colours, the query lands among them.
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    let mut counts = map_colours(&b).await;
-    while counts.iter().any(|&c| c < 50) {
-        assert!(std::time::Instant::now() < deadline, "points: {counts:?}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-        counts = map_colours(&b).await;
-    }
+    let drawn = |counts: &Vec<u64>| counts.iter().all(|&c| c >= 50);
+    poll(Duration::from_secs(10), || map_colours(&b), drawn)
+        .await
+        .unwrap_or_else(|counts| panic!("points: {counts:?}"));
     let landed = b
         .until_text("[data-testid=map-where]", "lands among the")
         .await;
@@ -1526,10 +1387,10 @@ async fn an_own_sets_map_is_laid_out_on_request_and_dropped_with_the_set() {
     );
     let heading = b.text("#map-title").await;
     assert_eq!(heading, "Where your image lands");
-    b.screenshot(&dir.path().join("own-map.png")).await;
+    b.screenshot(&b.dir().join("own-map.png")).await;
 
     // Another own set drops the map: the button is back.
-    own_shapes_searched(&b, dir.path(), 600, "570").await;
+    own_shapes_searched(&b, b.dir(), 600, "570").await;
     b.text("[data-testid=map-lay-out]").await;
     assert!(
         b.client
@@ -1547,14 +1408,7 @@ async fn an_own_sets_map_is_laid_out_on_request_and_dropped_with_the_set() {
     b.click(".pick .primary").await;
     b.until_text(".results", "Searched with test digit #").await;
     b.until_text("#map-title", "Where your digit lands").await;
-    let deadline = std::time::Instant::now() + Duration::from_secs(30);
-    while b.attribute("[data-testid=map]", "data-state").await != "ready" {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "MNIST's map never came"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    until_map_ready(&b).await;
     let legend = b.text(".map .legend").await;
     assert_eq!(legend.split_whitespace().count(), 10, "{legend}");
     assert!(
@@ -1563,16 +1417,43 @@ async fn an_own_sets_map_is_laid_out_on_request_and_dropped_with_the_set() {
             .await
             .is_err()
     );
-    b.close().await;
+}
+
+/// Keeps every line the own set's layout status shows from now on in `window.__layout`,
+/// in order, each with its bar's share (null where no bar shows); a line is kept again
+/// only when it changes. The first kept is the line shown now.
+const KEEP_LAYOUT_LINES: &str = "window.__layout = []; \
+    const keep = () => { \
+      const s = document.querySelector('[data-testid=map-layout-status]'); \
+      const bar = s && s.querySelector('progress'); \
+      const line = [s ? s.textContent : null, bar ? bar.value : null]; \
+      const last = window.__layout[window.__layout.length - 1]; \
+      if (!last || last[0] !== line[0] || last[1] !== line[1]) window.__layout.push(line); \
+    }; \
+    keep(); \
+    new MutationObserver(keep).observe(document.body, { subtree: true, childList: true, characterData: true, attributes: true });";
+
+/// A line of the layout's status: its words, and its bar's share when a bar shows.
+type LayoutLine = (Option<String>, Option<f64>);
+
+/// The lines kept since [`KEEP_LAYOUT_LINES`].
+async fn layout_lines(b: &Browser) -> Vec<LayoutLine> {
+    serde_json::from_value(b.js("return window.__layout", vec![]).await).unwrap()
+}
+
+/// Where the bar went back among `lines`: the line before and the line after.
+fn went_back(lines: &[LayoutLine]) -> Option<(&LayoutLine, &LayoutLine)> {
+    let barred: Vec<&LayoutLine> = lines.iter().filter(|l| l.1.is_some()).collect();
+    barred
+        .windows(2)
+        .find(|w| w[1].1.unwrap() < w[0].1.unwrap() - 1e-9)
+        .map(|w| (w[0], w[1]))
 }
 
 #[tokio::test(flavor = "current_thread")]
 async fn an_own_sets_layout_answers_searches_while_it_runs_and_stops_on_cancel() {
-    let site = serve();
-    let dir = tempfile::tempdir().unwrap();
-    let b = browser().await;
-    b.open_ready(&format!("{}/ok/", site.base)).await;
-    own_shapes_searched(&b, dir.path(), 30_000, "29,000").await;
+    let b = Visit::ready("/ok/").await;
+    own_shapes_searched(&b, b.dir(), 30_000, "29,000").await;
     b.click("[data-testid=map-lay-out]").await;
     b.until_text(
         "[data-testid=map-layout-status]",
@@ -1591,17 +1472,68 @@ async fn an_own_sets_layout_answers_searches_while_it_runs_and_stops_on_cancel()
     b.click("[data-testid=map-cancel]").await;
     b.until_text("[data-testid=map-layout-status]", "cancelled")
         .await;
-    // Nothing of the stopped layout arrives later, and the page goes on working.
-    tokio::time::sleep(Duration::from_secs(2)).await;
-    let status = b.text("[data-testid=map-layout-status]").await;
-    assert!(status.contains("cancelled"), "{status}");
+    b.js(KEEP_LAYOUT_LINES, vec![]).await;
+    // The page goes on working, with no map and the layout offered again.
+    pick_by_number(&b, "image", 8).await;
+    b.text("[data-testid=map-lay-out]").await;
     assert!(
         b.client
             .find(Locator::Css("[data-testid=map]"))
             .await
             .is_err()
     );
-    pick_by_number(&b, "image", 8).await;
-    b.text("[data-testid=map-lay-out]").await;
-    b.close().await;
+    let lines = layout_lines(&b).await;
+    assert!(
+        lines.len() == 1
+            && lines[0]
+                .0
+                .as_deref()
+                .is_some_and(|l| l.contains("cancelled")),
+        "the cancelled layout went on: {lines:?}"
+    );
+    // Laid out again, to the end. The cancelled layout, had it gone on, would show here:
+    // its progress among this run's (further along: the bar goes back), or its map (laid
+    // out in more time than this run has had).
+    let asked = Instant::now();
+    b.click("[data-testid=map-lay-out]").await;
+    let over = |lines: &Vec<LayoutLine>| {
+        went_back(lines).is_some()
+            || lines.last().and_then(|l| l.0.as_deref()).is_some_and(|l| {
+                l.contains("Laid out in this page") || l.contains("could not be laid out")
+            })
+    };
+    let lines = poll(Duration::from_secs(300), || layout_lines(&b), over)
+        .await
+        .unwrap_or_else(|lines| panic!("the second layout never ended: {:?}", lines.last()));
+    let took = asked.elapsed();
+    if let Some((before, after)) = went_back(&lines) {
+        panic!(
+            "the cancelled layout went on: its progress {before:?} showed beside the new run's {after:?}"
+        );
+    }
+    let words = |i: usize| lines[i].0.as_deref().unwrap_or_default();
+    assert!(
+        words(1).starts_with("starting"),
+        "the new run did not start from nothing: {:?}",
+        &lines[..2]
+    );
+    let last = lines.len() - 1;
+    assert!(
+        words(last).contains("Laid out in this page: 29,000 images in"),
+        "{:?}",
+        lines[last]
+    );
+    let ms: f64 = b
+        .attribute("[data-testid=map-layout-status]", "data-ms")
+        .await
+        .parse()
+        .unwrap();
+    assert!(
+        ms <= took.as_secs_f64() * 1000.0,
+        "the map shown took {ms} ms to lay out, but the run asked for it began {took:?} ago: it is the cancelled run's"
+    );
+    assert_eq!(
+        b.attribute("[data-testid=map]", "data-state").await,
+        "ready"
+    );
 }

@@ -4,7 +4,7 @@
 //! set's points are large enough to see.
 
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use fantoccini::Locator;
 use fantoccini::actions::{
@@ -14,39 +14,15 @@ use fantoccini::actions::{
 use fantoccini::key::Key;
 use serde_json::json;
 
-use super::{map_view, own_shapes_searched};
-use crate::site::{Browser, Site, browser, phone, serve};
-
-/// Waits until the map panel's canvas says its map is drawn.
-async fn until_map_ready(b: &Browser) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while b.attribute("[data-testid=map]", "data-state").await != "ready" {
-        assert!(Instant::now() < deadline, "the map never became ready");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
+use super::{map_view, own_shapes_searched, until_map_ready, until_view};
+use crate::site::{Browser, Visit, poll};
 
 /// A desktop browser on the served site with a seven drawn and its answer on the map.
-async fn desktop_with_map() -> (Site, Browser) {
-    let site = serve();
-    let b = browser().await;
-    b.open_ready(&format!("{}/ok/", site.base)).await;
-    b.draw_seven().await;
-    b.until_text("[data-testid=verdict]", "nearest").await;
+async fn desktop_with_map() -> Visit {
+    let b = Visit::ready("/ok/").await;
+    b.ask_seven().await;
     until_map_ready(&b).await;
-    (site, b)
-}
-
-/// Waits until the page has drawn two more frames: whatever input came before has been
-/// handled and drawn by then.
-async fn two_frames(b: &Browser) {
-    b.client
-        .execute_async(
-            "const done = arguments[0]; requestAnimationFrame(() => requestAnimationFrame(() => done(true)));",
-            vec![],
-        )
-        .await
-        .unwrap();
+    b
 }
 
 async fn scroll_y(b: &Browser) -> f64 {
@@ -63,21 +39,19 @@ async fn centre_map(b: &Browser) -> (f64, f64) {
             vec![],
         )
         .await;
-    two_frames(b).await;
+    b.two_frames().await;
     (at[0].as_f64().unwrap(), at[1].as_f64().unwrap())
 }
 
 /// Waits until the page's scroll leaves `from`; returns where it went.
 async fn until_scrolled(b: &Browser, from: f64, what: &str) -> f64 {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let y = scroll_y(b).await;
-        if (y - from).abs() >= 1.0 {
-            return y;
-        }
-        assert!(Instant::now() < deadline, "{what} did not scroll the page");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    poll(
+        Duration::from_secs(10),
+        || scroll_y(b),
+        |y| (y - from).abs() >= 1.0,
+    )
+    .await
+    .unwrap_or_else(|_| panic!("{what} did not scroll the page"))
 }
 
 /// Centres the map, performs `gesture` (given the map's middle) and checks that it
@@ -94,7 +68,7 @@ async fn scrolls_the_page_not_the_map(
     b.client.perform_actions(gesture(middle)).await.unwrap();
     let after = until_scrolled(b, before, what).await;
     assert!(after < before, "{what} scrolled from {before} to {after}");
-    two_frames(b).await;
+    b.two_frames().await;
     assert_eq!(map_view(b).await, view, "{what} moved the map");
 }
 
@@ -110,11 +84,8 @@ async fn zooms_the_map_not_the_page(
     let (zoom, _) = map_view(b).await;
     let before = scroll_y(b).await;
     b.client.perform_actions(gesture(middle)).await.unwrap();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while map_view(b).await.0 <= zoom * factor {
-        assert!(Instant::now() < deadline, "{what} did not zoom the map");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let (zoomed, _) = until_view(b, |(z, _)| z > zoom * factor).await;
+    assert!(zoomed > zoom * factor, "{what} did not zoom the map");
     assert_eq!(scroll_y(b).await, before, "{what} scrolled the page");
 }
 
@@ -135,7 +106,7 @@ async fn shot(b: &Browser, name: &str) {
     if let Some(dir) = std::env::var_os("SSAM_SCREENSHOTS").map(PathBuf::from) {
         b.js("document.querySelector('.map').scrollIntoView()", vec![])
             .await;
-        two_frames(b).await;
+        b.two_frames().await;
         b.screenshot(&dir.join(name)).await;
     }
 }
@@ -159,10 +130,8 @@ fn finger(id: &str, (x, y): (f64, f64), (dx, dy): (f64, f64)) -> TouchActions {
 
 #[tokio::test(flavor = "current_thread")]
 async fn on_a_phone_one_finger_scrolls_the_page_over_the_map_and_two_fingers_zoom_it() {
-    let site = serve();
     for dark in [false, true] {
-        let b = phone(dark).await;
-        b.open_ready(&format!("{}/ok/", site.base)).await;
+        let b = Visit::phone(dark).ready("/ok/").await;
         b.click(".pick .primary").await;
         b.until_text("[data-testid=verdict]", "nearest").await;
         until_map_ready(&b).await;
@@ -194,13 +163,12 @@ async fn on_a_phone_one_finger_scrolls_the_page_over_the_map_and_two_fingers_zoo
         zooms_the_map_not_the_page(&b, pinch, 1.5, "a pinch").await;
 
         shot(&b, &format!("phone-{scheme}-map-pinched.png")).await;
-        b.close().await;
     }
 }
 
 #[tokio::test(flavor = "current_thread")]
 async fn on_a_desktop_the_wheel_scrolls_the_page_over_the_map_and_ctrl_with_it_zooms() {
-    let (_site, b) = desktop_with_map().await;
+    let b = desktop_with_map().await;
     let words = help(&b).await;
     assert!(words.contains("Ctrl and the wheel"), "{words}");
     assert!(!words.contains("finger"), "{words}");
@@ -238,7 +206,6 @@ async fn on_a_desktop_the_wheel_scrolls_the_page_over_the_map_and_ctrl_with_it_z
     zooms_the_map_not_the_page(&b, ctrl_wheel, 1.2, "Ctrl and the wheel").await;
 
     shot(&b, "desktop-map-zoomed.png").await;
-    b.close().await;
 }
 
 /// The point the map's words say is in focus: its number.
@@ -257,7 +224,7 @@ async fn focused(b: &Browser) -> u32 {
 
 #[tokio::test(flavor = "current_thread")]
 async fn the_maps_points_are_reached_and_chosen_from_the_keyboard() {
-    let (_site, b) = desktop_with_map().await;
+    let b = desktop_with_map().await;
     let map = b
         .client
         .find(Locator::Css("[data-testid=map]"))
@@ -275,16 +242,9 @@ async fn the_maps_points_are_reached_and_chosen_from_the_keyboard() {
     map.send_keys(&char::from(Key::Right).to_string())
         .await
         .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let mut second = focused(&b).await;
-    while second == first {
-        assert!(
-            Instant::now() < deadline,
-            "the second arrow stayed on #{first}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-        second = focused(&b).await;
-    }
+    let second = poll(Duration::from_secs(10), || focused(&b), |&n| n != first)
+        .await
+        .unwrap_or_else(|_| panic!("the second arrow stayed on #{first}"));
     shot(&b, "desktop-map-focus.png").await;
     // Stepping leaves the view where it is (the focus is inside it).
     assert_eq!(map_view(&b).await.0, zoom);
@@ -309,30 +269,23 @@ async fn the_maps_points_are_reached_and_chosen_from_the_keyboard() {
     assert_eq!(active, json!("map"), "the map keeps the focus");
     let shift_right = format!("{}{}", char::from(Key::Shift), char::from(Key::Right));
     map.send_keys(&shift_right).await.unwrap();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while map_view(&b).await.1.0 <= centre.0 {
-        assert!(
-            Instant::now() < deadline,
-            "Shift and the arrow did not move the map"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    b.close().await;
+    let (_, moved) = until_view(&b, |(_, c)| c.0 > centre.0).await;
+    assert!(
+        moved.0 > centre.0,
+        "Shift and the arrow did not move the map"
+    );
 }
 
 #[tokio::test(flavor = "current_thread")]
 async fn a_small_own_sets_points_are_large_enough_to_see() {
-    let site = serve();
-    let dir = tempfile::tempdir().unwrap();
-    let b = browser().await;
-    b.open_ready(&format!("{}/ok/", site.base)).await;
-    own_shapes_searched(&b, dir.path(), 20, "20").await;
+    let b = Visit::ready("/ok/").await;
+    own_shapes_searched(&b, b.dir(), 20, "20").await;
     b.click("[data-testid=map-lay-out]").await;
     b.until_text("[data-testid=map-layout-status]", "Laid out in this page")
         .await;
     until_map_ready(&b).await;
     b.until_text("[data-testid=map-where]", "lands among").await;
-    two_frames(&b).await;
+    b.two_frames().await;
     // The points drawn as solid discs at least 5 CSS pixels across in the shapes' label
     // colours (the numerals' strokes are thinner; a 1-pixel dot is none), counted as the
     // separate places where a solid 5x5 square fits. The query's lines cross its hits,
@@ -377,5 +330,4 @@ async fn a_small_own_sets_points_are_large_enough_to_see() {
         "points large enough to see: {solid} of 20"
     );
     shot(&b, "desktop-own-20.png").await;
-    b.close().await;
 }

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::site::{Served, browser, serve};
+use crate::site::{Served, Visit};
 
 /// The file an answer was for: the folder's address and its `index.html` are one file.
 fn file(s: &Served) -> String {
@@ -16,12 +16,10 @@ fn file(s: &Served) -> String {
 
 #[tokio::test(flavor = "current_thread")]
 async fn keeping_the_site_offline_downloads_no_file_the_first_visit_already_had() {
-    let site = serve();
-    let b = browser().await;
-    b.open_ready(&format!("{}/ok/", site.base)).await;
+    let b = Visit::ready("/ok/").await;
     // A first result, then the whole set and the service worker's install.
     b.until_kept().await;
-    b.close().await;
+    let site = b.leave();
 
     // Every answer that carried a file's bytes (a 304 carries none), by file and range:
     // none twice.

@@ -8,7 +8,7 @@ use std::time::Duration;
 use fantoccini::Locator;
 use serde_json::json;
 
-use super::site::{Browser, browser, phone, serve, shapes};
+use super::site::{Browser, Visit, shapes};
 use super::{own_shapes_searched, pick_by_number};
 
 /// The query counts the benchmark's menu offers, and whether it can be used.
@@ -79,10 +79,7 @@ async fn nearest_files(b: &Browser) -> Vec<String> {
 
 #[tokio::test(flavor = "current_thread")]
 async fn the_benchmark_offers_no_more_queries_than_the_set_has_and_says_how_many() {
-    let site = serve();
-    let dir = tempfile::tempdir().unwrap();
-    let b = browser().await;
-    b.open_ready(&format!("{}/ok/", site.base)).await;
+    let b = Visit::ready("/ok/").await;
     // MNIST: its 10,000 test digits, and fewer.
     let (sizes, usable) = offered(&b).await;
     assert_eq!(sizes, [100, 1_000, 10_000]);
@@ -90,13 +87,13 @@ async fn the_benchmark_offers_no_more_queries_than_the_set_has_and_says_how_many
     let supply = b.text(".bench-menu").await;
     assert!(supply.contains("10,000 test digits"), "{supply}");
     // 3,000 images hold 150 out: the menu goes no further, and says so.
-    own_shapes_searched(&b, dir.path(), 3000, "2,850").await;
+    own_shapes_searched(&b, b.dir(), 3000, "2,850").await;
     assert_eq!(offered(&b).await, (vec![100, 150], true));
     let supply = b.text(".bench-menu").await;
     assert!(supply.contains("150 (all)"), "{supply}");
     assert!(supply.contains("150 images held out"), "{supply}");
     // 20 pictures are indexed whole: nothing to offer, and the panel says why.
-    let folder = shapes_folder(dir.path(), 20);
+    let folder = shapes_folder(b.dir(), 20);
     own_folder(&b, &folder, "Your set shapes: 20 images").await;
     assert_eq!(offered(&b).await, (vec![], false));
     let status = b
@@ -105,23 +102,20 @@ async fn the_benchmark_offers_no_more_queries_than_the_set_has_and_says_how_many
     assert!(status.contains("its 20 images are all indexed"), "{status}");
     let run = b.attribute("[data-testid=bench-run]", "disabled").await;
     assert_eq!(run, "true", "Run stays disabled");
-    b.close().await;
 }
 
-/// Opens the page and shows a first result, then waits until the whole of MNIST is here:
-/// the benchmark measures the whole set, not its parts.
-async fn whole_mnist(b: &Browser, base: &str) {
-    b.open_ready(&format!("{base}/ok/")).await;
-    b.draw_seven().await;
-    b.until_text("[data-testid=verdict]", "nearest").await;
+/// The page with a first result shown, once the whole of MNIST is here: the benchmark
+/// measures the whole set, not its parts.
+async fn whole_mnist() -> Visit {
+    let b = Visit::ready("/ok/").await;
+    b.ask_seven().await;
     b.until_whole().await;
+    b
 }
 
 #[tokio::test(flavor = "current_thread")]
 async fn a_running_benchmark_stops_on_stop_says_after_how_many_and_keeps_its_rows() {
-    let site = serve();
-    let b = browser().await;
-    whole_mnist(&b, &site.base).await;
+    let b = whole_mnist().await;
     b.js(
         "const s = document.querySelector('.bench select'); s.value = '10000'; s.dispatchEvent(new Event('change'));",
         vec![],
@@ -172,7 +166,6 @@ async fn a_running_benchmark_stops_on_stop_says_after_how_many_and_keeps_its_row
     // The benchmark can run again.
     let run = b.attribute("[data-testid=bench-run]", "disabled").await;
     assert_eq!(run, "", "Run is enabled again");
-    b.close().await;
 }
 
 /// For each point label of the plot: its text and box, and whether that box meets a
@@ -189,9 +182,7 @@ return labels.map((l, i) => [texts[i].textContent, l.map(Math.round), dots.some(
 
 #[tokio::test(flavor = "current_thread")]
 async fn the_benchmark_plot_has_axes_with_values_and_labels_that_cover_nothing() {
-    let site = serve();
-    let b = browser().await;
-    whole_mnist(&b, &site.base).await;
+    let b = whole_mnist().await;
     b.click(".bench button").await;
     b.text_within(
         "[data-testid=bench-status]",
@@ -251,17 +242,13 @@ async fn the_benchmark_plot_has_axes_with_values_and_labels_that_cover_nothing()
         .await;
         b.screenshot(&d.join("desktop-mnist-plot.png")).await;
     }
-    b.close().await;
 }
 
 #[tokio::test(flavor = "current_thread")]
 async fn an_own_sets_hits_and_queries_are_named_by_the_users_files() {
-    let site = serve();
-    let dir = tempfile::tempdir().unwrap();
-    let b = browser().await;
-    b.open_ready(&format!("{}/ok/", site.base)).await;
+    let b = Visit::ready("/ok/").await;
     // IDX images: by file and number, held-out images (every 20th) never among the hits.
-    own_shapes_searched(&b, dir.path(), 3000, "2,850").await;
+    own_shapes_searched(&b, b.dir(), 3000, "2,850").await;
     pick_by_number(&b, "image", 0).await;
     let results = b.text(".results").await;
     assert!(results.contains("shapes-images.idx #19"), "{results}");
@@ -278,7 +265,7 @@ async fn an_own_sets_hits_and_queries_are_named_by_the_users_files() {
         assert_eq!(label, &(n % 3).to_string(), "{names:?} {labels:?}");
     }
     // A folder: by path inside it, the class folder first.
-    let folder = shapes_folder(dir.path(), 20);
+    let folder = shapes_folder(b.dir(), 20);
     own_folder(&b, &folder, "Your set shapes: 20 images").await;
     // In path order, ring/01.png, then ring/03.png.
     pick_by_number(&b, "image", 1).await;
@@ -295,23 +282,20 @@ async fn an_own_sets_hits_and_queries_are_named_by_the_users_files() {
             "{names:?} {labels:?}"
         );
     }
-    b.close().await;
 }
 
 /// Screenshots of both panels on a desktop and on a phone in each scheme (when
 /// SSAM_SCREENSHOTS names a folder), and no page that scrolls sideways.
 #[tokio::test(flavor = "current_thread")]
 async fn the_panels_fit_a_phone_in_either_scheme() {
-    let site = serve();
-    let dir = tempfile::tempdir().unwrap();
     let shots = std::env::var_os("SSAM_SCREENSHOTS").map(PathBuf::from);
-    for (name, b) in [
-        ("desktop", browser().await),
-        ("phone-light", phone(false).await),
-        ("phone-dark", phone(true).await),
+    for (name, device) in [
+        ("desktop", Visit::desktop()),
+        ("phone-light", Visit::phone(false)),
+        ("phone-dark", Visit::phone(true)),
     ] {
-        b.open_ready(&format!("{}/ok/", site.base)).await;
-        own_shapes_searched(&b, dir.path(), 3000, "2,850").await;
+        let b = device.ready("/ok/").await;
+        own_shapes_searched(&b, b.dir(), 3000, "2,850").await;
         b.click(".bench button").await;
         b.until_text("[data-testid=bench-status]", "done").await;
         b.js(
@@ -342,6 +326,5 @@ async fn the_panels_fit_a_phone_in_either_scheme() {
                 b.screenshot(&d.join(format!("{name}-{panel}.png"))).await;
             }
         }
-        b.close().await;
     }
 }

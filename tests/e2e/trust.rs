@@ -11,7 +11,8 @@ use fantoccini::Locator;
 use fantoccini::key::Key;
 use serde_json::json;
 
-use super::site::{self, Browser, Config, Fault, browser, phone, serve, serve_with};
+use super::shape_files;
+use super::site::{self, Browser, Config, Fault, Visit, phone};
 
 /// Draws one stroke down the middle of the pad: the first stroke of a 4, or a 1.
 async fn stroke(b: &Browser) {
@@ -55,14 +56,12 @@ fn cells_file_bytes() -> u64 {
 async fn behind_a_host_that_ignores_ranges_the_set_comes_once_whole_and_every_query_is_answered() {
     // At 2 MB/s, as over a real network: what went out of an answer before the worker
     // cancelled it is then telling.
-    let site = serve_with(Config::new().fault(
+    let config = Config::new().fault(
         "/norange/assets/",
         Fault::Rules("max_ranges 0; limit_rate 2m;".into()),
-    ));
-    let b = browser().await;
-    b.open_ready(&format!("{}/norange/", site.base)).await;
-    b.draw_seven().await;
-    b.until_text("[data-testid=verdict]", "nearest").await;
+    );
+    let b = Visit::desktop().serving(config).ready("/norange/").await;
+    b.ask_seven().await;
     // One calm line says why the first answer waited (until the set is put together);
     // nothing under the query is an error.
     let ready = b.text("[data-testid=ready]").await;
@@ -82,14 +81,13 @@ async fn behind_a_host_that_ignores_ranges_the_set_comes_once_whole_and_every_qu
     b.until_text(".results", "Searched with test digit #").await;
     b.until_whole().await;
     // The training digits' file came once, whole: no storm of cancelled requests.
-    let (requests, bytes) = cells_served(&site, "norange");
+    let (requests, bytes) = cells_served(&b.site, "norange");
     let file = cells_file_bytes();
     assert!(requests <= 3, "{requests} requests for the cells file");
     assert!(
         bytes < file + file / 4,
         "{bytes} bytes sent for a file of {file}"
     );
-    b.close().await;
 }
 
 /// python's http.server, the simplest static host there is, which ignores byte ranges.
@@ -136,19 +134,15 @@ async fn pythons_http_server_serves_a_page_that_answers_a_drawing_and_a_pick() {
     let b = phone(false).await;
     b.open_ready(&format!("http://127.0.0.1:{}/", server.1))
         .await;
-    b.draw_seven().await;
-    b.until_text("[data-testid=verdict]", "nearest").await;
+    b.ask_seven().await;
     b.click(".pick .primary").await;
     b.until_text(".results", "Searched with test digit #").await;
     assert_eq!(b.text("[data-testid=message]").await, "");
-    b.close().await;
 }
 
 #[tokio::test(flavor = "current_thread")]
 async fn on_a_phone_a_pause_between_strokes_moves_nothing_and_the_answer_is_one_tap_away() {
-    let site = serve();
-    let b = phone(false).await;
-    b.open_ready(&format!("{}/ok/", site.base)).await;
+    let b = Visit::phone(false).ready("/ok/").await;
     let before = scroll_y(&b).await;
     stroke(&b).await;
     // The half-drawn digit is answered, and the way to the answer shows under the pad...
@@ -174,7 +168,6 @@ async fn on_a_phone_a_pause_between_strokes_moves_nothing_and_the_answer_is_one_
         "the answer never came into view",
     )
     .await;
-    b.close().await;
 }
 
 #[tokio::test(flavor = "current_thread")]
@@ -182,12 +175,11 @@ async fn quick_taps_on_random_stay_on_random_and_cost_one_test_block() {
     // Test digits at 4 kB/s (nginx sends the first second's worth at once): a block
     // takes seconds, so every tap below lands while the first pick is on its way (a tap
     // after an answer shows is a new pick).
-    let site = serve_with(Config::new().fault(
+    let config = Config::new().fault(
         &format!("/tapped/assets/{}", cells_file("test")),
         Fault::Rules("limit_rate 4k;".into()),
-    ));
-    let b = phone(true).await;
-    b.open_ready(&format!("{}/tapped/", site.base)).await;
+    );
+    let b = Visit::phone(true).serving(config).ready("/tapped/").await;
     let before = scroll_y(&b).await;
     let button = b.client.find(Locator::Css(".pick .primary")).await.unwrap();
     for _ in 0..5 {
@@ -207,21 +199,19 @@ async fn quick_taps_on_random_stay_on_random_and_cost_one_test_block() {
     assert_eq!(pressed, json!(0));
     // Taps while a pick was on its way did not each fetch a block of test digits.
     // (The whole file of them follows in the background, without a range.)
-    let blocks: Vec<_> = site
+    let blocks: Vec<_> = b
+        .site
         .log()
         .into_iter()
         .filter(|s| s.path.contains("mnist-test-") && s.range.is_some())
         .map(|s| s.range.unwrap())
         .collect();
     assert!(blocks.len() <= 2, "test digits asked by range: {blocks:?}");
-    b.close().await;
 }
 
 #[tokio::test(flavor = "current_thread")]
 async fn a_refined_answer_keeps_the_selected_hit_its_why_and_the_focus_or_waits_to_be_shown() {
-    let site = serve();
-    let b = browser().await;
-    b.open_ready(&format!("{}/ok/", site.base)).await;
+    let b = Visit::ready("/ok/").await;
     b.click(".pick .primary").await;
     b.until_text("[data-testid=verdict]", "nearest").await;
     assert_eq!(
@@ -278,19 +268,17 @@ async fn a_refined_answer_keeps_the_selected_hit_its_why_and_the_focus_or_waits_
             .await;
         assert_eq!(focus, json!(true), "the focus left the hit and its why");
     }
-    b.close().await;
 }
 
 #[tokio::test(flavor = "current_thread")]
 async fn why_opens_under_its_card_in_sight_and_esc_closes_it_and_returns_the_focus() {
-    let site = serve();
     for phone_sized in [false, true] {
-        let b = if phone_sized {
-            phone(false).await
+        let device = if phone_sized {
+            Visit::phone(false)
         } else {
-            browser().await
+            Visit::desktop()
         };
-        b.open_ready(&format!("{}/ok/", site.base)).await;
+        let b = device.ready("/ok/").await;
         if !phone_sized {
             // Fifty neighbours: the end of the list is far below the first card.
             b.client
@@ -333,16 +321,12 @@ async fn why_opens_under_its_card_in_sight_and_esc_closes_it_and_returns_the_foc
             )
             .await;
         assert_eq!(focus, json!("false"), "the focus is not back on the card");
-        b.close().await;
     }
 }
 
 #[tokio::test(flavor = "current_thread")]
 async fn every_new_query_clears_the_last_ones_pad_number_and_message() {
-    let site = serve();
-    let dir = tempfile::tempdir().unwrap();
-    let b = browser().await;
-    b.open_ready(&format!("{}/ok/", site.base)).await;
+    let b = Visit::ready("/ok/").await;
     let number = b.client.find(Locator::Css("#test-number")).await.unwrap();
     let submit = "form.row button[type=submit]";
     // Each bad number gets its own message, replacing the last.
@@ -378,9 +362,9 @@ async fn every_new_query_clears_the_last_ones_pad_number_and_message() {
     )
     .await;
     // Each bad file's message replaces the one before.
-    let notes = dir.path().join("notes.txt");
+    let notes = b.dir().join("notes.txt");
     std::fs::write(&notes, b"not a picture").unwrap();
-    let blank = dir.path().join("blank.png");
+    let blank = b.dir().join("blank.png");
     image::GrayImage::from_pixel(64, 64, image::Luma([255]))
         .save(&blank)
         .unwrap();
@@ -389,14 +373,11 @@ async fn every_new_query_clears_the_last_ones_pad_number_and_message() {
     b.upload(&notes).await;
     let second = b.until_text("[data-testid=message]", "notes.txt").await;
     assert!(!second.contains("ink"), "{first} stayed: {second}");
-    b.close().await;
 }
 
 #[tokio::test(flavor = "current_thread")]
 async fn the_page_speaks_in_a_persons_words_and_verdicts_never_wrap() {
-    let site = serve();
-    let b = phone(false).await;
-    b.open_ready(&format!("{}/ok/", site.base)).await;
+    let b = Visit::phone(false).ready("/ok/").await;
     let ready = b.text("[data-testid=ready]").await;
     for engine_word in ["cells", "after the page opened", "by parts"] {
         assert!(!ready.contains(engine_word), "{ready}");
@@ -429,33 +410,19 @@ async fn the_page_speaks_in_a_persons_words_and_verdicts_never_wrap() {
     b.until_text(".results", "Searched with test digit #").await;
     let title = b.attribute(".hits .hit", "title").await;
     assert!(title.contains("training digit #"), "{title}");
-    b.client
-        .find(Locator::Css(".hits .hit"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    b.click(".hits .hit").await;
     b.until_text("[data-testid=why]", "Why training digit #")
         .await;
-    b.close().await;
 }
 
 #[tokio::test(flavor = "current_thread")]
 async fn another_set_starts_with_nothing_asked_and_back_to_mnist_starts_clean() {
-    let site = serve();
-    let dir = tempfile::tempdir().unwrap();
-    let b = browser().await;
-    b.open_ready(&format!("{}/ok/", site.base)).await;
+    let b = Visit::ready("/ok/").await;
     b.draw_seven().await;
     b.until_text(".results", "Searched with your drawing").await;
     // An own set: MNIST's query is not run against it, and the drawing goes with it.
-    let (images, labels) = site::shapes(600);
-    let images_file = dir.path().join("shapes-images.idx");
-    let labels_file = dir.path().join("shapes-labels.idx");
-    std::fs::write(&images_file, images).unwrap();
-    std::fs::write(&labels_file, labels).unwrap();
-    b.own_files(&[&images_file, &labels_file]).await;
+    let (images, labels) = shape_files(b.dir(), 600);
+    b.own_files(&[&images, &labels]).await;
     b.until_text("[data-testid=ready]", "Your set shapes-images")
         .await;
     b.until_js(
@@ -477,5 +444,4 @@ async fn another_set_starts_with_nothing_asked_and_back_to_mnist_starts_clean() 
     )
     .await;
     assert_eq!(b.text(".answer h2").await, "Most similar training digits");
-    b.close().await;
 }

@@ -1,15 +1,20 @@
 //! The harness of the end-to-end tests (tests/e2e/): nginx serving a built site, which
-//! can damage, slow down, switch (a new deploy) or refuse what it serves (`nginx.rs`), and
-//! Chromium driven through chromedriver, closed when the test ends however it ends.
+//! can damage, slow down, switch (a new deploy) or refuse what it serves (`nginx.rs`),
+//! Chromium driven through chromedriver, closed when the test ends however it ends, and
+//! a test's visit, which holds the two (`visit.rs`).
 #![allow(dead_code)]
 
 mod nginx;
+mod visit;
 
 // The whole harness, whether or not today's tests use every part of it.
 #[allow(unused_imports)]
 pub use nginx::{Config, Fault, Served, Site, serve, serve_with};
+#[allow(unused_imports)]
+pub use visit::{Plan, Visit};
 
-use std::net::TcpListener;
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -18,23 +23,66 @@ use fantoccini::actions::{InputSource, MOUSE_BUTTON_LEFT, MouseActions, PointerA
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::json;
 
-/// The site as `trunk build --release` leaves it.
+/// The site as `trunk build --release` leaves it, or the built site SSAM_DIST names.
 pub fn dist() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("dist")
+    std::env::var_os("SSAM_DIST")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("dist"))
 }
 
 /// Chromium, headless, through a chromedriver of our own on a free port. Dropping it
-/// stops chromedriver, so a failed assertion leaks nothing.
+/// ends the session and stops chromedriver, so a failed assertion leaks nothing.
 pub struct Browser {
     pub client: Client,
     driver: Child,
+    port: u16,
+    session: Option<String>,
     _profile: tempfile::TempDir,
 }
 
 impl Drop for Browser {
     fn drop(&mut self) {
+        // Nothing async runs here (a failed assertion may be unwinding through): the
+        // session is ended by a plain request, and then Chromium has quit.
+        if let Some(id) = &self.session {
+            end_session(self.port, id);
+        }
         let _ = self.driver.kill();
         let _ = self.driver.wait();
+    }
+}
+
+/// Asks chromedriver on `port` to end session `id`, and waits for its answer, which
+/// comes once Chromium has quit.
+fn end_session(port: u16, id: &str) {
+    let Ok(mut stream) = TcpStream::connect(("127.0.0.1", port)) else {
+        return;
+    };
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(20)));
+    let request = format!(
+        "DELETE /session/{id} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+    );
+    if stream.write_all(request.as_bytes()).is_err() {
+        return;
+    }
+    // chromedriver keeps the connection open whatever it says: read the answer's
+    // headers and its Content-Length of body, not to the end of the stream.
+    let mut answer = Vec::new();
+    let mut chunk = [0u8; 1024];
+    while let Ok(n @ 1..) = stream.read(&mut chunk) {
+        answer.extend_from_slice(&chunk[..n]);
+        let text = String::from_utf8_lossy(&answer);
+        if let Some(end) = text.find("\r\n\r\n") {
+            let body = text[..end]
+                .lines()
+                .filter_map(|l| l.split_once(':'))
+                .find(|(k, _)| k.trim().eq_ignore_ascii_case("content-length"))
+                .and_then(|(_, v)| v.trim().parse::<usize>().ok())
+                .unwrap_or(0);
+            if answer.len() >= end + 4 + body {
+                return;
+            }
+        }
     }
 }
 
@@ -58,7 +106,7 @@ async fn launch(extra: serde_json::Value) -> Browser {
         .local_addr()
         .unwrap()
         .port();
-    let driver =
+    let mut driver =
         Command::new(std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "chromedriver".into()))
             .arg(format!("--port={port}"))
             .stdout(Stdio::null())
@@ -85,35 +133,36 @@ async fn launch(extra: serde_json::Value) -> Browser {
         options["mobileEmulation"] = m.clone();
     }
     let caps = json!({ "goog:chromeOptions": options });
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let mut driver = Some(driver);
-    loop {
+    let connect = || async {
         let mut builder =
             ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new());
         builder.capabilities(caps.as_object().unwrap().clone());
-        match builder.connect(&format!("http://127.0.0.1:{port}")).await {
-            Ok(client) => {
-                return Browser {
-                    client,
-                    driver: driver.take().unwrap(),
-                    _profile: profile,
-                };
+        builder.connect(&format!("http://127.0.0.1:{port}")).await
+    };
+    // The last attempt, whether it connected or not.
+    let connected = poll(Duration::from_secs(20), connect, Result::is_ok)
+        .await
+        .unwrap_or_else(|last| last);
+    match connected {
+        Ok(client) => {
+            let session = client.session_id().await.ok().flatten();
+            Browser {
+                client,
+                driver,
+                port,
+                session,
+                _profile: profile,
             }
-            Err(e) if Instant::now() > deadline => {
-                let _ = driver.take().unwrap().kill();
-                panic!("chromedriver did not start: {e}")
-            }
-            Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
+        }
+        Err(e) => {
+            let _ = driver.kill();
+            let _ = driver.wait();
+            panic!("chromedriver did not start: {e}")
         }
     }
 }
 
 impl Browser {
-    /// Ends the session; chromedriver stops when the browser is dropped.
-    pub async fn close(self) {
-        let _ = self.client.clone().close().await;
-    }
-
     /// Text of the first element matching `css`, waiting for it to appear.
     pub async fn text(&self, css: &str) -> String {
         let el = self
@@ -179,6 +228,18 @@ impl Browser {
         }
     }
 
+    /// Waits until the page has drawn two more frames: whatever input came before has
+    /// been handled and drawn by then.
+    pub async fn two_frames(&self) {
+        self.client
+            .execute_async(
+                "const done = arguments[0]; requestAnimationFrame(() => requestAnimationFrame(() => done(true)));",
+                vec![],
+            )
+            .await
+            .unwrap();
+    }
+
     /// Pixels of the drawing pad that carry ink (dark on its light ground).
     pub async fn pad_ink(&self) -> u64 {
         self.js(
@@ -209,23 +270,22 @@ impl Browser {
     /// Waits until the whole of MNIST is here: it is searched by parts until then, and
     /// downloads in the background once a first result is shown.
     pub async fn until_whole(&self) {
-        let deadline = Instant::now() + Duration::from_secs(120);
-        while self
-            .client
-            .find(Locator::Css("[data-testid=ready][data-streamed=false]"))
+        let whole = || {
+            self.client
+                .find(Locator::Css("[data-testid=ready][data-streamed=false]"))
+        };
+        if poll(Duration::from_secs(120), whole, Result::is_ok)
             .await
             .is_err()
         {
-            assert!(Instant::now() < deadline, "MNIST never became whole here");
-            tokio::time::sleep(Duration::from_millis(200)).await;
+            panic!("MNIST never became whole here");
         }
     }
 
     /// Shows a first result (which registers the service worker and starts the whole
     /// set's download), then waits for both: after this, the site works offline.
     pub async fn until_kept(&self) {
-        self.draw_seven().await;
-        self.until_text("[data-testid=verdict]", "nearest").await;
+        self.ask_seven().await;
         self.until_whole().await;
         self.until_offline_ready().await;
     }
@@ -291,6 +351,12 @@ impl Browser {
             .unwrap();
         let paths: Vec<&str> = files.iter().map(|f| f.to_str().unwrap()).collect();
         input.send_keys(&paths.join("\n")).await.unwrap();
+    }
+
+    /// Draws a seven and waits for its answer.
+    pub async fn ask_seven(&self) {
+        self.draw_seven().await;
+        self.until_text("[data-testid=verdict]", "nearest").await;
     }
 
     /// Draws a seven: a bar across the top, then a stroke down to the lower left.
@@ -366,13 +432,30 @@ pub async fn poll<T, F: std::future::Future<Output = T>>(
     }
 }
 
+/// The bytes of `assets/mnist/{name}`: MNIST's gzipped IDX files, as the site ships them.
+fn mnist_file(name: &str) -> Vec<u8> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("assets/mnist")
+        .join(name);
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// An IDX array of MNIST: `name` is a file of `assets/mnist`, e.g.
+/// "t10k-images-idx3-ubyte.gz".
+pub fn mnist_idx(name: &str) -> ssam::idx::IdxArray {
+    ssam::idx::parse(name, &mnist_file(name)).unwrap()
+}
+
+/// MNIST's "train" or "t10k" digits with their labels, as the engine reads them.
+pub fn mnist(stem: &str) -> ssam::Dataset {
+    let images = format!("{stem}-images-idx3-ubyte.gz");
+    let labels = format!("{stem}-labels-idx1-ubyte.gz");
+    ssam::Dataset::from_idx(&images, &mnist_file(&images), &labels, &mnist_file(&labels)).unwrap()
+}
+
 /// Test digit 0 of MNIST (a seven), ten times larger, dark on light, as a PNG.
 pub fn seven_png(dir: &Path) -> PathBuf {
-    let raw = std::fs::read(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/mnist/t10k-images-idx3-ubyte.gz"),
-    )
-    .unwrap();
-    let set = ssam::idx::parse("t10k", &raw).unwrap();
+    let set = mnist_idx("t10k-images-idx3-ubyte.gz");
     let img = image::GrayImage::from_fn(280, 280, |x, y| {
         image::Luma([255 - set.data[(y / 10 * 28 + x / 10) as usize]])
     });
