@@ -3,6 +3,8 @@
 //! layout is wanted: a Cancel, a newer layout or another set stops it after its current
 //! slice.
 
+use std::cell::Cell;
+
 use super::messages::{busy, fail, post};
 use super::set::Set;
 use super::sets;
@@ -21,6 +23,9 @@ const EDGES_PER_LOOK: usize = 4096;
 thread_local! {
     /// The layouts asked: the latest is wanted.
     static LAYOUTS: Runs = Runs::default();
+    /// The page's Cancel stopped the layout under way, which tells the page once it has
+    /// really stopped.
+    static CANCEL_ASKED: Cell<bool> = const { Cell::new(false) };
 }
 
 /// Lays out the own set searched now and sends its map; a newer layout, a Cancel or
@@ -40,12 +45,19 @@ pub fn start() {
         );
     }
     let ticket = LAYOUTS.with(Runs::start);
+    // A Cancel of an older layout is answered by the newer one's progress instead.
+    CANCEL_ASKED.set(false);
     wasm_bindgen_futures::spawn_local(async move {
         match lay_out(&set, &ticket).await {
             Ok(Some((map, ms))) if ticket.wanted() => post(&FromWorker::LaidOut { map, ms }),
-            Ok(_) => {}
             Err(p) if ticket.wanted() => fail(Task::Layout, p),
-            Err(_) => {}
+            // Stopped: by the page's Cancel, which is told now that nothing more of this
+            // run can come; or by a newer layout or another set, which need no word.
+            _ => {
+                if CANCEL_ASKED.replace(false) {
+                    post(&FromWorker::LayoutCancelled);
+                }
+            }
         }
     });
 }
@@ -55,12 +67,16 @@ pub fn cancel() {
     LAYOUTS.with(Runs::cancel);
 }
 
-/// The page's Cancel: the layout stops and the page is told so.
+/// The page's Cancel: the layout stops after its current slice, and the page is told so
+/// once it has (at once when none is under way), so "cancelled" on the page means that
+/// nothing more of that layout will come.
 pub fn cancel_asked() {
-    // The layout stops at the end of its slice, which has already ended: this handler
-    // runs between slices.
-    cancel();
-    post(&FromWorker::LayoutCancelled);
+    if LAYOUTS.with(Runs::under_way) {
+        CANCEL_ASKED.set(true);
+        cancel();
+    } else {
+        post(&FromWorker::LayoutCancelled);
+    }
 }
 
 /// Lays out a map of `set` (an own set) in slices of about [`SLICE_MS`], telling the page
