@@ -80,13 +80,16 @@ async fn behind_a_host_that_ignores_ranges_the_set_comes_once_whole_and_every_qu
     b.click(".pick .primary").await;
     b.until_text(".results", "Searched with test digit #").await;
     b.until_whole().await;
-    // The training digits' file came once, whole: no storm of cancelled requests.
+    // The training digits' file came once, whole: no storm of cancelled requests. A
+    // request for several ranges that the host answers whole is cancelled once its
+    // headers are read; what went out before depends on how busy the machine is (up to
+    // 4 MB seen on a loaded one), but never a second copy.
     let (requests, bytes) = cells_served(&b.site, "norange");
     let file = cells_file_bytes();
     assert!(requests <= 3, "{requests} requests for the cells file");
     assert!(
-        bytes < file + file / 4,
-        "{bytes} bytes sent for a file of {file}"
+        bytes < 2 * file,
+        "{bytes} bytes sent for a file of {file}: it came twice"
     );
 }
 
