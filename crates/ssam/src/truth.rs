@@ -134,7 +134,14 @@ impl Answers {
 
     /// Reads a file made for exactly these `data` and `queries`.
     pub fn from_bytes(file: &str, bytes: &[u8], data: &Dataset, queries: &Dataset) -> Result<Self> {
-        let (k, body) = body(file, bytes, &ANSWERS, |k| 8 * k, data.fingerprint(), queries)?;
+        let (k, body) = body(
+            file,
+            bytes,
+            &ANSWERS,
+            |k| 8 * k,
+            data.fingerprint(),
+            queries,
+        )?;
         let pairs: Vec<u32> = u32s(body).collect();
         let neighbors = pairs
             .chunks_exact(2 * k.max(1))
