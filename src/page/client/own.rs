@@ -11,6 +11,7 @@ use web_sys::File;
 use super::link::Link;
 use crate::fetch::pause;
 use crate::protocol::{Problem, Progress, ToWorker};
+use crate::runs::Runs;
 
 /// Files handed to the worker in one message, at most: each costs the page's thread
 /// about 0.15 ms to clone, so a batch stays well under a 50 ms task.
@@ -23,9 +24,9 @@ pub struct OwnSets {
     /// The own set's files being handed over or indexed, if any: a worker that stops
     /// meanwhile stopped on them.
     busy: StoredValue<Option<String>>,
-    /// Own sets handed over, counted: a newer one (or going back to MNIST) stops the
+    /// Own sets being handed over: a newer one (or going back to MNIST) stops the
     /// handing over of an older one.
-    run: StoredValue<u32>,
+    handovers: StoredValue<Runs, LocalStorage>,
     progress: ReadSignal<Option<Progress>>,
     set_progress: WriteSignal<Option<Progress>>,
     problem: ReadSignal<Option<Problem>>,
@@ -39,7 +40,7 @@ impl OwnSets {
         OwnSets {
             link,
             busy: StoredValue::new(None),
-            run: StoredValue::new(0),
+            handovers: StoredValue::new_local(Runs::default()),
             progress,
             set_progress,
             problem,
@@ -98,7 +99,7 @@ impl OwnSets {
 
     /// Back to MNIST; an own set being indexed is dropped.
     pub fn use_shipped(self) {
-        self.run.update_value(|r| *r += 1);
+        self.handovers.with_value(Runs::cancel);
         self.busy.set_value(None);
         self.set_progress.set(None);
         self.link.post(&ToWorker::UseShipped, &[]);
@@ -168,8 +169,7 @@ impl OwnSets {
             total: None,
             own: true,
         }));
-        self.run.update_value(|r| *r += 1);
-        let run = self.run.get_value();
+        let ticket = self.handovers.with_value(Runs::start);
         // A batch a task, the last one with the message that names them all.
         let mut ahead: Vec<JsValue> = files.into_iter().map(JsValue::from).collect();
         let with = ahead.split_off(ahead.len().saturating_sub(HANDOVER_BATCH));
@@ -177,13 +177,13 @@ impl OwnSets {
         leptos::task::spawn_local(async move {
             for batch in ahead.chunks(HANDOVER_BATCH) {
                 pause().await;
-                if self.run.get_value() != run {
+                if !ticket.wanted() {
                     return;
                 }
                 self.link.post(&ToWorker::OwnAhead, batch);
             }
             pause().await;
-            if self.run.get_value() == run {
+            if ticket.wanted() {
                 self.link.post(&message, &with);
             }
         });
